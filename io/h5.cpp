@@ -1,0 +1,250 @@
+#include "io/h5.hpp"
+
+#include <fstream>
+
+namespace eisim::h5 {
+
+namespace {
+
+[[noreturn]] void fail(const std::string& what) { throw file_error(what); }
+
+hid_t check(hid_t id, const std::string& what) {
+    if (id < 0) fail(what);
+    return id;
+}
+
+void check(herr_t err, const char* what, const std::string& name) {
+    if (err < 0) fail(std::string(what) + " '" + name + "' failed");
+}
+
+template <typename T> hid_t mem_type();
+template <> hid_t mem_type<double>() { return H5T_NATIVE_DOUBLE; }
+template <> hid_t mem_type<std::int64_t>() { return H5T_NATIVE_INT64; }
+template <> hid_t mem_type<std::int8_t>() { return H5T_NATIVE_INT8; }
+template <typename T> hid_t file_type();
+template <> hid_t file_type<double>() { return H5T_IEEE_F64LE; }
+template <> hid_t file_type<std::int64_t>() { return H5T_STD_I64LE; }
+template <> hid_t file_type<std::int8_t>() { return H5T_STD_I8LE; }
+
+template <typename T>
+void write_impl(hid_t loc, const std::string& name, const T* data, const std::vector<hsize_t>& dims) {
+    handle space(check(H5Screate_simple(static_cast<int>(dims.size()), dims.data(), nullptr), "dataspace for " + name), H5Sclose);
+    handle dset(check(H5Dcreate2(loc, name.c_str(), file_type<T>(), space, H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT),
+                      "cannot create dataset '" + name + "'"), H5Dclose);
+    hsize_t n = 1;
+    for (auto d: dims) n *= d;
+    if (n > 0) check(H5Dwrite(dset, mem_type<T>(), H5S_ALL, H5S_ALL, H5P_DEFAULT, data), "writing dataset", name);
+}
+
+template <typename T>
+std::vector<T> read_impl(hid_t loc, const std::string& name) {
+    if (!exists(loc, name)) fail("missing dataset '" + name + "'");
+    handle dset(check(H5Dopen2(loc, name.c_str(), H5P_DEFAULT), "cannot open dataset '" + name + "'"), H5Dclose);
+    handle space(check(H5Dget_space(dset), "dataspace of " + name), H5Sclose);
+    const hssize_t n = H5Sget_simple_extent_npoints(space);
+    if (n < 0) fail("cannot read the size of dataset '" + name + "'");
+    std::vector<T> out(static_cast<std::size_t>(n));
+    if (n > 0) check(H5Dread(dset, mem_type<T>(), H5S_ALL, H5S_ALL, H5P_DEFAULT, out.data()), "reading dataset", name);
+    return out;
+}
+
+handle open_attr(hid_t obj, const std::string& name) {
+    if (H5Aexists(obj, name.c_str()) <= 0) fail("missing attribute '" + name + "'");
+    return handle(check(H5Aopen(obj, name.c_str(), H5P_DEFAULT), "cannot open attribute '" + name + "'"), H5Aclose);
+}
+
+handle new_attr(hid_t obj, const std::string& name, hid_t type, hid_t space) {
+    if (H5Aexists(obj, name.c_str()) > 0) H5Adelete(obj, name.c_str());
+    return handle(check(H5Acreate2(obj, name.c_str(), type, space, H5P_DEFAULT, H5P_DEFAULT),
+                        "cannot create attribute '" + name + "'"), H5Aclose);
+}
+
+} // namespace
+
+void quiet() { H5Eset_auto2(H5E_DEFAULT, nullptr, nullptr); }
+
+handle create_file(const std::string& path, bool swmr) {
+    quiet();
+    handle fapl(H5Pcreate(H5P_FILE_ACCESS), H5Pclose);
+    if (swmr) H5Pset_libver_bounds(fapl, H5F_LIBVER_LATEST, H5F_LIBVER_LATEST);
+    return handle(check(H5Fcreate(path.c_str(), H5F_ACC_TRUNC, H5P_DEFAULT, fapl), "cannot create file '" + path + "'"), H5Fclose);
+}
+
+bool is_hdf5(const std::string& path) {
+    quiet();
+    std::ifstream f(path);
+    if (!f.good()) return false;
+    return H5Fis_hdf5(path.c_str()) > 0;
+}
+
+handle open_file(const std::string& path, bool write) {
+    quiet();
+    std::ifstream f(path);
+    if (!f.good()) fail("cannot open '" + path + "': no such file or not readable");
+    if (H5Fis_hdf5(path.c_str()) <= 0) fail("'" + path + "' is not an HDF5 file");
+    const unsigned flags = write? H5F_ACC_RDWR: (H5F_ACC_RDONLY | H5F_ACC_SWMR_READ);
+    hid_t id = H5Fopen(path.c_str(), flags, H5P_DEFAULT);
+    if (id < 0 && !write) id = H5Fopen(path.c_str(), H5F_ACC_RDONLY, H5P_DEFAULT);
+    return handle(check(id, "cannot open '" + path + "' as HDF5 (truncated or damaged?)"), H5Fclose);
+}
+
+void flush(hid_t file) { H5Fflush(file, H5F_SCOPE_GLOBAL); }
+
+handle create_group(hid_t loc, const std::string& name) {
+    return handle(check(H5Gcreate2(loc, name.c_str(), H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT), "cannot create group '" + name + "'"), H5Gclose);
+}
+
+handle open_group(hid_t loc, const std::string& name) {
+    if (!exists(loc, name)) fail("missing group '" + name + "'");
+    return handle(check(H5Gopen2(loc, name.c_str(), H5P_DEFAULT), "cannot open group '" + name + "'"), H5Gclose);
+}
+
+bool exists(hid_t loc, const std::string& path) {
+    // Check each component, as H5Lexists requires.
+    std::size_t pos = 0;
+    while (true) {
+        std::size_t next = path.find('/', pos);
+        std::string prefix = path.substr(0, next);
+        if (!prefix.empty() && prefix != "/" && H5Lexists(loc, prefix.c_str(), H5P_DEFAULT) <= 0) return false;
+        if (next == std::string::npos) return true;
+        pos = next + 1;
+    }
+}
+
+void write_attr(hid_t obj, const std::string& name, const std::string& value) {
+    handle type(H5Tcopy(H5T_C_S1), H5Tclose);
+    H5Tset_size(type, value.empty()? 1: value.size());
+    H5Tset_cset(type, H5T_CSET_UTF8);
+    handle space(H5Screate(H5S_SCALAR), H5Sclose);
+    auto a = new_attr(obj, name, type, space);
+    check(H5Awrite(a, type, value.empty()? "": value.c_str()), "writing attribute", name);
+}
+
+void write_attr(hid_t obj, const std::string& name, double value) {
+    handle space(H5Screate(H5S_SCALAR), H5Sclose);
+    auto a = new_attr(obj, name, H5T_IEEE_F64LE, space);
+    check(H5Awrite(a, H5T_NATIVE_DOUBLE, &value), "writing attribute", name);
+}
+
+void write_attr(hid_t obj, const std::string& name, std::int64_t value) {
+    handle space(H5Screate(H5S_SCALAR), H5Sclose);
+    auto a = new_attr(obj, name, H5T_STD_I64LE, space);
+    check(H5Awrite(a, H5T_NATIVE_INT64, &value), "writing attribute", name);
+}
+
+void write_attr(hid_t obj, const std::string& name, const std::vector<std::int64_t>& value) {
+    hsize_t n = value.size();
+    handle space(H5Screate_simple(1, &n, nullptr), H5Sclose);
+    auto a = new_attr(obj, name, H5T_STD_I64LE, space);
+    check(H5Awrite(a, H5T_NATIVE_INT64, value.data()), "writing attribute", name);
+}
+
+bool has_attr(hid_t obj, const std::string& name) { return H5Aexists(obj, name.c_str()) > 0; }
+
+std::string read_attr_string(hid_t obj, const std::string& name) {
+    auto a = open_attr(obj, name);
+    handle type(H5Aget_type(a), H5Tclose);
+    if (H5Tget_class(type) != H5T_STRING) fail("attribute '" + name + "' is not a string");
+    if (H5Tis_variable_str(type) > 0) {
+        handle mem(H5Tcopy(H5T_C_S1), H5Tclose);
+        H5Tset_size(mem, H5T_VARIABLE);
+        char* s = nullptr;
+        check(H5Aread(a, mem, &s), "reading attribute", name);
+        std::string out = s? s: "";
+        H5free_memory(s);
+        return out;
+    }
+    const std::size_t n = H5Tget_size(type);
+    std::string out(n, '\0');
+    check(H5Aread(a, type, out.data()), "reading attribute", name);
+    out.resize(std::char_traits<char>::length(out.c_str()));
+    return out;
+}
+
+double read_attr_double(hid_t obj, const std::string& name) {
+    auto a = open_attr(obj, name);
+    double v = 0;
+    check(H5Aread(a, H5T_NATIVE_DOUBLE, &v), "reading attribute", name);
+    return v;
+}
+
+std::int64_t read_attr_int(hid_t obj, const std::string& name) {
+    auto a = open_attr(obj, name);
+    std::int64_t v = 0;
+    check(H5Aread(a, H5T_NATIVE_INT64, &v), "reading attribute", name);
+    return v;
+}
+
+void write(hid_t loc, const std::string& name, const double* d, const std::vector<hsize_t>& dims) { write_impl(loc, name, d, dims); }
+void write(hid_t loc, const std::string& name, const std::int64_t* d, const std::vector<hsize_t>& dims) { write_impl(loc, name, d, dims); }
+void write(hid_t loc, const std::string& name, const std::int8_t* d, const std::vector<hsize_t>& dims) { write_impl(loc, name, d, dims); }
+void write(hid_t loc, const std::string& name, const std::vector<double>& v) { write_impl(loc, name, v.data(), {v.size()}); }
+void write(hid_t loc, const std::string& name, const std::vector<std::int64_t>& v) { write_impl(loc, name, v.data(), {v.size()}); }
+void write(hid_t loc, const std::string& name, const std::vector<std::int8_t>& v) { write_impl(loc, name, v.data(), {v.size()}); }
+
+std::vector<hsize_t> shape(hid_t loc, const std::string& name) {
+    if (!exists(loc, name)) fail("missing dataset '" + name + "'");
+    handle dset(check(H5Dopen2(loc, name.c_str(), H5P_DEFAULT), "cannot open dataset '" + name + "'"), H5Dclose);
+    handle space(check(H5Dget_space(dset), "dataspace of " + name), H5Sclose);
+    const int rank = H5Sget_simple_extent_ndims(space);
+    if (rank < 0) fail("cannot read the shape of '" + name + "'");
+    std::vector<hsize_t> dims(static_cast<std::size_t>(rank));
+    H5Sget_simple_extent_dims(space, dims.data(), nullptr);
+    return dims;
+}
+
+std::vector<double> read_double(hid_t loc, const std::string& name) { return read_impl<double>(loc, name); }
+std::vector<std::int64_t> read_int(hid_t loc, const std::string& name) { return read_impl<std::int64_t>(loc, name); }
+
+std::vector<double> read_rows(hid_t loc, const std::string& name, hsize_t row0, hsize_t nrows) {
+    auto dims = shape(loc, name);
+    if (dims.size() != 2) fail("dataset '" + name + "' is not 2-D");
+    if (row0 + nrows > dims[0]) fail("dataset '" + name + "' has " + std::to_string(dims[0]) + " rows; asked for row " + std::to_string(row0 + nrows - 1));
+    handle dset(check(H5Dopen2(loc, name.c_str(), H5P_DEFAULT), "cannot open dataset '" + name + "'"), H5Dclose);
+    handle space(H5Dget_space(dset), H5Sclose);
+    hsize_t start[2] = {row0, 0}, count[2] = {nrows, dims[1]};
+    H5Sselect_hyperslab(space, H5S_SELECT_SET, start, nullptr, count, nullptr);
+    handle mem(H5Screate_simple(2, count, nullptr), H5Sclose);
+    std::vector<double> out(nrows*dims[1]);
+    if (!out.empty()) check(H5Dread(dset, H5T_NATIVE_DOUBLE, mem, space, H5P_DEFAULT, out.data()), "reading dataset", name);
+    return out;
+}
+
+row_appender::row_appender(hid_t loc, const std::string& name, hsize_t cols, bool float32, int compression): cols_(cols) {
+    hsize_t dims[2] = {0, cols}, maxdims[2] = {H5S_UNLIMITED, cols}, chunk[2] = {1, cols > 0? cols: 1};
+    handle space(H5Screate_simple(2, dims, maxdims), H5Sclose);
+    handle dcpl(H5Pcreate(H5P_DATASET_CREATE), H5Pclose);
+    H5Pset_chunk(dcpl, 2, chunk);
+    if (compression > 0) { H5Pset_shuffle(dcpl); H5Pset_deflate(dcpl, static_cast<unsigned>(compression)); }
+    dset_ = handle(check(H5Dcreate2(loc, name.c_str(), float32? H5T_IEEE_F32LE: H5T_IEEE_F64LE, space, H5P_DEFAULT, dcpl, H5P_DEFAULT),
+                         "cannot create dataset '" + name + "'"), H5Dclose);
+}
+
+row_appender row_appender::open(hid_t loc, const std::string& name) {
+    row_appender r;
+    auto dims = shape(loc, name);
+    if (dims.size() != 2) fail("dataset '" + name + "' is not 2-D");
+    r.dset_ = handle(check(H5Dopen2(loc, name.c_str(), H5P_DEFAULT), "cannot open dataset '" + name + "'"), H5Dclose);
+    r.rows_ = dims[0];
+    r.cols_ = dims[1];
+    return r;
+}
+
+void row_appender::append(const double* row) {
+    hsize_t newdims[2] = {rows_ + 1, cols_};
+    check(H5Dset_extent(dset_, newdims), "extending dataset", "row");
+    handle space(H5Dget_space(dset_), H5Sclose);
+    hsize_t start[2] = {rows_, 0}, count[2] = {1, cols_};
+    H5Sselect_hyperslab(space, H5S_SELECT_SET, start, nullptr, count, nullptr);
+    handle mem(H5Screate_simple(2, count, nullptr), H5Sclose);
+    if (cols_ > 0) check(H5Dwrite(dset_, H5T_NATIVE_DOUBLE, mem, space, H5P_DEFAULT, row), "appending to dataset", "row");
+    ++rows_;
+}
+
+void row_appender::truncate(hsize_t rows) {
+    hsize_t newdims[2] = {rows, cols_};
+    check(H5Dset_extent(dset_, newdims), "truncating dataset", "row");
+    rows_ = rows;
+}
+
+} // namespace eisim::h5

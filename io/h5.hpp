@@ -1,0 +1,92 @@
+#pragma once
+// Small RAII wrappers over the HDF5 C library: every hid_t is owned by exactly one `handle` and
+// closed with the right H5?close. Reading and writing of the few shapes eisim uses (1-D and 2-D
+// datasets of double, int64, int8; scalar and string attributes; a 2-D dataset extendable along
+// its first axis). Errors become eisim::file_error with the path named.
+#include <hdf5.h>
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "models/error.hpp"
+
+namespace eisim::h5 {
+
+class handle {
+public:
+    handle() = default;
+    handle(hid_t id, herr_t (*closer)(hid_t)): id_(id), closer_(closer) {}
+    handle(const handle&) = delete;
+    handle& operator=(const handle&) = delete;
+    handle(handle&& o) noexcept: id_(o.id_), closer_(o.closer_) { o.id_ = H5I_INVALID_HID; }
+    handle& operator=(handle&& o) noexcept {
+        if (this != &o) { reset(); id_ = o.id_; closer_ = o.closer_; o.id_ = H5I_INVALID_HID; }
+        return *this;
+    }
+    ~handle() { reset(); }
+    void reset() { if (id_ >= 0 && closer_) closer_(id_); id_ = H5I_INVALID_HID; }
+    hid_t id() const { return id_; }
+    operator hid_t() const { return id_; }
+    bool valid() const { return id_ >= 0; }
+
+private:
+    hid_t id_ = H5I_INVALID_HID;
+    herr_t (*closer_)(hid_t) = nullptr;
+};
+
+/// Silence HDF5's own error stack printing for this thread (we report errors ourselves).
+void quiet();
+
+handle create_file(const std::string& path, bool swmr = false);
+handle open_file(const std::string& path, bool write = false);
+bool is_hdf5(const std::string& path);
+void flush(hid_t file);
+
+handle create_group(hid_t loc, const std::string& name);
+handle open_group(hid_t loc, const std::string& name);
+bool exists(hid_t loc, const std::string& path);
+
+// Attributes
+void write_attr(hid_t obj, const std::string& name, const std::string& value);
+void write_attr(hid_t obj, const std::string& name, double value);
+void write_attr(hid_t obj, const std::string& name, std::int64_t value);
+void write_attr(hid_t obj, const std::string& name, const std::vector<std::int64_t>& value);
+std::string read_attr_string(hid_t obj, const std::string& name);
+double read_attr_double(hid_t obj, const std::string& name);
+std::int64_t read_attr_int(hid_t obj, const std::string& name);
+bool has_attr(hid_t obj, const std::string& name);
+
+// Datasets: `dims` is the shape (row-major, as h5py shows it).
+void write(hid_t loc, const std::string& name, const double* data, const std::vector<hsize_t>& dims);
+void write(hid_t loc, const std::string& name, const std::int64_t* data, const std::vector<hsize_t>& dims);
+void write(hid_t loc, const std::string& name, const std::int8_t* data, const std::vector<hsize_t>& dims);
+void write(hid_t loc, const std::string& name, const std::vector<double>& v);
+void write(hid_t loc, const std::string& name, const std::vector<std::int64_t>& v);
+void write(hid_t loc, const std::string& name, const std::vector<std::int8_t>& v);
+
+std::vector<hsize_t> shape(hid_t loc, const std::string& name);
+std::vector<double> read_double(hid_t loc, const std::string& name);
+std::vector<std::int64_t> read_int(hid_t loc, const std::string& name);
+/// Rows [row0, row0+nrows) of a 2-D dataset of doubles, row-major.
+std::vector<double> read_rows(hid_t loc, const std::string& name, hsize_t row0, hsize_t nrows);
+
+/// A 2-D dataset [rows × cols] of doubles (or float32 on disk) extendable along rows, chunked
+/// by row; `append` adds one row.
+class row_appender {
+public:
+    row_appender() = default;
+    row_appender(hid_t loc, const std::string& name, hsize_t cols, bool float32 = false, int compression = 0);
+    /// Reopen an existing extendable dataset (to resume writing).
+    static row_appender open(hid_t loc, const std::string& name);
+    void append(const double* row);
+    void truncate(hsize_t rows);
+    hsize_t rows() const { return rows_; }
+    hsize_t cols() const { return cols_; }
+
+private:
+    handle dset_;
+    hsize_t rows_ = 0, cols_ = 0;
+};
+
+} // namespace eisim::h5

@@ -1,0 +1,37 @@
+#pragma once
+// Two tiers of errors (see STYLE.md):
+//  * eisim::user_error and its children: a mistake in the user's input (config, command line,
+//    files). They carry context and map to exit code 2 at the command line.
+//  * EISIM_ASSERT: an internal invariant; a failure is a bug in eisim, not in the input.
+#include <cassert>
+#include <stdexcept>
+#include <string>
+
+namespace eisim {
+
+/// A mistake in what the user gave us; the message names the problem. Exit code 2.
+struct user_error: std::runtime_error {
+    using std::runtime_error::runtime_error;
+};
+
+/// A configuration value that is unknown, of the wrong type or out of range.
+struct config_error: user_error {
+    std::string key;
+    config_error(std::string key_, const std::string& what):
+        user_error(key_.empty()? what: "'" + key_ + "': " + what), key(std::move(key_)) {}
+};
+
+/// A file that is not what it should be (not a run file, truncated, newer format, ...).
+struct file_error: user_error {
+    using user_error::user_error;
+};
+
+/// The learning run diverged (NaN, Inf or runaway rates). Exit code 3.
+struct divergence_error: std::runtime_error {
+    long step;
+    divergence_error(long step_, const std::string& what): std::runtime_error(what), step(step_) {}
+};
+
+} // namespace eisim
+
+#define EISIM_ASSERT(cond) assert(cond)

@@ -1,0 +1,61 @@
+#pragma once
+// Inputs on a time grid, and the generators that fill them.
+//
+// An input_grid holds u_k (n_in × B) at t_k = k·dt, k = 0..steps; between grid points u(t) is
+// interpolated piecewise-linearly (adaptive steppers evaluate it anywhere).
+//
+// Generators (units: rates, dimensionless; times in ms):
+//   ou    u = [v]₊,  τ_u dv = (μ − v) dt + σ √(2 τ_u) dW   (rectified Ornstein–Uhlenbeck; started
+//         from its stationary law and advanced with the exact update
+//         v_{k+1} = μ + (v_k − μ) e^{−dt/τ_u} + σ √(1 − e^{−2dt/τ_u}) ξ_k)
+//   step  u = amplitude for onset_ms ≤ t < offset_ms, else 0, on every channel
+//   zero  u = 0
+#include <string>
+
+#include "models/random.hpp"
+#include "models/registry.hpp"
+#include "models/types.hpp"
+
+namespace eisim {
+
+struct input_grid {
+    double dt = 1.0;  // ms
+    int steps = 0;    // grid points k = 0..steps
+    int n_in = 0, batch = 0;
+    matrix U;         // n_in × (batch·(steps+1)); block k is columns [k·batch, (k+1)·batch)
+
+    input_grid() = default;
+    input_grid(double dt_, int steps_, int n_in_, int batch_):
+        dt(dt_), steps(steps_), n_in(n_in_), batch(batch_), U(matrix::Zero(n_in_, batch_*(steps_ + 1))) {}
+
+    auto at(int k) { return U.middleCols(static_cast<long>(k)*batch, batch); }
+    auto at(int k) const { return U.middleCols(static_cast<long>(k)*batch, batch); }
+
+    /// u(t) by linear interpolation into `out` (n_in × B); t is clamped to the grid.
+    void interpolate(double t, matrix& out) const {
+        double s = t/dt;
+        if (s <= 0) { out = at(0); return; }
+        if (s >= steps) { out = at(steps); return; }
+        int k = static_cast<int>(s);
+        double alpha = s - k;
+        if (alpha < 1e-12) { out = at(k); return; }
+        out = (1.0 - alpha)*at(k) + alpha*at(k + 1);
+    }
+};
+
+struct input_desc {
+    std::string kind = "ou";
+    int n_in = 20;
+    double tau_ms = 50.0, mean = 0.5, sigma = 1.0; // ou
+    double amplitude = 1.0, onset_ms = 100.0, offset_ms = 400.0; // step
+};
+
+inline const registry<int>& input_registry() {
+    static const registry<int> r("input kind", {{"ou", 0}, {"step", 1}, {"zero", 2}});
+    return r;
+}
+
+/// Fill a grid of `steps`+1 points with `batch` trials of input; the stream gives the noise.
+input_grid make_input(const input_desc& d, double dt, int steps, int batch, rng& g);
+
+} // namespace eisim

@@ -1,0 +1,42 @@
+#pragma once
+// One small registry pattern for every component chosen by name (transfer functions, geometries,
+// credit rules, tasks, steppers): lookup by name; an unknown name is an error listing the known ones.
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "models/error.hpp"
+
+namespace eisim {
+
+template <typename T>
+class registry {
+public:
+    registry(std::string what, std::vector<std::pair<std::string, T>> entries):
+        what_(std::move(what)), entries_(std::move(entries)) {}
+
+    const T& get(const std::string& name) const {
+        for (auto& [n, v]: entries_) if (n == name) return v;
+        throw user_error("unknown " + what_ + " '" + name + "'; known: " + known());
+    }
+    bool contains(const std::string& name) const {
+        for (auto& e: entries_) if (e.first == name) return true;
+        return false;
+    }
+    std::vector<std::string> names() const {
+        std::vector<std::string> out;
+        for (auto& e: entries_) out.push_back(e.first);
+        return out;
+    }
+    std::string known() const {
+        std::string s;
+        for (auto& e: entries_) s += (s.empty()? "": ", ") + e.first;
+        return s;
+    }
+
+private:
+    std::string what_;
+    std::vector<std::pair<std::string, T>> entries_;
+};
+
+} // namespace eisim

@@ -1,0 +1,83 @@
+#pragma once
+// Transfer functions r = φ(x): firing rate (dimensionless, or Hz per unit) of the synaptic input x.
+//
+//   linear    φ(x) = x                      φ'(x) = 1          (tests: a linear network)
+//   relu      φ(x) = [x]₊                   φ'(x) = H(x)       (φ'(0) = 0)
+//   softplus  φ(x) = ln(1 + eˣ)             φ'(x) = 1/(1 + e⁻ˣ)
+//   tanh      φ(x) = [tanh x]₊              φ'(x) = (1 − tanh²x) H(x)   (rectified tanh)
+//   power     φ(x) = k [x]₊ⁿ                φ'(x) = k n [x]₊ⁿ⁻¹  (stabilised supralinear network,
+//                                                                  Ahmadian, Rubin & Miller 2013)
+// Each is a small value type with a name; `apply` and `derivative` work element-wise on a batch.
+#include <cmath>
+#include <string>
+
+#include "models/registry.hpp"
+#include "models/types.hpp"
+
+namespace eisim {
+
+struct transfer {
+    enum class kind { linear, relu, softplus, tanh, power };
+    std::string name;
+    kind type = kind::relu;
+    double k = 1.0; // gain of `power`
+    double n = 2.0; // exponent of `power`
+
+    double value(double x) const {
+        switch (type) {
+        case kind::linear: return x;
+        case kind::relu: return x > 0? x: 0.0;
+        case kind::softplus: return x > 30? x: std::log1p(std::exp(x));
+        case kind::tanh: return x > 0? std::tanh(x): 0.0;
+        case kind::power: return x > 0? k*std::pow(x, n): 0.0;
+        }
+        return 0.0;
+    }
+    double derivative(double x) const {
+        switch (type) {
+        case kind::linear: return 1.0;
+        case kind::relu: return x > 0? 1.0: 0.0;
+        case kind::softplus: return 1.0/(1.0 + std::exp(-x));
+        case kind::tanh: { if (x <= 0) return 0.0; double t = std::tanh(x); return 1.0 - t*t; }
+        case kind::power: return x > 0? k*n*std::pow(x, n - 1.0): 0.0;
+        }
+        return 0.0;
+    }
+
+    // r = φ(x), element-wise; the switch is outside the loop.
+    void apply(const matrix& x, matrix& r) const {
+        r.resize(x.rows(), x.cols());
+        switch (type) {
+        case kind::linear: r = x; break;
+        case kind::relu: r = x.cwiseMax(0.0); break;
+        default: r = x.unaryExpr([this](double v) { return value(v); }); break;
+        }
+    }
+    // d = φ'(x), element-wise.
+    void derivative(const matrix& x, matrix& d) const {
+        d.resize(x.rows(), x.cols());
+        switch (type) {
+        case kind::linear: d.setOnes(); break;
+        case kind::relu: d = (x.array() > 0.0).cast<double>(); break;
+        default: d = x.unaryExpr([this](double v) { return derivative(v); }); break;
+        }
+    }
+};
+
+/// The registry of transfer functions by name; `power` takes gain k and exponent n.
+inline const registry<transfer::kind>& transfer_registry() {
+    static const registry<transfer::kind> r("transfer function", {
+        {"relu", transfer::kind::relu},
+        {"softplus", transfer::kind::softplus},
+        {"tanh", transfer::kind::tanh},
+        {"power", transfer::kind::power},
+        {"linear", transfer::kind::linear},
+    });
+    return r;
+}
+
+inline transfer make_transfer(const std::string& name, double k = 1.0, double n = 2.0) {
+    return transfer{name, transfer_registry().get(name), k, n};
+}
+
+} // namespace eisim

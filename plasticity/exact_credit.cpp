@@ -1,0 +1,114 @@
+#include "plasticity/exact_credit.hpp"
+
+#include "models/butcher.hpp"
+
+namespace eisim {
+
+namespace {
+
+std::vector<const matrix*> observed(const trajectory& tr) {
+    std::vector<const matrix*> x;
+    for (auto i: tr.obs) x.push_back(&tr.x[i]);
+    return x;
+}
+
+// Accumulates Σ a_i b_iᵀ over many (a_i, b_i) pairs of N × B blocks as chunked GEMMs:
+// one product of N × (B·K) by (B·K) × M every K pairs instead of K thin products.
+class outer_accumulator {
+public:
+    outer_accumulator(long rows, long cols, long batch, long chunk = 32):
+        sum_(matrix::Zero(rows, cols)), A_(rows, batch*chunk), R_(cols, batch*chunk), batch_(batch), chunk_(chunk) {}
+    template <typename DA, typename DB>
+    void add(const Eigen::MatrixBase<DA>& a, const Eigen::MatrixBase<DB>& b) {
+        A_.middleCols(used_*batch_, batch_) = a;
+        R_.middleCols(used_*batch_, batch_) = b;
+        if (++used_ == chunk_) flush();
+    }
+    const matrix& result() { flush(); return sum_; }
+
+private:
+    void flush() {
+        if (used_ == 0) return;
+        const long n = used_*batch_;
+        sum_.noalias() += A_.leftCols(n)*R_.leftCols(n).transpose();
+        used_ = 0;
+    }
+    matrix sum_, A_, R_;
+    long batch_, chunk_, used_ = 0;
+};
+
+} // namespace
+
+double trajectory_loss(const network& net, const lowered_network& low, const trajectory& tr, const trial_batch& trials) {
+    return mse_loss(readout_all(low.W_out, net.phi, observed(tr)), trials);
+}
+
+gradients exact_gradient(const network& net, const lowered_network& low, const trajectory& tr,
+                         const trial_batch& trials, plastic_set which) {
+    const long N = net.n(), B = trials.batch();
+    const auto tab = tableau_for(tr.stepper);
+    const int s = tab.stages();
+
+    gradients out;
+    const matrix y = readout_all(low.W_out, net.phi, observed(tr));
+    out.loss = mse_loss(y, trials);
+    const double norm = static_cast<double>(net.n_out)*B*trials.mask_sum();
+
+    dynamics_workspace ws;
+    const rate_dynamics f{low.inv_tau, low.W_rec, low.W_in, trials.u, net.phi, net.bias, ws};
+
+    outer_accumulator dW_rec(which.recurrent? N: 0, which.recurrent? N: 0, B);
+    outer_accumulator dW_in(which.input? N: 0, which.input? net.n_in: 0, B);
+    matrix dW_out = matrix::Zero(net.n_out, N);
+
+    // ∂L/∂x_k from the loss at observation k (and the readout's gradient).
+    matrix e, dphi, r;
+    auto add_loss_term = [&](std::size_t k, matrix& lambda) {
+        if (trials.mask[k] == 0.0 || norm == 0.0) return;
+        const matrix& xk = tr.at_obs(k);
+        e = (2.0*trials.mask[k]/norm)*(y.middleCols(static_cast<long>(k)*B, B) - trials.target_at(static_cast<int>(k)));
+        net.phi.apply(xk, r);
+        if (which.readout) dW_out.noalias() += e*r.transpose();
+        net.phi.derivative(xk, dphi);
+        lambda.noalias() += (low.W_out.transpose()*e).cwiseProduct(dphi);
+    };
+
+    // Map state index → observation index (or −1).
+    std::vector<long> obs_of(tr.x.size(), -1);
+    for (std::size_t k = 0; k < tr.obs.size(); ++k) obs_of[tr.obs[k]] = static_cast<long>(k);
+
+    matrix lambda = matrix::Zero(N, B);
+    if (obs_of.back() >= 0) add_loss_term(static_cast<std::size_t>(obs_of.back()), lambda);
+
+    std::vector<matrix> X(s), K(s), xi(s);
+    matrix kappa, a;
+    for (long n = static_cast<long>(tr.steps()) - 1; n >= 0; --n) {
+        const double t = tr.t[n], h = tr.h[n];
+        // Recompute the stages of step n.
+        X[0] = tr.x[n];
+        for (int i = 0; i < s; ++i) {
+            if (i > 0) {
+                X[i] = tr.x[n];
+                for (int j = 0; j < i; ++j) if (tab.a[i][j] != 0.0) X[i].noalias() += (h*tab.a[i][j])*K[j];
+            }
+            if (i + 1 < s) f(X[i], K[i], t + tab.c[i]*h); // the last stage's k is not needed
+        }
+        // Backwards over the stages.
+        for (int i = s - 1; i >= 0; --i) {
+            kappa = (h*tab.b[i])*lambda;
+            for (int l = i + 1; l < s; ++l) if (tab.a[l][i] != 0.0) kappa.noalias() += (h*tab.a[l][i])*xi[l];
+            f.vjp(X[i], t + tab.c[i]*h, kappa, a, xi[i]);
+            if (which.recurrent) dW_rec.add(a, ws.r);
+            if (which.input) dW_in.add(a, ws.u);
+        }
+        for (int i = 0; i < s; ++i) lambda += xi[i];
+        if (obs_of[n] >= 0) add_loss_term(static_cast<std::size_t>(obs_of[n]), lambda);
+    }
+
+    if (which.recurrent) net.recurrent.gather(dW_rec.result(), out.recurrent);
+    if (which.input) net.input.gather(dW_in.result(), out.input);
+    if (which.readout) net.readout.gather(dW_out, out.readout);
+    return out;
+}
+
+} // namespace eisim

@@ -1,0 +1,41 @@
+#pragma once
+// Exact credit: the gradient of the computed loss with respect to every plastic magnitude, by the
+// discrete adjoint (backpropagation through time) of the integrator's own steps.
+//
+// For an explicit Runge–Kutta step  X_i = x_n + h Σ_{j<i} a_ij k_j,  k_i = f(X_i, t_n + c_i h),
+// x_{n+1} = x_n + h Σ b_i k_i, with λ = ∂L/∂x_{n+1}, going backwards over the stages i = s..1:
+//
+//   κ_i = h b_i λ + h Σ_{l>i} a_li ξ_l          (∂L/∂k_i)
+//   ξ_i = (∂f/∂x)ᵀ(X_i) κ_i                     (∂L/∂X_i)
+//   ∂L/∂W_rec += (κ_i/τ) φ(X_i)ᵀ,   ∂L/∂W_in += (κ_i/τ) u(t_i)ᵀ
+//   ∂L/∂x_n = λ + Σ_i ξ_i  (+ the loss's own ∂L/∂x_n if x_n is observed)
+//
+// with the readout's loss term e_k = 2 mask_k (y_k − y*_k) / (n_out B Σ mask):
+//   ∂L/∂W_out += e_k φ(x_k)ᵀ,   ∂L/∂x_k += φ'(x_k) ⊙ W_outᵀ e_k.
+// For fixed steps (euler, rk4) this is exact to round-off; for dopri5 the accepted step sizes are
+// held fixed, so it is the exact gradient of the computed solution up to the step-size control.
+// Private noise enters additively and leaves the adjoint unchanged. Finally, on magnitudes,
+// g[s] = sign[s]·∂L/∂W(post[s], pre[s]); absent synapses get no gradient.
+#include "models/dynamics.hpp"
+#include "models/network.hpp"
+#include "models/task.hpp"
+#include "models/trajectory.hpp"
+
+namespace eisim {
+
+struct gradients {
+    double loss = 0.0;
+    vector recurrent, input, readout; // ∂L/∂m per synapse; empty if that projection is frozen
+};
+
+struct plastic_set {
+    bool recurrent = true, input = true, readout = true;
+};
+
+/// The loss of a forward trajectory against the batch's targets.
+double trajectory_loss(const network& net, const lowered_network& low, const trajectory& tr, const trial_batch& trials);
+
+gradients exact_gradient(const network& net, const lowered_network& low, const trajectory& tr,
+                         const trial_batch& trials, plastic_set which);
+
+} // namespace eisim

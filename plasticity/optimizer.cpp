@@ -1,0 +1,39 @@
+#include "plasticity/optimizer.hpp"
+
+#include <cmath>
+
+namespace eisim {
+
+double default_learning_rate(const std::string& geometry) {
+    if (geometry == "eg") return 0.5;
+    if (geometry == "euclidean") return 0.02;
+    return 0.05; // pnorm
+}
+
+optimizer::optimizer(const plasticity_desc& d, long total_steps):
+    geo_(make_geometry(d.geometry, d.p, d.min_magnitude)),
+    eta_(d.learning_rate > 0? d.learning_rate: default_learning_rate(d.geometry)),
+    mu_(d.momentum), wd_(d.weight_decay), schedule_(schedule_registry().get(d.schedule)),
+    total_(total_steps) {}
+
+double optimizer::learning_rate(long t) const {
+    if (schedule_ == 1 && total_ > 0) return eta_*0.5*(1.0 + std::cos(M_PI*static_cast<double>(t)/static_cast<double>(total_)));
+    return eta_;
+}
+
+long optimizer::apply(const std::string& proj, vector& m, const vector& g, long t) {
+    vector gt = g;
+    if (wd_ != 0.0) {
+        if (geo_.type == geometry::kind::eg) gt.array() += wd_;
+        else gt += wd_*m;
+    }
+    if (mu_ != 0.0) {
+        vector& v = velocity_[proj];
+        if (v.size() != gt.size()) v = vector::Zero(gt.size());
+        v = mu_*v + gt;
+        gt = v;
+    }
+    return geo_.step(m, gt, learning_rate(t));
+}
+
+} // namespace eisim

@@ -1,0 +1,61 @@
+#pragma once
+// The optimizer around a geometry: learning-rate schedule, momentum buffer, weight decay.
+//
+//   g̃ = g + wd·1        (eg: multiplicative decay, wd·sign(w) on w)
+//   g̃ = g + wd·m        (euclidean, pnorm: L2 decay)
+//   v ← μ v + g̃         (momentum buffer; v = g̃ when μ = 0), as in the published code (μ = 0.9)
+//   η_t = η                              (constant)
+//   η_t = η · ½ (1 + cos(π t / T))       (cosine, T = total steps)
+//   ∇φ(m') = ∇φ(m) − η_t v
+//
+// Default learning rates per geometry, used when learning_rate = 0, are listed in
+// default_learning_rate and in `eisim config`.
+#include <map>
+#include <string>
+#include <vector>
+
+#include "plasticity/geometry.hpp"
+
+namespace eisim {
+
+struct plasticity_desc {
+    std::string geometry = "eg";
+    double p = 3.0;
+    std::string credit = "exact";
+    double learning_rate = 0.0; // 0 = the geometry's default
+    double momentum = 0.0;
+    std::string schedule = "constant";
+    double weight_decay = 0.0;
+    std::vector<std::string> plastic = {"recurrent", "input", "readout"};
+    double min_magnitude = 1e-8;
+};
+
+/// Default learning rate of a geometry on the default problem (documented in the README).
+double default_learning_rate(const std::string& geometry);
+
+inline const registry<int>& schedule_registry() {
+    static const registry<int> r("learning-rate schedule", {{"constant", 0}, {"cosine", 1}});
+    return r;
+}
+
+class optimizer {
+public:
+    optimizer(const plasticity_desc& d, long total_steps);
+
+    /// One mirror step of projection `proj` at learning step t (0-based); returns synapses held at the bound.
+    long apply(const std::string& proj, vector& m, const vector& g, long t);
+    double learning_rate(long t) const;
+    const geometry& geo() const { return geo_; }
+
+    /// Momentum buffers by projection (the optimizer state, saved for resuming).
+    std::map<std::string, vector>& velocity() { return velocity_; }
+
+private:
+    geometry geo_;
+    double eta_, mu_, wd_;
+    int schedule_;
+    long total_;
+    std::map<std::string, vector> velocity_;
+};
+
+} // namespace eisim

@@ -1,0 +1,57 @@
+#pragma once
+// The run configuration: plain descriptions of every layer's parameters, a schema that names each
+// TOML key with its type, allowed range and a comment, and the three ways in: built-in defaults,
+// a TOML file, and `--set section.key=value` overrides. Validation happens once, here; errors name
+// the key, the value and what is allowed (eisim::config_error, exit code 2).
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "models/input.hpp"
+#include "models/network.hpp"
+#include "plasticity/optimizer.hpp"
+#include "sim/integrate.hpp"
+
+namespace eisim {
+
+struct task_desc {
+    std::string kind = "teacher_student";
+    int batch = 16;
+    double duration_ms = 500.0;
+    std::int64_t teacher_seed = 1234;
+    bool fresh_trials = false; // false: one fixed set of trials (the setting of the theory)
+    double mask_start_ms = 0.0; // observations before this time do not enter the loss
+};
+
+struct training_desc {
+    std::int64_t seed = 1;
+    int steps = 25;
+    int record_every = 1;
+    int activity_trials = 2; // trials written to /activity at the first and last steps
+};
+
+struct config {
+    network_desc network;
+    input_desc input;
+    integrator_desc integrator;
+    task_desc task;
+    training_desc training;
+    plasticity_desc plasticity;
+
+    int observation_steps() const;
+};
+
+/// The built-in defaults, validated.
+config default_config();
+/// Read a TOML file on top of the defaults; unknown keys, wrong types and out-of-range values throw.
+config load_config(const std::string& path);
+/// Parse TOML text on top of `base` (`origin` names the text in messages).
+config parse_config(const std::string& text, const std::string& origin, config base);
+/// Apply one `section.key=value` override.
+void apply_override(config& c, const std::string& assignment);
+/// Cross-key validation (also run by load/parse/override).
+void validate(const config& c);
+/// The fully resolved configuration as TOML, with a comment for every key.
+std::string to_toml(const config& c, bool comments = true);
+
+} // namespace eisim

@@ -1,0 +1,167 @@
+#include "sim/experiment.hpp"
+
+#include <chrono>
+#include <cmath>
+
+#include "models/error.hpp"
+#include "plasticity/exact_credit.hpp"
+#include "sim/integrate.hpp"
+#include "sim/progress.hpp"
+#include "sim/recorder.hpp"
+
+namespace eisim {
+
+namespace {
+
+using clock_type = std::chrono::steady_clock;
+
+std::uint64_t seed_of(std::int64_t s) { return static_cast<std::uint64_t>(s); }
+
+// Inputs for a batch: the configured generator on the observation grid.
+trial_batch make_inputs(const config& c, rng& g) {
+    trial_batch tb;
+    const int T = c.observation_steps();
+    tb.u = make_input(c.input, c.integrator.dt_ms, T, c.task.batch, g);
+    tb.x0 = matrix::Zero(c.network.n(), c.task.batch);
+    tb.mask.assign(T + 1, 0.0);
+    for (int k = 0; k <= T; ++k) tb.mask[k] = k*c.integrator.dt_ms >= c.task.mask_start_ms? 1.0: 0.0;
+    return tb;
+}
+
+// teacher_student: targets are the teacher's outputs y* = W_out r_teacher on the same inputs.
+trial_batch make_trials(const config& c, const network& teacher, long index) {
+    auto g = stream(seed_of(c.training.seed), "trials", static_cast<std::uint64_t>(index));
+    trial_batch tb = make_inputs(c, g);
+    const lowered_network low(teacher);
+    auto noise = stream(seed_of(c.task.teacher_seed), "teacher-noise", static_cast<std::uint64_t>(index));
+    const trajectory tr = integrate(teacher, low, tb.u, tb.x0, c.integrator, noise);
+    std::vector<const matrix*> xs;
+    for (auto i: tr.obs) xs.push_back(&tr.x[i]);
+    tb.target = readout_all(low.W_out, teacher.phi, xs);
+    return tb;
+}
+
+plastic_set plastic_of(const config& c) {
+    plastic_set p{false, false, false};
+    for (auto& name: c.plasticity.plastic) {
+        if (name == "recurrent") p.recurrent = true;
+        if (name == "input") p.input = true;
+        if (name == "readout") p.readout = true;
+    }
+    return p;
+}
+
+bool finite(const vector& v) { return v.size() == 0 || v.allFinite(); }
+
+} // namespace
+
+std::vector<projection_summary> summarize(const network& net) {
+    std::vector<projection_summary> out;
+    for (auto* p: {&net.recurrent, &net.input, &net.readout}) {
+        projection_summary s;
+        s.name = p->name;
+        s.n = static_cast<long>(p->size());
+        if (s.n > 0) {
+            const vector l = p->m.array().log();
+            s.mean_ln = l.mean();
+            s.sd_ln = s.n > 1? std::sqrt((l.array() - s.mean_ln).square().sum()/(s.n - 1)): 0.0;
+        }
+        out.push_back(s);
+    }
+    return out;
+}
+
+void simulate(const config& c, const run_options& opt) {
+    check_output_path(opt.out, opt.overwrite);
+    const auto seed = seed_of(c.training.seed);
+    const network net = build_network(c.network, seed);
+    auto g = stream(seed, "trials", 0);
+    const trial_batch tb = make_inputs(c, g);
+    const lowered_network low(net);
+    auto noise = stream(seed, "noise", 0);
+    const trajectory tr = integrate(net, low, tb.u, tb.x0, c.integrator, noise);
+    run_recorder rec(opt.out, opt.overwrite, to_toml(c), c.training.seed);
+    rec.write_network(net, {});
+    rec.activity(0, net, low, tr, tb, c.task.batch, false);
+    rec.flush();
+}
+
+run_summary learn(const config& c, const run_options& opt) {
+    check_output_path(opt.out, opt.overwrite);
+    const auto t0 = clock_type::now();
+    const auto seed = seed_of(c.training.seed);
+    network student = build_network(c.network, seed);
+    const network teacher = build_network(c.network, seed_of(c.task.teacher_seed));
+    const plastic_set which = plastic_of(c);
+    const long S = c.training.steps;
+    optimizer opt_state(c.plasticity, S);
+
+    run_recorder rec(opt.out, opt.overwrite, to_toml(c), c.training.seed);
+    rec.write_network(student, c.plasticity.plastic);
+    rec.write_teacher(teacher);
+    rec.begin_trajectory(student);
+
+    run_summary summary;
+    summary.steps = S;
+    summary.initial = summarize(student);
+    const network initial = student;
+
+    trial_batch fixed;
+    if (!c.task.fresh_trials) fixed = make_trials(c, teacher, 0);
+    lowered_network low(student);
+    progress bar(S, opt.quiet);
+
+    for (long s = 0; s <= S; ++s) {
+        try {
+            trial_batch fresh;
+            if (c.task.fresh_trials) fresh = make_trials(c, teacher, s);
+            const trial_batch& trials = c.task.fresh_trials? fresh: fixed;
+            auto noise = stream(seed, "noise", static_cast<std::uint64_t>(s));
+            const trajectory tr = integrate(student, low, trials.u, trials.x0, c.integrator, noise);
+            if (s == S) { // the final state: one more forward pass for its loss
+                const double loss = trajectory_loss(student, low, tr, trials);
+                rec.snapshot(s, loss, student);
+                if (S > 0) rec.activity(s, student, low, tr, trials, c.training.activity_trials, true);
+                summary.final_loss = loss;
+                if (S == 0) summary.initial_loss = loss;
+                break;
+            }
+            const gradients g = exact_gradient(student, low, tr, trials, which);
+            if (!std::isfinite(g.loss) || !finite(g.recurrent) || !finite(g.input) || !finite(g.readout))
+                throw divergence_error(s, "the loss or its gradient is not finite");
+            if (s % c.training.record_every == 0) rec.snapshot(s, g.loss, student);
+            if (s == 0) {
+                rec.activity(0, student, low, tr, trials, c.training.activity_trials, true);
+                summary.initial_loss = g.loss;
+            }
+            long held = 0;
+            if (which.recurrent) held += opt_state.apply("recurrent", student.recurrent.m, g.recurrent, s);
+            if (which.input) held += opt_state.apply("input", student.input.m, g.input, s);
+            if (which.readout) held += opt_state.apply("readout", student.readout.m, g.readout, s);
+            rec.training_step(g.loss, held, opt_state.learning_rate(s));
+            low.update(student);
+            bar.update(s + 1, g.loss);
+        } catch (const divergence_error& e) {
+            rec.flush();
+            throw divergence_error(s, "learning step " + std::to_string(s) + ": " + e.what() +
+                                          " (everything before it is in '" + opt.out + "')");
+        }
+    }
+    bar.finish(summary.final_loss);
+    summary.final = summarize(student);
+    for (std::size_t i = 0; i < summary.final.size(); ++i) {
+        const auto& p0 = initial.get(summary.final[i].name);
+        const auto& p1 = student.get(summary.final[i].name);
+        long changes = 0, held = 0;
+        for (std::size_t k = 0; k < p1.size(); ++k) {
+            if (!(p1.m[k] >= 0.0) || p1.sign[k] != p0.sign[k]) ++changes;
+            if (p1.m[k] <= c.plasticity.min_magnitude && c.plasticity.geometry != "eg") ++held;
+        }
+        summary.final[i].sign_changes = changes;
+        summary.final[i].held_at_bound = held;
+    }
+    summary.seconds = std::chrono::duration<double>(clock_type::now() - t0).count();
+    return summary;
+}
+
+} // namespace eisim

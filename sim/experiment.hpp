@@ -1,0 +1,46 @@
+#pragma once
+// An experiment: builds the student (and teacher) network and the trials from a validated config,
+// drives them, and hands everything to the recorder.
+//
+//   simulate   one batch of trials, forward only: /network and /activity of every trial.
+//   learn      the learning loop. Step s = 0..S−1: run the trials forward, compute the loss and the
+//              credit (exact gradient), take the mirror step of every plastic projection.
+//              Snapshots of every weight after s steps go to /trajectory every record_every
+//              steps, always at s = 0 and s = S (the final state, with one more forward pass).
+#include <string>
+
+#include "sim/config.hpp"
+
+namespace eisim {
+
+struct run_options {
+    std::string out;
+    bool overwrite = false;
+    bool quiet = false;
+};
+
+struct projection_summary {
+    std::string name;
+    long n = 0;
+    double mean_ln = 0, sd_ln = 0;  // of ln|w|
+    long held_at_bound = 0;         // synapses at the projection bound (euclidean/pnorm)
+    long sign_changes = 0;          // must be 0
+};
+
+struct run_summary {
+    double initial_loss = 0, final_loss = 0;
+    long steps = 0;
+    double seconds = 0;
+    std::vector<projection_summary> initial, final;
+};
+
+/// Build the student network and simulate one batch of trials into a run file.
+void simulate(const config& c, const run_options& opt);
+
+/// Train the student under the config's plasticity and record the run.
+run_summary learn(const config& c, const run_options& opt);
+
+/// ln|w| statistics of every projection.
+std::vector<projection_summary> summarize(const network& net);
+
+} // namespace eisim

@@ -1,0 +1,107 @@
+#include "sim/integrate.hpp"
+
+#include <cmath>
+#include <sstream>
+
+#include "models/dynamics.hpp"
+#include "models/error.hpp"
+#include "sim/odeint_eigen.hpp"
+
+namespace eisim {
+
+const registry<int>& stepper_registry() {
+    static const registry<int> r("stepper", {{"euler", 0}, {"rk4", 1}, {"dopri5", 2}});
+    return r;
+}
+
+namespace {
+
+void guard(const matrix& x, double t, double max_abs_x) {
+    const double m = x.cwiseAbs().maxCoeff(); // NaN propagates as "not finite" below
+    if (!std::isfinite(m) || !(m <= max_abs_x)) {
+        std::ostringstream os;
+        os << "the network diverged at t = " << t << " ms: ";
+        if (!x.allFinite()) os << "x is not finite (NaN or Inf)";
+        else os << "max |x| = " << m << " exceeds the runaway bound " << max_abs_x;
+        throw divergence_error(-1, os.str());
+    }
+}
+
+template <typename Stepper>
+void fixed_steps(Stepper stepper, const rate_dynamics& sys, const network& net, matrix x,
+                 const input_grid& u, const integrator_desc& d, rng& noise, trajectory& tr) {
+    const int T = u.steps;
+    const double h = u.dt;
+    tr.x.reserve(T + 1);
+    tr.x.push_back(x);
+    tr.obs.push_back(0);
+    const bool noisy = net.noise_sigma > 0.0;
+    vector noise_scale;
+    if (noisy) noise_scale = (2.0*h*sys.inv_tau.array()).sqrt()*net.noise_sigma;
+    for (int k = 0; k < T; ++k) {
+        const double t = k*h; // integer grid: never accumulated
+        stepper.do_step(sys, x, t, h);
+        if (noisy)
+            for (long b = 0; b < x.cols(); ++b)
+                for (long i = 0; i < x.rows(); ++i) x(i, b) += noise_scale[i]*normal(noise);
+        guard(x, (k + 1)*h, d.max_abs_x);
+        tr.t.push_back(t);
+        tr.h.push_back(h);
+        tr.x.push_back(x);
+        tr.obs.push_back(tr.x.size() - 1);
+    }
+}
+
+void adaptive_steps(const rate_dynamics& sys, matrix x, const input_grid& u, const integrator_desc& d,
+                    trajectory& tr) {
+    namespace odeint = boost::numeric::odeint;
+    auto stepper = odeint::make_controlled(d.atol, d.rtol, odeint_steppers::dopri5<matrix>());
+    tr.x.push_back(x);
+    tr.obs.push_back(0);
+    double h = u.dt;
+    for (int k = 0; k < u.steps; ++k) {
+        const double t_end = (k + 1)*u.dt;
+        double t = k*u.dt;
+        int rejected = 0;
+        while (t < t_end) {
+            const bool last = t + h >= t_end*(1 - 1e-14);
+            double h_try = last? t_end - t: h;
+            const double t_start = t;
+            if (stepper.try_step(sys, x, t, h_try) == odeint::success) {
+                tr.t.push_back(t_start);
+                tr.h.push_back(t - t_start);
+                if (last) t = t_end; // land exactly on the grid point
+                tr.x.push_back(x);
+                h = std::max(h_try, 1e-12); // odeint proposes the next step size
+                rejected = 0;
+            } else {
+                h = h_try;
+                if (++rejected > 500) throw divergence_error(-1, "dopri5 could not meet the tolerances near t = " + std::to_string(t) + " ms");
+            }
+        }
+        guard(x, t_end, d.max_abs_x);
+        tr.obs.push_back(tr.x.size() - 1);
+    }
+}
+
+} // namespace
+
+trajectory integrate(const network& net, const lowered_network& low, const input_grid& u,
+                     const matrix& x0, const integrator_desc& d, rng& noise) {
+    dynamics_workspace ws;
+    const rate_dynamics sys{low.inv_tau, low.W_rec, low.W_in, u, net.phi, net.bias, ws};
+    trajectory tr;
+    tr.stepper = d.stepper;
+    tr.dt_obs = u.dt;
+    switch (stepper_registry().get(d.stepper)) {
+    case 0: fixed_steps(odeint_steppers::euler<matrix>(), sys, net, x0, u, d, noise, tr); break;
+    case 1: fixed_steps(odeint_steppers::rk4<matrix>(), sys, net, x0, u, d, noise, tr); break;
+    default:
+        if (net.noise_sigma > 0.0) throw user_error("private noise (network.noise_sigma > 0) needs a fixed-step stepper (euler or rk4), not dopri5");
+        adaptive_steps(sys, x0, u, d, tr);
+        break;
+    }
+    return tr;
+}
+
+} // namespace eisim

@@ -1,0 +1,35 @@
+#pragma once
+// Forward integration of the rate dynamics with Boost.Odeint on the integer observation grid
+// t_k = k·dt (ms), k = 0..T. Steppers by name:
+//   euler   fixed step dt (order 1)
+//   rk4     fixed step dt (order 4)
+//   dopri5  adaptive Dormand–Prince 5(4) with error control (atol, rtol); it steps exactly onto
+//           every observation time, and inputs are interpolated linearly between grid points.
+// Every accepted step is kept (its starting state, time and size) for the exact gradient.
+// A runaway guard stops with a divergence_error when x is not finite or |x| exceeds max_abs_x.
+#include <string>
+
+#include "models/dynamics.hpp"
+#include "models/network.hpp"
+#include "models/random.hpp"
+#include "models/registry.hpp"
+#include "models/task.hpp"
+#include "models/trajectory.hpp"
+
+namespace eisim {
+
+struct integrator_desc {
+    std::string stepper = "euler";
+    double dt_ms = 1.0;
+    double atol = 1e-6, rtol = 1e-6;
+    double max_abs_x = 1e6; // runaway guard on the synaptic input x
+};
+
+const registry<int>& stepper_registry();
+
+/// Integrate one batch of trials from trials.x0 over the input grid. `noise` is the stream for
+/// private noise (used only if net.noise_sigma > 0; euler and rk4 only).
+trajectory integrate(const network& net, const lowered_network& low, const input_grid& u,
+                     const matrix& x0, const integrator_desc& d, rng& noise);
+
+} // namespace eisim

@@ -1,0 +1,57 @@
+#pragma once
+// The recorder: an observer of a run that only forwards data to the run file (HDF5). The layout is
+// the contract in shared/DESIGN.md ("The run file"); format_version changes with any change to it.
+//
+//   /              attrs format="eisim.run", format_version, software_version, git_revision,
+//                  created_utc, seed, config (the fully resolved TOML)
+//   /network       attrs n_e, n_i, n_in, n_out, transfer; tau [N], cell_sign [N]
+//   /network/<p>   pre, post, sign [nnz]; attrs plastic, pre_population, post_population
+//   /trajectory    step [T], loss [T]; <p>/weight [T × nnz] signed weights, one row per snapshot
+//   /training      loss [steps], held_at_bound [steps], learning_rate [steps]
+//   /activity      steps [n]; step_<k>/{time [T+1] (ms), input [trials × T+1 × n_in],
+//                  rate [trials × T+1 × N], output and target [trials × T+1 × n_out]}
+//   /teacher/<p>   the teacher's pre, post, sign, weight [nnz]
+#include <string>
+#include <vector>
+
+#include "io/h5.hpp"
+#include "models/dynamics.hpp"
+#include "models/network.hpp"
+#include "models/task.hpp"
+#include "models/trajectory.hpp"
+
+namespace eisim {
+
+constexpr std::int64_t run_format_version = 1;
+extern const char* software_version;
+extern const char* git_revision;
+
+class run_recorder {
+public:
+    /// Create the run file; refuses to replace an existing file unless `overwrite`.
+    run_recorder(const std::string& path, bool overwrite, const std::string& resolved_config, std::int64_t seed);
+
+    void write_network(const network& net, const std::vector<std::string>& plastic);
+    void write_teacher(const network& teacher);
+    void begin_trajectory(const network& net);
+    /// One snapshot of every projection's signed weights after `step` learning steps.
+    void snapshot(long step, double loss, const network& net);
+    void training_step(double loss, long held_at_bound, double learning_rate);
+    /// The first `n_trials` trials' activity at learning step `step`.
+    void activity(long step, const network& net, const lowered_network& low, const trajectory& tr,
+                  const trial_batch& trials, int n_trials, bool with_target);
+    void flush();
+    const std::string& path() const { return path_; }
+
+private:
+    std::string path_;
+    h5::handle file_;
+    h5::row_appender traj_step_, traj_loss_, train_loss_, train_held_, train_lr_;
+    std::vector<std::pair<std::string, h5::row_appender>> weights_;
+    std::vector<std::int64_t> activity_steps_;
+};
+
+/// Refuse to replace an existing file without --overwrite (exit code 2).
+void check_output_path(const std::string& path, bool overwrite);
+
+} // namespace eisim

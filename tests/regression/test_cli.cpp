@@ -1,0 +1,134 @@
+// The command line as a user meets it: exit codes, messages naming the problem, determinism of
+// the written file, and the file read back equal to what the model built.
+#include <catch2/catch.hpp>
+
+#include <filesystem>
+
+#include <map>
+
+#include "io/h5.hpp"
+#include "models/network.hpp"
+#include "sim/config.hpp"
+#include "tests/support/approx.hpp"
+
+using namespace eisim;
+
+namespace {
+const std::string exe = EISIM_EXE;
+const std::string small = " --set network.n_e=40 --set network.n_i=10 --set task.duration_ms=50 --set task.batch=4";
+
+std::string write_text(const std::string& text) {
+    const auto path = test::temp_path(".toml");
+    std::ofstream(path) << text;
+    return path;
+}
+
+// Every dataset of a file, by path, as doubles (int datasets converted).
+void collect(hid_t loc, const std::string& prefix, std::map<std::string, std::vector<double>>& out) {
+    std::pair<std::string, std::map<std::string, std::vector<double>>*> ctx(prefix, &out);
+    H5Literate(loc, H5_INDEX_NAME, H5_ITER_NATIVE, nullptr, [](hid_t g, const char* name, const H5L_info_t*, void* data) -> herr_t {
+        auto& o = *static_cast<std::pair<std::string, std::map<std::string, std::vector<double>>*>*>(data);
+        H5O_info_t info;
+        H5Oget_info_by_name(g, name, &info, H5P_DEFAULT);
+        const std::string path = o.first + "/" + name;
+        if (info.type == H5O_TYPE_GROUP) {
+            auto sub = h5::open_group(g, name);
+            collect(sub, path, *o.second);
+        } else if (info.type == H5O_TYPE_DATASET) {
+            (*o.second)[path] = h5::read_double(g, name);
+        }
+        return 0;
+    }, &ctx);
+}
+} // namespace
+
+TEST_CASE("eisim --version and config", "[cli]") {
+    auto v = test::run(exe + " --version");
+    CHECK(v.code == 0);
+    CHECK(v.output.find("eisim") != std::string::npos);
+    auto c = test::run(exe + " config");
+    CHECK(c.code == 0);
+    CHECK(c.output == to_toml(default_config()));
+}
+
+TEST_CASE("user errors exit with 2 and name the key", "[cli][errors]") {
+    const auto out = test::temp_path(".h5");
+    struct bad { std::string args, key; };
+    for (auto b: {bad{" --set network.n_excitatory=3", "network.n_excitatory"},
+                  bad{" --set network.n_e=many", "network.n_e"},
+                  bad{" --set connectivity.p_ee=2", "connectivity.p_ee"},
+                  bad{" " + write_text("[network]\ntau_e_ms = -1\n"), "network.tau_e_ms"},
+                  bad{" " + write_text("[integrator]\nstepper = \"leapfrog\"\n"), "integrator.stepper"},
+                  bad{" " + write_text("this is not toml ]]"), "not valid TOML"},
+                  bad{" /no/such/config.toml", "/no/such/config.toml"}}) {
+        auto r = test::run(exe + " simulate" + b.args + " --out " + out);
+        INFO(b.args << " -> " << r.output);
+        CHECK(r.code == 2);
+        CHECK(r.output.find(b.key) != std::string::npos);
+        CHECK(!std::filesystem::exists(out));
+    }
+    auto r = test::run(exe + " simulate --bogus-flag");
+    CHECK(r.code == 2);
+}
+
+TEST_CASE("an existing output file is never overwritten without --overwrite", "[cli][errors]") {
+    const auto out = test::temp_path(".h5");
+    std::ofstream(out) << "precious";
+    auto r = test::run(exe + " simulate" + small + " --out " + out);
+    CHECK(r.code == 2);
+    CHECK(r.output.find("--overwrite") != std::string::npos);
+    std::ifstream f(out);
+    std::string content;
+    f >> content;
+    CHECK(content == "precious");
+    CHECK(test::run(exe + " simulate" + small + " --out " + out + " --overwrite").code == 0);
+    std::remove(out.c_str());
+}
+
+TEST_CASE("same config and seed give identical datasets", "[cli][determinism]") {
+    const auto a = test::temp_path(".h5"), b = test::temp_path(".h5"), c = test::temp_path(".h5");
+    const std::string args = small + " --set training.steps=2";
+    REQUIRE(test::run(exe + " run -q" + args + " --out " + a).code == 0);
+    REQUIRE(test::run(exe + " run -q" + args + " --out " + b).code == 0);
+    REQUIRE(test::run(exe + " run -q" + args + " --set training.seed=2 --out " + c).code == 0);
+    std::map<std::string, std::vector<double>> da, db, dc;
+    {
+        auto fa = h5::open_file(a), fb = h5::open_file(b), fc = h5::open_file(c);
+        collect(fa, "", da);
+        collect(fb, "", db);
+        collect(fc, "", dc);
+        CHECK(h5::read_attr_string(fa, "config") == h5::read_attr_string(fb, "config"));
+    }
+    REQUIRE(da.size() > 10);
+    for (auto& [path, data]: da) {
+        INFO(path);
+        CHECK(data == db.at(path));
+    }
+    CHECK(da.at("/trajectory/recurrent/weight") != dc.at("/trajectory/recurrent/weight"));
+    for (auto& p: {a, b, c}) std::remove(p.c_str());
+}
+
+TEST_CASE("the run file holds what the model built", "[cli][roundtrip]") {
+    const auto out = test::temp_path(".h5");
+    REQUIRE(test::run(exe + " simulate" + small + " --set training.seed=5 --out " + out).code == 0);
+    config cfg = default_config();
+    for (auto s: {"network.n_e=40", "network.n_i=10", "task.duration_ms=50", "task.batch=4", "training.seed=5"}) apply_override(cfg, s);
+    const network net = build_network(cfg.network, 5);
+    auto f = h5::open_file(out);
+    CHECK(h5::read_attr_string(f, "format") == "eisim.run");
+    CHECK(h5::read_attr_int(f, "format_version") == 1);
+    CHECK(h5::read_attr_string(f, "config") == to_toml(cfg));
+    auto g = h5::open_group(f, "network");
+    CHECK(h5::read_attr_int(g, "n_e") == 40);
+    CHECK(h5::read_attr_int(g, "n_i") == 10);
+    CHECK(h5::read_double(g, "tau") == std::vector<double>(net.tau.data(), net.tau.data() + net.n()));
+    for (auto* p: {&net.recurrent, &net.input, &net.readout}) {
+        auto pg = h5::open_group(g, p->name);
+        CHECK(h5::read_int(pg, "pre") == p->pre);
+        CHECK(h5::read_int(pg, "post") == p->post);
+        const auto sign = h5::read_int(pg, "sign");
+        CHECK(std::vector<std::int64_t>(p->sign.begin(), p->sign.end()) == sign);
+    }
+    CHECK(h5::shape(f, "activity/step_0/rate") == std::vector<hsize_t>{4, 51, 50});
+    std::remove(out.c_str());
+}

@@ -1,0 +1,73 @@
+// Learning runs as a user starts them: Dale's law in every recorded snapshot under every
+// geometry, EG magnitudes stay positive, and short runs on the default problem halve the loss.
+#include <catch2/catch.hpp>
+
+#include <map>
+
+#include "io/h5.hpp"
+#include "tests/support/approx.hpp"
+
+using namespace eisim;
+
+namespace {
+const std::string exe = EISIM_EXE;
+
+struct run_file {
+    std::vector<double> loss;
+    std::map<std::string, std::vector<std::vector<double>>> weights; // proj → snapshots
+    std::map<std::string, std::vector<std::int64_t>> sign;
+};
+
+run_file read_run(const std::string& path) {
+    run_file r;
+    auto f = h5::open_file(path);
+    r.loss = h5::read_double(f, "trajectory/loss");
+    for (auto p: {"recurrent", "input", "readout"}) {
+        const std::string name = std::string("trajectory/") + p + "/weight";
+        const auto dims = h5::shape(f, name);
+        for (hsize_t t = 0; t < dims[0]; ++t) r.weights[p].push_back(h5::read_rows(f, name, t, 1));
+        r.sign[p] = h5::read_int(f, std::string("network/") + p + "/sign");
+    }
+    return r;
+}
+} // namespace
+
+TEST_CASE("no synapse changes sign under any geometry in any snapshot", "[learning][dale]") {
+    for (auto geo: {"eg", "euclidean", "pnorm"}) {
+        const auto out = test::temp_path(".h5");
+        auto r = test::run(exe + " run -q --set network.n_e=40 --set network.n_i=10 --set task.duration_ms=50"
+                           " --set task.batch=4 --set training.steps=6 --set plasticity.learning_rate=0.05"
+                           " --set plasticity.geometry=" + geo + " --out " + out);
+        INFO(geo << ": " << r.output);
+        REQUIRE(r.code == 0);
+        const run_file rf = read_run(out);
+        CHECK(rf.loss.size() == 7);
+        for (auto& [proj, snaps]: rf.weights) {
+            const auto& sign = rf.sign.at(proj);
+            bool ok = true, changed = false;
+            for (auto& w: snaps) {
+                for (std::size_t s = 0; s < w.size(); ++s) {
+                    ok = ok && (w[s]*sign[s] > 0.0); // same sign, never zero
+                }
+                changed = changed || w != snaps.front();
+            }
+            INFO(proj);
+            CHECK(ok);
+            CHECK(changed);
+        }
+        std::remove(out.c_str());
+    }
+}
+
+TEST_CASE("short EG and GD runs each at least halve the loss on the default problem", "[learning][slow]") {
+    for (auto geo: {"eg", "euclidean"}) {
+        const auto out = test::temp_path(".h5");
+        auto r = test::run(exe + " run -q --set training.steps=4 --set training.record_every=4 --set plasticity.geometry=" +
+                           std::string(geo) + " --out " + out);
+        INFO(geo << ": " << r.output);
+        REQUIRE(r.code == 0);
+        const auto loss = read_run(out).loss;
+        CHECK(loss.back() <= 0.5*loss.front());
+        std::remove(out.c_str());
+    }
+}

@@ -1,0 +1,47 @@
+#pragma once
+// The tolerances of the test suite, in one place, and small helpers the tests share.
+#include <cmath>
+#include <cstdio>
+#include <cstdlib>
+#include <fstream>
+#include <sstream>
+#include <string>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "models/types.hpp"
+
+namespace eisim::test {
+
+// Round-off level agreement of two computations of the same formula.
+constexpr double roundoff = 1e-12;
+// Exact (discrete adjoint) gradient against central finite differences, fixed steps (issue 3).
+constexpr double fd_fixed = 1e-6;
+// Statistical checks use z-scores: |estimate − truth| ≤ z_tol · standard error.
+constexpr double z_tol = 5.0;
+
+inline double rel_err(const matrix& a, const matrix& b) {
+    const double scale = std::max(a.norm(), b.norm());
+    return scale == 0? 0.0: (a - b).norm()/scale;
+}
+
+/// Run a shell command, returning its exit code and capturing stdout+stderr.
+struct command_result { int code; std::string output; };
+inline command_result run(const std::string& cmd) {
+    const std::string log = std::string(std::tmpnam(nullptr)) + ".log";
+    const int status = std::system((cmd + " >" + log + " 2>&1").c_str());
+    std::ifstream f(log);
+    std::stringstream ss;
+    ss << f.rdbuf();
+    std::remove(log.c_str());
+    const int code = WIFEXITED(status)? WEXITSTATUS(status): -1;
+    return {code, ss.str()};
+}
+
+/// A fresh temporary path (the file does not exist).
+inline std::string temp_path(const std::string& suffix) {
+    static int counter = 0;
+    return "/tmp/eisim_test_" + std::to_string(::getpid()) + "_" + std::to_string(counter++) + suffix;
+}
+
+} // namespace eisim::test

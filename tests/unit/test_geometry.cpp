@@ -1,0 +1,78 @@
+// Mirror maps: primal inverts dual, each step equals its closed form, p = 2 is euclidean, and no
+// step ever changes a sign or reaches zero.
+#include <catch2/catch.hpp>
+
+#include "plasticity/optimizer.hpp"
+#include "tests/support/approx.hpp"
+
+using namespace eisim;
+
+TEST_CASE("primal inverts dual", "[geometry]") {
+    for (auto [name, p]: {std::pair{"eg", 2.0}, {"euclidean", 2.0}, {"pnorm", 1.5}, {"pnorm", 3.0}}) {
+        const geometry g = make_geometry(name, p);
+        for (double m: {1e-4, 0.03, 0.5, 2.0}) CHECK(g.primal(g.dual(m)) == Approx(m).epsilon(1e-12));
+    }
+}
+
+TEST_CASE("EG step is multiplicative: m exp(-eta g)", "[geometry]") {
+    const geometry g = make_geometry("eg");
+    vector m(3), grad(3);
+    m << 0.1, 1.0, 3.0;
+    grad << 2.0, -1.0, 0.5;
+    vector expect = m.array()*(-0.3*grad.array()).exp();
+    g.step(m, grad, 0.3);
+    CHECK(test::rel_err(m, expect) < test::roundoff);
+}
+
+TEST_CASE("pnorm with p = 2 is the euclidean step", "[geometry]") {
+    vector m = vector::LinSpaced(20, 0.01, 1.0), grad = vector::LinSpaced(20, -1.0, 1.0);
+    vector a = m, b = m;
+    make_geometry("pnorm", 2.0).step(a, grad, 0.1);
+    make_geometry("euclidean").step(b, grad, 0.1);
+    CHECK(test::rel_err(a, b) < test::roundoff);
+}
+
+TEST_CASE("mirror steps follow the dual-space update", "[geometry]") {
+    const geometry g = make_geometry("pnorm", 3.0);
+    vector m = vector::LinSpaced(10, 0.1, 1.0), grad = vector::LinSpaced(10, -0.5, 0.05);
+    vector out = m;
+    g.step(out, grad, 0.2);
+    for (long s = 0; s < m.size(); ++s) CHECK(g.dual(out[s]) == Approx(g.dual(m[s]) - 0.2*grad[s]).epsilon(1e-12));
+}
+
+TEST_CASE("no geometry lets a magnitude reach zero and projected synapses are counted", "[geometry][dale]") {
+    vector grad = vector::Constant(5, 100.0); // a huge push towards zero
+    for (auto [name, p]: {std::pair{"eg", 2.0}, {"euclidean", 2.0}, {"pnorm", 3.0}}) {
+        const geometry g = make_geometry(name, p, 1e-8);
+        vector m = vector::Constant(5, 0.5);
+        const long held = g.step(m, grad, 1.0);
+        CHECK((m.array() > 0.0).all());
+        CHECK(held == (g.type == geometry::kind::eg? 0: 5));
+    }
+}
+
+TEST_CASE("momentum buffer and cosine schedule", "[optimizer]") {
+    plasticity_desc d;
+    d.geometry = "euclidean";
+    d.learning_rate = 0.1;
+    d.momentum = 0.9;
+    d.schedule = "cosine";
+    optimizer opt(d, 10);
+    CHECK(opt.learning_rate(0) == Approx(0.1));
+    CHECK(opt.learning_rate(5) == Approx(0.05));
+    vector m = vector::Constant(1, 1.0), g = vector::Constant(1, 1.0);
+    opt.apply("w", m, g, 0); // v = 1: m = 1 − 0.1
+    opt.apply("w", m, g, 5); // v = 1.9: m −= 0.05·1.9
+    CHECK(m[0] == Approx(1.0 - 0.1 - 0.05*1.9).epsilon(1e-12));
+}
+
+TEST_CASE("EG weight decay is multiplicative", "[optimizer]") {
+    plasticity_desc d;
+    d.geometry = "eg";
+    d.learning_rate = 0.5;
+    d.weight_decay = 0.2;
+    optimizer opt(d, 1);
+    vector m = vector::Constant(2, 0.3), g = vector::Zero(2);
+    opt.apply("w", m, g, 0);
+    CHECK(m[0] == Approx(0.3*std::exp(-0.5*0.2)).epsilon(1e-12));
+}

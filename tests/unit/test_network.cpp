@@ -1,0 +1,85 @@
+// Structure of a built network: Dale's law, no autapses, layout of populations, the dense matrix
+// and the gather are each other's adjoint, and the spectral radius is what was asked for.
+#include <catch2/catch.hpp>
+
+#include <set>
+
+#include "models/network.hpp"
+#include "tests/support/approx.hpp"
+
+using namespace eisim;
+
+namespace {
+network_desc small() {
+    network_desc d;
+    d.n_e = 80; d.n_i = 20; d.n_in = 5; d.n_out = 3;
+    return d;
+}
+} // namespace
+
+TEST_CASE("Dale law: every synapse has the sign of its presynaptic cell", "[network][dale]") {
+    auto d = small();
+    d.readout_from = "all";
+    const network net = build_network(d, 7);
+    for (auto* p: {&net.recurrent, &net.readout}) {
+        REQUIRE(p->size() > 0);
+        for (std::size_t s = 0; s < p->size(); ++s) {
+            REQUIRE(p->sign[s] == static_cast<int>(net.cell_sign[p->pre[s]]));
+            REQUIRE(p->m[s] > 0.0);
+        }
+    }
+    for (std::size_t s = 0; s < net.input.size(); ++s) REQUIRE(net.input.sign[s] == 1);
+    // E first, then I; time constants by population.
+    for (int i = 0; i < net.n(); ++i) {
+        CHECK(net.cell_sign[i] == (i < d.n_e? 1.0: -1.0));
+        CHECK(net.tau[i] == (i < d.n_e? d.tau_e_ms: d.tau_i_ms));
+    }
+}
+
+TEST_CASE("no autapses and no duplicate synapses", "[network]") {
+    const network net = build_network(small(), 3);
+    std::set<std::pair<long, long>> seen;
+    for (std::size_t s = 0; s < net.recurrent.size(); ++s) {
+        CHECK(net.recurrent.pre[s] != net.recurrent.post[s]);
+        CHECK(seen.insert({net.recurrent.pre[s], net.recurrent.post[s]}).second);
+    }
+}
+
+TEST_CASE("the readout reads E cells by default", "[network]") {
+    const network net = build_network(small(), 3);
+    CHECK(net.readout.size() == static_cast<std::size_t>(80*3));
+    for (auto j: net.readout.pre) CHECK(j < 80);
+}
+
+TEST_CASE("dense and gather are adjoint", "[network]") {
+    const network net = build_network(small(), 5);
+    const matrix G = matrix::Random(net.n(), net.n());
+    vector g;
+    net.recurrent.gather(G, g);
+    const double lhs = (G.array()*net.recurrent.dense().array()).sum();
+    CHECK(lhs == Approx(g.dot(net.recurrent.m)).epsilon(test::roundoff));
+}
+
+TEST_CASE("rescaling reaches the requested spectral radius", "[network]") {
+    auto d = small();
+    d.spectral_radius = 0.9;
+    const network net = build_network(d, 11);
+    CHECK(spectral_radius(net.recurrent.dense()) == Approx(0.9).epsilon(1e-10));
+}
+
+TEST_CASE("power iteration agrees with exact eigenvalues", "[network]") {
+    auto d = small();
+    d.n_e = 240; d.n_i = 60;
+    d.spectral_radius = 0.0;
+    const matrix W = build_network(d, 2).recurrent.dense();
+    const double exact = spectral_radius(W, 2000);
+    const double power = spectral_radius(W, 10);
+    CHECK(power == Approx(exact).epsilon(0.05));
+}
+
+TEST_CASE("same seed gives the same network and another seed another", "[network][determinism]") {
+    const network a = build_network(small(), 42), b = build_network(small(), 42), c = build_network(small(), 43);
+    CHECK(a.recurrent.pre == b.recurrent.pre);
+    CHECK(a.recurrent.m == b.recurrent.m);
+    CHECK(a.recurrent.pre != c.recurrent.pre);
+}
