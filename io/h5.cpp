@@ -88,6 +88,23 @@ handle open_file(const std::string& path, bool write) {
     return handle(check(id, "cannot open '" + path + "' as HDF5 (truncated or damaged?)"), H5Fclose);
 }
 
+handle open_file_for_resume(const std::string& path) {
+    quiet();
+    if (!is_hdf5(path)) fail("cannot resume '" + path + "': not an HDF5 file");
+    handle fapl(H5Pcreate(H5P_FILE_ACCESS), H5Pclose);
+    H5Pset_libver_bounds(fapl, H5F_LIBVER_LATEST, H5F_LIBVER_LATEST);
+    hid_t id = H5Fopen(path.c_str(), H5F_ACC_RDWR | H5F_ACC_SWMR_WRITE, fapl);
+    if (id < 0) {
+        // A writer killed in SWMR mode leaves the file marked as open; clear the mark (as h5clear -s).
+        hbool_t clear = 1;
+        if (H5Pexist(fapl, "clear_status_flags") > 0) H5Pset(fapl, "clear_status_flags", &clear);
+        handle cleared(H5Fopen(path.c_str(), H5F_ACC_RDWR, fapl), H5Fclose);
+        cleared.reset();
+        id = H5Fopen(path.c_str(), H5F_ACC_RDWR | H5F_ACC_SWMR_WRITE, fapl);
+    }
+    return handle(check(id, "cannot reopen '" + path + "' for writing (is another eisim still writing it?)"), H5Fclose);
+}
+
 void flush(hid_t file) { H5Fflush(file, H5F_SCOPE_GLOBAL); }
 
 handle create_group(hid_t loc, const std::string& name) {
@@ -208,6 +225,23 @@ std::vector<double> read_rows(hid_t loc, const std::string& name, hsize_t row0, 
     std::vector<double> out(nrows*dims[1]);
     if (!out.empty()) check(H5Dread(dset, H5T_NATIVE_DOUBLE, mem, space, H5P_DEFAULT, out.data()), "reading dataset", name);
     return out;
+}
+
+void create_double(hid_t loc, const std::string& name, const std::vector<hsize_t>& dims) {
+    handle space(check(H5Screate_simple(static_cast<int>(dims.size()), dims.data(), nullptr), "dataspace for " + name), H5Sclose);
+    handle dcpl(H5Pcreate(H5P_DATASET_CREATE), H5Pclose);
+    H5Pset_fill_time(dcpl, H5D_FILL_TIME_ALLOC);
+    handle dset(check(H5Dcreate2(loc, name.c_str(), H5T_IEEE_F64LE, space, H5P_DEFAULT, dcpl, H5P_DEFAULT),
+                      "cannot create dataset '" + name + "'"), H5Dclose);
+}
+
+void overwrite(hid_t loc, const std::string& name, const double* data) {
+    handle dset(check(H5Dopen2(loc, name.c_str(), H5P_DEFAULT), "cannot open dataset '" + name + "'"), H5Dclose);
+    check(H5Dwrite(dset, H5T_NATIVE_DOUBLE, H5S_ALL, H5S_ALL, H5P_DEFAULT, data), "writing dataset", name);
+}
+
+void start_swmr(hid_t file) {
+    if (H5Fstart_swmr_write(file) < 0) fail("cannot start single-writer/multiple-reader mode");
 }
 
 row_appender::row_appender(hid_t loc, const std::string& name, hsize_t cols, bool float32, int compression): cols_(cols) {

@@ -41,6 +41,9 @@ void quiet();
 handle create_file(const std::string& path, bool swmr = false);
 handle open_file(const std::string& path, bool write = false);
 bool is_hdf5(const std::string& path);
+/// Open a run file for writing again in SWMR mode (resuming a stopped or killed run); the
+/// "still open for writing" mark a killed writer leaves behind is cleared first.
+handle open_file_for_resume(const std::string& path);
 void flush(hid_t file);
 
 handle create_group(hid_t loc, const std::string& name);
@@ -70,6 +73,16 @@ std::vector<double> read_double(hid_t loc, const std::string& name);
 std::vector<std::int64_t> read_int(hid_t loc, const std::string& name);
 /// Rows [row0, row0+nrows) of a 2-D dataset of doubles, row-major.
 std::vector<double> read_rows(hid_t loc, const std::string& name, hsize_t row0, hsize_t nrows);
+
+/// A dataset of doubles of the given shape, to be written later with `overwrite` (its data is
+/// fixed in size, so it can be created before SWMR writing starts).
+void create_double(hid_t loc, const std::string& name, const std::vector<hsize_t>& dims);
+/// Write the whole of an existing dataset of doubles.
+void overwrite(hid_t loc, const std::string& name, const double* data);
+/// Switch a file created with create_file(path, true) to single-writer/multiple-reader mode:
+/// readers (h5py with swmr=True, eisim analyze) may open it while it is written. No new objects
+/// can be created afterwards.
+void start_swmr(hid_t file);
 
 /// A 2-D dataset [rows × cols] of doubles (or float32 on disk) extendable along rows, chunked
 /// by row; `append` adds one row.

@@ -1,8 +1,18 @@
 #!/usr/bin/env bash
-# The test suite: install what is missing, build everything, run every Catch2 test through CTest.
+# The test suite: install what is missing, build everything, run every Catch2 test through CTest;
+# then the suite again under AddressSanitizer and UndefinedBehaviorSanitizer (build-asan/), less
+# the two learning runs on the full-size default problem, which are slow under the sanitizers.
+# EISIM_SANITIZERS=0 skips the second pass.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/install-deps.sh
+jobs=$(nproc 2>/dev/null || echo 2)
 bash scripts/build.sh
-cd build
-ctest --output-on-failure -j "$(nproc 2>/dev/null || echo 2)"
+(cd build && ctest --output-on-failure -j "$jobs")
+if [ "${EISIM_SANITIZERS:-1}" != 0 ]; then
+  echo "== the suite again under AddressSanitizer and UndefinedBehaviorSanitizer =="
+  cmake -S . -B build-asan -DCMAKE_BUILD_TYPE=RelWithDebInfo -DEISIM_SANITIZE=ON >/dev/null
+  cmake --build build-asan -j "$jobs"
+  (cd build-asan && ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
+     ctest --output-on-failure -j "$jobs" -E "default problem")
+fi

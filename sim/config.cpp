@@ -325,6 +325,8 @@ config default_config() {
 }
 
 config parse_config(const std::string& text, const std::string& origin, config base) {
+    if (text.find_first_not_of(" \t\r\n") == std::string::npos)
+        throw config_error("", origin + " is empty; give at least one [section] (see 'eisim config'), or no file for the defaults");
     toml::value root;
     try {
         std::istringstream is(text);

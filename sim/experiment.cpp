@@ -1,6 +1,7 @@
 #include "sim/experiment.hpp"
 
 #include <chrono>
+#include <cstdio>
 #include <cmath>
 
 #include "models/error.hpp"
@@ -8,6 +9,7 @@
 #include "sim/integrate.hpp"
 #include "sim/progress.hpp"
 #include "sim/recorder.hpp"
+#include "sim/signals.hpp"
 
 namespace eisim {
 
@@ -82,12 +84,20 @@ void simulate(const config& c, const run_options& opt) {
     const trajectory tr = integrate(net, low, tb.u, tb.x0, c.integrator, noise);
     run_recorder rec(opt.out, opt.overwrite, to_toml(c), c.training.seed);
     rec.write_network(net, {});
+    rec.prepare_activity({0}, c.task.batch, c.observation_steps() + 1, net, false);
     rec.activity(0, net, low, tr, tb, c.task.batch, false);
     rec.flush();
 }
 
+config config_of_run(const std::string& path) {
+    auto f = h5::open_file(path);
+    if (!h5::has_attr(f, "format") || h5::read_attr_string(f, "format") != "eisim.run")
+        throw file_error("'" + path + "' is not an eisim run file");
+    return parse_config(h5::read_attr_string(f, "config"), path + ":/config", config{});
+}
+
 run_summary learn(const config& c, const run_options& opt) {
-    check_output_path(opt.out, opt.overwrite);
+    if (!opt.resume) check_output_path(opt.out, opt.overwrite);
     const auto t0 = clock_type::now();
     const auto seed = seed_of(c.training.seed);
     network student = build_network(c.network, seed);
@@ -96,22 +106,42 @@ run_summary learn(const config& c, const run_options& opt) {
     const long S = c.training.steps;
     optimizer opt_state(c.plasticity, S);
 
-    run_recorder rec(opt.out, opt.overwrite, to_toml(c), c.training.seed);
-    rec.write_network(student, c.plasticity.plastic);
-    rec.write_teacher(teacher);
-    rec.begin_trajectory(student);
-
     run_summary summary;
     summary.steps = S;
     summary.initial = summarize(student);
-    const network initial = student;
+    network initial = student;
+
+    long s0 = 0;
+    run_recorder rec = opt.resume? run_recorder::reopen(opt.out): run_recorder(opt.out, opt.overwrite, to_toml(c), c.training.seed, true);
+    if (opt.resume) {
+        const auto saved = rec.read_checkpoint();
+        s0 = std::min(saved.step, S);
+        for (auto p: {"recurrent", "input", "readout"}) {
+            if (saved.m.at(p).size() != static_cast<long>(student.get(p).size()))
+                throw file_error("'" + opt.out + "': the checkpoint does not match the network its config builds");
+            student.get(p).m = saved.m.at(p);
+            if (c.plasticity.momentum != 0.0) opt_state.velocity()[p] = saved.velocity.at(p);
+        }
+        rec.truncate_to(s0);
+        summary.initial_loss = h5::read_double(rec.file(), "trajectory/loss").at(0);
+        if (!opt.quiet) std::fprintf(stderr, "resuming '%s' after learning step %ld of %ld\n", opt.out.c_str(), s0, S);
+    } else {
+        rec.write_network(student, c.plasticity.plastic);
+        rec.write_teacher(teacher);
+        rec.begin_trajectory(student);
+        std::vector<long> activity_steps{0};
+        if (S > 0) activity_steps.push_back(S);
+        rec.prepare_activity(activity_steps, c.training.activity_trials, c.observation_steps() + 1, student, true);
+        rec.start_swmr();
+    }
+    stop_signals signals;
 
     trial_batch fixed;
     if (!c.task.fresh_trials) fixed = make_trials(c, teacher, 0);
     lowered_network low(student);
-    progress bar(S, opt.quiet);
+    progress bar(S - s0, opt.quiet);
 
-    for (long s = 0; s <= S; ++s) {
+    for (long s = s0; s <= S; ++s) {
         try {
             trial_batch fresh;
             if (c.task.fresh_trials) fresh = make_trials(c, teacher, s);
@@ -139,8 +169,15 @@ run_summary learn(const config& c, const run_options& opt) {
             if (which.input) held += opt_state.apply("input", student.input.m, g.input, s);
             if (which.readout) held += opt_state.apply("readout", student.readout.m, g.readout, s);
             rec.training_step(g.loss, held, opt_state.learning_rate(s));
+            rec.checkpoint(s + 1, student, opt_state.velocity());
             low.update(student);
-            bar.update(s + 1, g.loss);
+            bar.update(s + 1 - s0, g.loss);
+            if (const int sig = stop_signals::received()) {
+                rec.flush();
+                throw interrupted(sig, std::string(sig == SIGINT? "SIGINT": "SIGTERM") + " after learning step " +
+                                           std::to_string(s + 1) + " of " + std::to_string(S) + "; '" + opt.out +
+                                           "' holds everything so far. Resume with: eisim run --resume " + opt.out);
+            }
         } catch (const divergence_error& e) {
             rec.flush();
             throw divergence_error(s, "learning step " + std::to_string(s) + ": " + e.what() +

@@ -17,6 +17,7 @@ struct run_options {
     std::string out;
     bool overwrite = false;
     bool quiet = false;
+    bool resume = false; // continue the run in `out` from its newest checkpoint
 };
 
 struct projection_summary {
@@ -37,8 +38,14 @@ struct run_summary {
 /// Build the student network and simulate one batch of trials into a run file.
 void simulate(const config& c, const run_options& opt);
 
-/// Train the student under the config's plasticity and record the run.
+/// Train the student under the config's plasticity and record the run. With opt.resume, continue
+/// the stopped run in opt.out (whose own config must be passed as `c`): the finished file equals
+/// the uninterrupted run's, dataset for dataset. SIGINT/SIGTERM finish the current step, save it
+/// and throw `interrupted`.
 run_summary learn(const config& c, const run_options& opt);
+
+/// The configuration a run file was written with.
+config config_of_run(const std::string& path);
 
 /// ln|w| statistics of every projection.
 std::vector<projection_summary> summarize(const network& net);

@@ -9,6 +9,7 @@
 #include "sim/config.hpp"
 #include "sim/experiment.hpp"
 #include "sim/recorder.hpp"
+#include "sim/signals.hpp"
 
 namespace {
 
@@ -58,7 +59,9 @@ int main(int argc, char** argv) {
 
     auto* run = app.add_subcommand("run", "train the network and record every synaptic weight over learning");
     run_args.add_to(run);
-    run->add_option("--out", opts.out, "run file to write (HDF5)")->required();
+    std::string resume_path;
+    run->add_option("--out", opts.out, "run file to write (HDF5)");
+    run->add_option("--resume", resume_path, "continue a stopped run file (its own config is used)");
     run->add_flag("--overwrite", opts.overwrite, "replace an existing output file");
     run->add_flag("--quiet,-q", opts.quiet, "no progress output");
 
@@ -83,12 +86,23 @@ int main(int argc, char** argv) {
             simulate(sim_args.resolve(), opts);
             std::printf("wrote %s\n", opts.out.c_str());
         } else if (*run) {
-            const auto summary = learn(run_args.resolve(), opts);
+            if (!resume_path.empty()) {
+                if (!opts.out.empty() || !run_args.file.empty() || !run_args.sets.empty())
+                    throw user_error("--resume takes the run file alone (its config is stored in it)");
+                opts.out = resume_path;
+                opts.resume = true;
+            } else if (opts.out.empty()) {
+                throw user_error("run needs --out FILE.h5 (or --resume FILE.h5)");
+            }
+            const auto summary = learn(opts.resume? config_of_run(opts.out): run_args.resolve(), opts);
             print_summary(summary);
             std::printf("wrote %s\n", opts.out.c_str());
         } else if (*cfg) {
             std::cout << to_toml(cfg_args.resolve());
         }
+    } catch (const interrupted& e) {
+        std::cerr << "eisim: stopped by " << e.what() << "\n";
+        return e.exit_code();
     } catch (const divergence_error& e) {
         std::cerr << "eisim: diverged: " << e.what() << "\n";
         return 3;

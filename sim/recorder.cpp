@@ -43,9 +43,10 @@ std::vector<double> stack(int n_trials, int T1, long rows, Get&& get) {
 
 } // namespace
 
-run_recorder::run_recorder(const std::string& path, bool overwrite, const std::string& resolved_config, std::int64_t seed): path_(path) {
+run_recorder::run_recorder(const std::string& path, bool overwrite, const std::string& resolved_config, std::int64_t seed,
+                           bool swmr): path_(path) {
     check_output_path(path, overwrite);
-    file_ = h5::create_file(path);
+    file_ = h5::create_file(path, swmr);
     h5::write_attr(file_, "format", std::string("eisim.run"));
     h5::write_attr(file_, "format_version", run_format_version);
     h5::write_attr(file_, "software_version", std::string(software_version));
@@ -103,6 +104,105 @@ void run_recorder::begin_trajectory(const network& net) {
     train_loss_ = h5::row_appender(t, "loss", 1);
     train_held_ = h5::row_appender(t, "held_at_bound", 1);
     train_lr_ = h5::row_appender(t, "learning_rate", 1);
+    auto c = h5::create_group(file_, "checkpoint");
+    for (auto slot: {"slot0", "slot1"}) {
+        auto sg = h5::create_group(c, slot);
+        const double never = -1;
+        h5::write(sg, "step", std::vector<double>{never});
+        for (auto* p: {&net.recurrent, &net.input, &net.readout}) {
+            auto pg = h5::create_group(sg, p->name);
+            h5::create_double(pg, "m", {p->size()});
+            h5::create_double(pg, "velocity", {p->size()});
+        }
+    }
+}
+
+run_recorder run_recorder::reopen(const std::string& path) {
+    run_recorder r;
+    r.path_ = path;
+    r.file_ = h5::open_file_for_resume(path);
+    if (!h5::exists(r.file_, "checkpoint"))
+        throw file_error("'" + path + "' has no /checkpoint: it was not written by 'eisim run', or by an older version");
+    r.traj_step_ = h5::row_appender::open(r.file_, "trajectory/step");
+    r.traj_loss_ = h5::row_appender::open(r.file_, "trajectory/loss");
+    for (auto p: {"recurrent", "input", "readout"})
+        r.weights_.emplace_back(p, h5::row_appender::open(r.file_, std::string("trajectory/") + p + "/weight"));
+    r.train_loss_ = h5::row_appender::open(r.file_, "training/loss");
+    r.train_held_ = h5::row_appender::open(r.file_, "training/held_at_bound");
+    r.train_lr_ = h5::row_appender::open(r.file_, "training/learning_rate");
+    r.with_target_ = true;
+    const auto s = r.read_checkpoint();
+    // The next checkpoint goes to the other slot than the newest.
+    r.next_slot_ = h5::read_double(r.file_, "checkpoint/slot0/step")[0] == static_cast<double>(s.step)? 1: 0;
+    return r;
+}
+
+void run_recorder::prepare_activity(const std::vector<long>& steps, int n_trials, int n_obs, const network& net, bool with_target) {
+    with_target_ = with_target;
+    auto a = h5::create_group(file_, "activity");
+    h5::write(a, "steps", std::vector<std::int64_t>(steps.begin(), steps.end()));
+    const auto nt = static_cast<hsize_t>(n_trials), T1 = static_cast<hsize_t>(n_obs);
+    for (long s: steps) {
+        const std::string name = "step_" + std::to_string(s);
+        if (h5::exists(a, name)) continue;
+        auto g = h5::create_group(a, name);
+        h5::create_double(g, "time", {T1});
+        h5::create_double(g, "rate", {nt, T1, static_cast<hsize_t>(net.n())});
+        h5::create_double(g, "input", {nt, T1, static_cast<hsize_t>(net.n_in)});
+        h5::create_double(g, "output", {nt, T1, static_cast<hsize_t>(net.n_out)});
+        if (with_target) h5::create_double(g, "target", {nt, T1, static_cast<hsize_t>(net.n_out)});
+    }
+}
+
+void run_recorder::start_swmr() { h5::start_swmr(file_); }
+
+void run_recorder::checkpoint(long step, const network& net, const std::map<std::string, vector>& velocity) {
+    auto sg = h5::open_group(file_, "checkpoint/slot" + std::to_string(next_slot_));
+    for (auto* p: {&net.recurrent, &net.input, &net.readout}) {
+        auto pg = h5::open_group(sg, p->name);
+        h5::overwrite(pg, "m", p->m.data());
+        auto v = velocity.find(p->name);
+        const vector zero = vector::Zero(static_cast<long>(p->size()));
+        h5::overwrite(pg, "velocity", (v != velocity.end() && v->second.size() == zero.size()? v->second: zero).data());
+    }
+    flush(); // the slot's data reach the file before its step says it is complete
+    const double s = static_cast<double>(step);
+    h5::overwrite(sg, "step", &s);
+    flush();
+    next_slot_ = 1 - next_slot_;
+}
+
+run_recorder::saved_state run_recorder::read_checkpoint() const {
+    saved_state out;
+    std::string newest;
+    for (auto slot: {"slot0", "slot1"}) {
+        const double s = h5::read_double(file_, std::string("checkpoint/") + slot + "/step").at(0);
+        if (s > static_cast<double>(out.step)) { out.step = static_cast<long>(s); newest = slot; }
+    }
+    if (out.step < 0) throw file_error("'" + path_ + "' holds no completed learning step to resume from");
+    for (auto p: {"recurrent", "input", "readout"}) {
+        const std::string base = "checkpoint/" + newest + "/" + p + "/";
+        auto m = h5::read_double(file_, base + "m");
+        auto v = h5::read_double(file_, base + "velocity");
+        out.m[p] = Eigen::Map<vector>(m.data(), static_cast<long>(m.size()));
+        out.velocity[p] = Eigen::Map<vector>(v.data(), static_cast<long>(v.size()));
+    }
+    return out;
+}
+
+void run_recorder::truncate_to(long step) {
+    // Snapshots are in step order: keep those taken before `step`.
+    const auto steps = h5::read_double(file_, "trajectory/step");
+    hsize_t keep = 0;
+    while (keep < steps.size() && steps[keep] < static_cast<double>(step)) ++keep;
+    traj_step_.truncate(keep);
+    traj_loss_.truncate(keep);
+    for (auto& w: weights_) w.second.truncate(keep);
+    const auto rows = std::min<hsize_t>(static_cast<hsize_t>(step), train_loss_.rows());
+    train_loss_.truncate(rows);
+    train_held_.truncate(rows);
+    train_lr_.truncate(rows);
+    flush();
 }
 
 void run_recorder::snapshot(long step, double loss, const network& net) {
@@ -126,28 +226,22 @@ void run_recorder::training_step(double loss, long held, double lr) {
 void run_recorder::activity(long step, const network& net, const lowered_network& low, const trajectory& tr,
                             const trial_batch& trials, int n_trials, bool with_target) {
     if (n_trials <= 0) return;
-    if (!h5::exists(file_, "activity")) h5::create_group(file_, "activity");
-    auto a = h5::open_group(file_, "activity");
-    auto g = h5::create_group(a, "step_" + std::to_string(step));
+    auto g = h5::open_group(file_, "activity/step_" + std::to_string(step));
     const int T1 = static_cast<int>(tr.obs.size());
-    const auto T1h = static_cast<hsize_t>(T1), nt = static_cast<hsize_t>(n_trials);
     std::vector<double> time(T1);
     for (int k = 0; k < T1; ++k) time[k] = k*tr.dt_obs;
-    h5::write(g, "time", time);
+    h5::overwrite(g, "time", time.data());
     matrix r;
     auto rates = stack(n_trials, T1, net.n(), [&](int k) { net.phi.apply(tr.at_obs(k), r); return r; });
-    h5::write(g, "rate", rates.data(), {nt, T1h, static_cast<hsize_t>(net.n())});
+    h5::overwrite(g, "rate", rates.data());
     auto inputs = stack(n_trials, T1, net.n_in, [&](int k) { return matrix(trials.u.at(k)); });
-    h5::write(g, "input", inputs.data(), {nt, T1h, static_cast<hsize_t>(net.n_in)});
+    h5::overwrite(g, "input", inputs.data());
     auto outputs = stack(n_trials, T1, net.n_out, [&](int k) { net.phi.apply(tr.at_obs(k), r); return matrix(low.W_out*r); });
-    h5::write(g, "output", outputs.data(), {nt, T1h, static_cast<hsize_t>(net.n_out)});
-    if (with_target) {
+    h5::overwrite(g, "output", outputs.data());
+    if (with_target && with_target_) {
         auto targets = stack(n_trials, T1, net.n_out, [&](int k) { return matrix(trials.target_at(k)); });
-        h5::write(g, "target", targets.data(), {nt, T1h, static_cast<hsize_t>(net.n_out)});
+        h5::overwrite(g, "target", targets.data());
     }
-    activity_steps_.push_back(step);
-    if (h5::exists(a, "steps")) H5Ldelete(a, "steps", H5P_DEFAULT);
-    h5::write(a, "steps", activity_steps_);
     flush();
 }
 

@@ -11,6 +11,14 @@
 //   /activity      steps [n]; step_<k>/{time [T+1] (ms), input [trials × T+1 × n_in],
 //                  rate [trials × T+1 × N], output and target [trials × T+1 × n_out]}
 //   /teacher/<p>   the teacher's pre, post, sign, weight [nnz]
+//   /checkpoint    slot0, slot1: step [1], <p>/m [nnz], <p>/velocity [nnz]: the state after the
+//                  newest completed step, in two alternating slots (step written last), so that
+//                  a run killed at any moment resumes from a complete slot.
+//
+// A learning run is written in single-writer/multiple-reader mode (every object is created up
+// front), and the file is flushed after every step: h5py (swmr=True) and `eisim analyze` can read
+// it while it is written, and a killed run keeps every snapshot up to the last one flushed.
+#include <map>
 #include <string>
 #include <vector>
 
@@ -29,26 +37,45 @@ extern const char* git_revision;
 class run_recorder {
 public:
     /// Create the run file; refuses to replace an existing file unless `overwrite`.
-    run_recorder(const std::string& path, bool overwrite, const std::string& resolved_config, std::int64_t seed);
+    run_recorder(const std::string& path, bool overwrite, const std::string& resolved_config, std::int64_t seed,
+                 bool swmr = false);
+    /// Reopen a run file written by a learning run, to resume it.
+    static run_recorder reopen(const std::string& path);
 
     void write_network(const network& net, const std::vector<std::string>& plastic);
     void write_teacher(const network& teacher);
     void begin_trajectory(const network& net);
+    /// Create the /activity datasets for these learning steps (before start_swmr).
+    void prepare_activity(const std::vector<long>& steps, int n_trials, int n_obs, const network& net, bool with_target);
+    void start_swmr();
     /// One snapshot of every projection's signed weights after `step` learning steps.
     void snapshot(long step, double loss, const network& net);
     void training_step(double loss, long held_at_bound, double learning_rate);
     /// The first `n_trials` trials' activity at learning step `step`.
     void activity(long step, const network& net, const lowered_network& low, const trajectory& tr,
                   const trial_batch& trials, int n_trials, bool with_target);
+    /// Save the state after `step` completed learning steps (magnitudes and momentum buffers).
+    void checkpoint(long step, const network& net, const std::map<std::string, vector>& velocity);
+    struct saved_state {
+        long step = -1;
+        std::map<std::string, vector> m, velocity;
+    };
+    /// The newest complete checkpoint.
+    saved_state read_checkpoint() const;
+    /// Forget what was recorded at or after learning step `step` (to redo it on resuming).
+    void truncate_to(long step);
     void flush();
     const std::string& path() const { return path_; }
+    hid_t file() const { return file_; }
 
 private:
     std::string path_;
     h5::handle file_;
     h5::row_appender traj_step_, traj_loss_, train_loss_, train_held_, train_lr_;
     std::vector<std::pair<std::string, h5::row_appender>> weights_;
-    std::vector<std::int64_t> activity_steps_;
+    bool with_target_ = false;
+    int next_slot_ = 0;
+    run_recorder() = default;
 };
 
 /// Refuse to replace an existing file without --overwrite (exit code 2).

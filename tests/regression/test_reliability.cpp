@@ -1,0 +1,135 @@
+// Runs that survive being killed and resume exactly, stop cleanly on SIGINT/SIGTERM, stop with
+// exit 3 when they diverge, and a fuzzed config that never crashes or hangs.
+#include <catch2/catch.hpp>
+
+#include <map>
+#include <random>
+
+#include "io/h5.hpp"
+#include "models/error.hpp"
+#include "sim/config.hpp"
+#include "tests/support/approx.hpp"
+
+using namespace eisim;
+
+namespace {
+const std::string exe = EISIM_EXE;
+// About two seconds of learning on a small network, with momentum (optimizer state to restore).
+const std::string longer = " --set network.n_e=80 --set network.n_i=20 --set task.duration_ms=200 --set task.batch=4"
+                           " --set training.steps=400 --set training.record_every=3 --set plasticity.momentum=0.9";
+
+std::map<std::string, std::vector<double>> datasets(const std::string& path) {
+    std::map<std::string, std::vector<double>> out;
+    auto f = h5::open_file(path);
+    for (auto name: {"trajectory/step", "trajectory/loss", "trajectory/recurrent/weight", "trajectory/input/weight",
+                     "trajectory/readout/weight", "training/loss", "training/held_at_bound", "training/learning_rate",
+                     "activity/step_0/rate", "activity/step_400/rate", "activity/step_400/output", "network/tau",
+                     "checkpoint/slot0/recurrent/m", "checkpoint/slot1/recurrent/m"})
+        out[name] = h5::read_double(f, name);
+    return out;
+}
+
+// Start a run in the background, send `signal` after `seconds`, return the exit code.
+int run_and_signal(const std::string& args, double seconds, const std::string& signal) {
+    const auto r = test::run("sh -c '" + exe + " run -q" + args + " & pid=$!; sleep " + std::to_string(seconds) +
+                             "; kill -" + signal + " $pid 2>/dev/null; wait $pid; exit $?'");
+    return r.code;
+}
+} // namespace
+
+TEST_CASE("a run killed with SIGKILL at random moments resumes to the uninterrupted file", "[reliability][resume]") {
+    const auto full = test::temp_path(".h5");
+    REQUIRE(test::run(exe + " run -q" + longer + " --out " + full).code == 0);
+    const auto expect = datasets(full);
+    std::mt19937 g(2026);
+    std::uniform_real_distribution<double> when(0.1, 1.2);
+    for (int trial = 0; trial < 3; ++trial) {
+        const auto out = test::temp_path(".h5");
+        const double t = when(g);
+        run_and_signal(longer + " --out " + out, t, "KILL");
+        {   // what was flushed is readable
+            auto f = h5::open_file(out);
+            CHECK(h5::shape(f, "trajectory/recurrent/weight").at(0) >= 1);
+        }
+        auto r = test::run(exe + " run -q --resume " + out);
+        INFO("killed after " << t << " s: " << r.output);
+        REQUIRE(r.code == 0);
+        const auto got = datasets(out);
+        for (auto& [name, data]: expect) {
+            INFO(name);
+            CHECK(got.at(name) == data);
+        }
+        std::remove(out.c_str());
+    }
+    std::remove(full.c_str());
+}
+
+TEST_CASE("SIGTERM and SIGINT finish the step and exit 143 and 130", "[reliability][signals]") {
+    for (auto [sig, code]: {std::pair{"TERM", 143}, {"INT", 130}}) {
+        const auto out = test::temp_path(".h5");
+        const auto r = test::run("sh -c '" + exe + " run -q" + longer + " --out " + out +
+                                 " & pid=$!; sleep 0.5; kill -" + sig + " $pid; wait $pid; exit $?'");
+        INFO(r.output);
+        CHECK(r.code == code);
+        CHECK(r.output.find("--resume " + out) != std::string::npos);
+        CHECK(test::run(exe + " run -q --resume " + out).code == 0);
+        std::remove(out.c_str());
+    }
+}
+
+TEST_CASE("a diverging run stops with exit 3 naming the step and keeps a valid file", "[reliability][divergence]") {
+    const auto out = test::temp_path(".h5");
+    const auto r = test::run(exe + " run -q --set network.n_e=40 --set network.n_i=10 --set task.duration_ms=50"
+                             " --set task.batch=4 --set training.steps=20 --set plasticity.geometry=euclidean"
+                             " --set plasticity.learning_rate=1e5 --set integrator.max_abs_x=1e3 --out " + out);
+    INFO(r.output);
+    CHECK(r.code == 3);
+    CHECK(r.output.find("learning step") != std::string::npos);
+    auto f = h5::open_file(out);
+    CHECK(h5::shape(f, "trajectory/recurrent/weight").at(0) >= 1);
+    std::remove(out.c_str());
+}
+
+TEST_CASE("resume refuses files that are not run files", "[reliability][errors]") {
+    const auto junk = test::temp_path(".h5");
+    std::ofstream(junk) << "not hdf5";
+    auto r = test::run(exe + " run --resume " + junk);
+    CHECK(r.code == 2);
+    CHECK(r.output.find(junk) != std::string::npos);
+    CHECK(test::run(exe + " run --resume /no/such/run.h5").code == 2);
+    std::remove(junk.c_str());
+}
+
+TEST_CASE("fuzz: thousands of mutated configs give a config error or a valid config", "[reliability][fuzz]") {
+    const std::string base = to_toml(default_config(), false);
+    std::mt19937_64 g(7);
+    auto pick = [&](std::size_t n) { return std::uniform_int_distribution<std::size_t>(0, n - 1)(g); };
+    const std::vector<std::string> values = {"-1", "0", "1e308", "-1e308", "inf", "nan", "9223372036854775807",
+                                             "\"x\"", "true", "[]", "[1, 2]", "{a = 1}", "1.5", "\"\"", "3",
+                                             "99999999999999999999", "0.0001", "\"dopri5\"", "\"pnorm\""};
+    int accepted = 0, rejected = 0;
+    for (int i = 0; i < 3000; ++i) {
+        std::string text = base;
+        switch (i % 6) {
+        case 0: // replace a value
+            { auto eq = text.find(" = ", pick(text.size())); if (eq != std::string::npos) { auto nl = text.find('\n', eq); text.replace(eq + 3, nl - eq - 3, values[pick(values.size())]); } }
+            break;
+        case 1: text.resize(pick(text.size())); break; // truncated
+        case 2: for (int k = 0; k < 5; ++k) text[pick(text.size())] = static_cast<char>(pick(256)); break; // byte flips
+        case 3: text.insert(pick(text.size()), "\n[network]\nn_e = 2\n"); break; // duplicate table
+        case 4: { std::string junk(pick(200), ' '); for (auto& c: junk) c = static_cast<char>(pick(256)); text = junk; } break;
+        case 5: text.insert(text.find('\n', pick(text.size())) + 1, "bogus_key = 1\n"); break;
+        }
+        try {
+            const config c = parse_config(text, "fuzz", default_config());
+            validate(c);
+            ++accepted;
+        } catch (const config_error& e) {
+            CHECK(std::string(e.what()).size() > 0);
+            ++rejected;
+        }
+    }
+    CHECK(accepted > 0);
+    CHECK(rejected > 1000);
+    CHECK_THROWS_AS(parse_config("", "empty", default_config()) , config_error) ;
+}
