@@ -128,6 +128,21 @@ bool exists(hid_t loc, const std::string& path) {
     }
 }
 
+std::vector<std::string> subgroups(hid_t loc) {
+    std::vector<std::string> names;
+    hsize_t idx = 0;
+    const herr_t err = H5Literate(loc, H5_INDEX_NAME, H5_ITER_INC, &idx,
+        [](hid_t g, const char* name, const H5L_info_t*, void* data) -> herr_t {
+            const hid_t obj = H5Oopen(g, name, H5P_DEFAULT);
+            if (obj < 0) return 0; // a dangling link: not a group
+            if (H5Iget_type(obj) == H5I_GROUP) static_cast<std::vector<std::string>*>(data)->push_back(name);
+            H5Oclose(obj);
+            return 0;
+        }, &names);
+    if (err < 0) fail("cannot list the members of a group");
+    return names;
+}
+
 void write_attr(hid_t obj, const std::string& name, const std::string& value) {
     handle type(H5Tcopy(H5T_C_S1), H5Tclose);
     H5Tset_size(type, value.empty()? 1: value.size());

@@ -49,6 +49,8 @@ void flush(hid_t file);
 handle create_group(hid_t loc, const std::string& name);
 handle open_group(hid_t loc, const std::string& name);
 bool exists(hid_t loc, const std::string& path);
+/// The names of the groups directly under `loc`, in name order.
+std::vector<std::string> subgroups(hid_t loc);
 
 // Attributes
 void write_attr(hid_t obj, const std::string& name, const std::string& value);

@@ -57,11 +57,13 @@ struct rate_dynamics {
     ///   ξ = (∂f/∂x)ᵀ κ = −κ/τ + φ'(X) ⊙ (W_recᵀ (κ/τ))
     /// and the pieces of the parameter gradients: a = κ/τ, so that
     ///   ∂/∂W_rec += a φ(X)ᵀ,   ∂/∂W_in += a u(t)ᵀ.
-    /// On return ws.r = φ(X) and ws.u = u(t), a and ξ are written.
-    void vjp(const matrix& X, double t, const matrix& kappa, matrix& a, matrix& xi) const {
+    /// On return ws.r = φ(X) and ws.u = u(t), a and ξ are written. `B_rec` (N × N), if given,
+    /// replaces W_recᵀ (feedback alignment).
+    void vjp(const matrix& X, double t, const matrix& kappa, matrix& a, matrix& xi, const matrix* B_rec = nullptr) const {
         a = kappa.array().colwise()*inv_tau.array();
         phi.derivative(X, ws.drive);
-        xi.noalias() = W_rec.transpose()*a;
+        if (B_rec) xi.noalias() = (*B_rec)*a;
+        else xi.noalias() = W_rec.transpose()*a;
         xi.array() *= ws.drive.array();
         xi -= a;
         phi.apply(X, ws.r);

@@ -1,6 +1,7 @@
 #include "plasticity/exact_credit.hpp"
 
 #include "models/butcher.hpp"
+#include "plasticity/outer_accumulator.hpp"
 
 namespace eisim {
 
@@ -12,39 +13,30 @@ std::vector<const matrix*> observed(const trajectory& tr) {
     return x;
 }
 
-// Accumulates Σ a_i b_iᵀ over many (a_i, b_i) pairs of N × B blocks as chunked GEMMs:
-// one product of N × (B·K) by (B·K) × M every K pairs instead of K thin products.
-class outer_accumulator {
-public:
-    outer_accumulator(long rows, long cols, long batch, long chunk = 32):
-        sum_(matrix::Zero(rows, cols)), A_(rows, batch*chunk), R_(cols, batch*chunk), batch_(batch), chunk_(chunk) {}
-    template <typename DA, typename DB>
-    void add(const Eigen::MatrixBase<DA>& a, const Eigen::MatrixBase<DB>& b) {
-        A_.middleCols(used_*batch_, batch_) = a;
-        R_.middleCols(used_*batch_, batch_) = b;
-        if (++used_ == chunk_) flush();
-    }
-    const matrix& result() { flush(); return sum_; }
-
-private:
-    void flush() {
-        if (used_ == 0) return;
-        const long n = used_*batch_;
-        sum_.noalias() += A_.leftCols(n)*R_.leftCols(n).transpose();
-        used_ = 0;
-    }
-    matrix sum_, A_, R_;
-    long batch_, chunk_, used_ = 0;
-};
-
 } // namespace
 
 double trajectory_loss(const network& net, const lowered_network& low, const trajectory& tr, const trial_batch& trials) {
     return mse_loss(readout_all(low.W_out, net.phi, observed(tr)), trials);
 }
 
+output_errors output_error(const network& net, const lowered_network& low, const trajectory& tr, const trial_batch& trials) {
+    output_errors out;
+    const long B = trials.batch();
+    const matrix y = readout_all(low.W_out, net.phi, observed(tr));
+    out.loss = mse_loss(y, trials);
+    const double norm = static_cast<double>(net.n_out)*B*trials.mask_sum();
+    out.loss_per_trial.assign(B, 0.0);
+    for (std::size_t k = 0; k < tr.obs.size(); ++k) {
+        const matrix diff = y.middleCols(static_cast<long>(k)*B, B) - trials.target_at(static_cast<int>(k));
+        out.e.push_back(norm > 0? matrix((2.0*trials.mask[k]/norm)*diff): matrix(matrix::Zero(diff.rows(), diff.cols())));
+        if (norm > 0)
+            for (long b = 0; b < B; ++b) out.loss_per_trial[b] += trials.mask[k]*diff.col(b).squaredNorm()/norm;
+    }
+    return out;
+}
+
 gradients exact_gradient(const network& net, const lowered_network& low, const trajectory& tr,
-                         const trial_batch& trials, plastic_set which) {
+                         const trial_batch& trials, plastic_set which, feedback_matrices feedback) {
     const long N = net.n(), B = trials.batch();
     const auto tab = tableau_for(tr.stepper);
     const int s = tab.stages();
@@ -70,7 +62,8 @@ gradients exact_gradient(const network& net, const lowered_network& low, const t
         net.phi.apply(xk, r);
         if (which.readout) dW_out.noalias() += e*r.transpose();
         net.phi.derivative(xk, dphi);
-        lambda.noalias() += (low.W_out.transpose()*e).cwiseProduct(dphi);
+        if (feedback.readout) lambda.noalias() += ((*feedback.readout)*e).cwiseProduct(dphi);
+        else lambda.noalias() += (low.W_out.transpose()*e).cwiseProduct(dphi);
     };
 
     // Map state index → observation index (or −1).
@@ -97,7 +90,7 @@ gradients exact_gradient(const network& net, const lowered_network& low, const t
         for (int i = s - 1; i >= 0; --i) {
             kappa = (h*tab.b[i])*lambda;
             for (int l = i + 1; l < s; ++l) if (tab.a[l][i] != 0.0) kappa.noalias() += (h*tab.a[l][i])*xi[l];
-            f.vjp(X[i], t + tab.c[i]*h, kappa, a, xi[i]);
+            f.vjp(X[i], t + tab.c[i]*h, kappa, a, xi[i], feedback.recurrent);
             if (which.recurrent) dW_rec.add(a, ws.r);
             if (which.input) dW_in.add(a, ws.u);
         }

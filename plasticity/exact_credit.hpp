@@ -35,7 +35,22 @@ struct plastic_set {
 /// The loss of a forward trajectory against the batch's targets.
 double trajectory_loss(const network& net, const lowered_network& low, const trajectory& tr, const trial_batch& trials);
 
+/// Fixed random matrices that replace transposed weights in the backward pass (feedback
+/// alignment, Lillicrap et al. 2016); null pointers mean the exact transposes.
+struct feedback_matrices {
+    const matrix* readout = nullptr;   // N × n_out, in place of W_outᵀ
+    const matrix* recurrent = nullptr; // N × N, in place of W_recᵀ
+};
+
 gradients exact_gradient(const network& net, const lowered_network& low, const trajectory& tr,
-                         const trial_batch& trials, plastic_set which);
+                         const trial_batch& trials, plastic_set which, feedback_matrices feedback = {});
+
+/// Output errors e_k = ∂L/∂y_k (n_out × B per observation) and the loss, shared by every rule.
+struct output_errors {
+    double loss = 0.0;
+    std::vector<matrix> e; // [T+1]
+    std::vector<double> loss_per_trial; // [B], summing to loss
+};
+output_errors output_error(const network& net, const lowered_network& low, const trajectory& tr, const trial_batch& trials);
 
 } // namespace eisim

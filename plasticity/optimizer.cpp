@@ -7,7 +7,7 @@ namespace eisim {
 double default_learning_rate(const std::string& geometry) {
     if (geometry == "eg") return 0.5;
     if (geometry == "euclidean") return 0.02;
-    return 0.05; // pnorm
+    return 0.0005; // pnorm (p > 2 is steep near zero: m = y^{1/(p−1)})
 }
 
 optimizer::optimizer(const plasticity_desc& d, long total_steps):

@@ -22,6 +22,9 @@ struct plasticity_desc {
     std::string geometry = "eg";
     double p = 3.0;
     std::string credit = "exact";
+    bool feedback_recurrent = false;   // feedback_alignment: also replace W_recᵀ
+    double perturbation_sigma = 0.05;  // node_perturbation: sd of the injected noise
+    int perturbation_samples = 4;      // node_perturbation: perturbed passes per step
     double learning_rate = 0.0; // 0 = the geometry's default
     double momentum = 0.0;
     std::string schedule = "constant";

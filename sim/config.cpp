@@ -14,6 +14,7 @@
 #include "models/error.hpp"
 #include "models/transfer.hpp"
 #include "plasticity/geometry.hpp"
+#include "plasticity/local_credit.hpp"
 
 namespace eisim {
 
@@ -239,10 +240,16 @@ const std::vector<param>& schema() {
         string("plasticity", "geometry", &C::plasticity, &plasticity_desc::geometry, [] { return geometry_registry().names(); },
                "mirror map: eg (exponentiated gradient), euclidean (gradient descent), pnorm (needs p)"),
         real("plasticity", "p", &C::plasticity, &plasticity_desc::p, 1, 100, "exponent of the pnorm geometry (p > 1; 2 = euclidean)", true),
-        string("plasticity", "credit", &C::plasticity, &plasticity_desc::credit, fixed({"exact"}),
-               "credit assignment: exact (discrete adjoint / BPTT)"),
+        string("plasticity", "credit", &C::plasticity, &plasticity_desc::credit, [] { return credit_registry().names(); },
+               "credit assignment: exact (adjoint/BPTT), feedback_alignment, rflo, node_perturbation"),
+        boolean("plasticity", "feedback_recurrent", &C::plasticity, &plasticity_desc::feedback_recurrent,
+                "feedback_alignment: also replace the transposed recurrent weights by a fixed random matrix"),
+        real("plasticity", "perturbation_sigma", &C::plasticity, &plasticity_desc::perturbation_sigma, 0, 1e3,
+             "node_perturbation: sd of the noise injected into every cell", true),
+        integer("plasticity", "perturbation_samples", &C::plasticity, &plasticity_desc::perturbation_samples, 1, 10000,
+                "node_perturbation: perturbed passes averaged per learning step"),
         real("plasticity", "learning_rate", &C::plasticity, &plasticity_desc::learning_rate, 0, 1e6,
-             "learning rate; 0 = the geometry's default (eg 0.5, euclidean 0.02, pnorm 0.05)"),
+             "learning rate; 0 = the geometry's default (eg 0.5, euclidean 0.02, pnorm 0.0005)"),
         real("plasticity", "momentum", &C::plasticity, &plasticity_desc::momentum, 0, 0.999999, "momentum of the gradient buffer (published code: 0.9)"),
         string("plasticity", "schedule", &C::plasticity, &plasticity_desc::schedule, [] { return schedule_registry().names(); },
                "learning-rate schedule: constant or cosine"),
@@ -314,6 +321,8 @@ void validate(const config& c) {
         throw config_error("training.activity_trials", "= " + std::to_string(c.training.activity_trials) + " exceeds task.batch = " + std::to_string(c.task.batch));
     if (c.network.noise_sigma > 0 && c.integrator.stepper == "dopri5")
         throw config_error("network.noise_sigma", "private noise needs a fixed-step stepper (euler or rk4), not dopri5");
+    if (c.plasticity.credit == "node_perturbation" && (c.network.noise_sigma > 0 || c.integrator.stepper == "dopri5"))
+        throw config_error("plasticity.credit", "node_perturbation needs a fixed-step stepper (euler or rk4) and network.noise_sigma = 0");
     if (c.task.mask_start_ms >= c.task.duration_ms)
         throw config_error("task.mask_start_ms", "= " + format_real(c.task.mask_start_ms) + " leaves no observation in the loss (duration_ms = " + format_real(c.task.duration_ms) + ")");
 }

@@ -5,7 +5,7 @@
 #include <cmath>
 
 #include "models/error.hpp"
-#include "plasticity/exact_credit.hpp"
+#include "plasticity/local_credit.hpp"
 #include "sim/integrate.hpp"
 #include "sim/progress.hpp"
 #include "sim/recorder.hpp"
@@ -105,6 +105,8 @@ run_summary learn(const config& c, const run_options& opt) {
     const plastic_set which = plastic_of(c);
     const long S = c.training.steps;
     optimizer opt_state(c.plasticity, S);
+    const credit credit_rule(credit_desc{c.plasticity.credit, c.plasticity.feedback_recurrent, c.plasticity.perturbation_sigma,
+                                         c.plasticity.perturbation_samples}, student, seed);
 
     run_summary summary;
     summary.steps = S;
@@ -156,7 +158,13 @@ run_summary learn(const config& c, const run_options& opt) {
                 if (S == 0) summary.initial_loss = loss;
                 break;
             }
-            const gradients g = exact_gradient(student, low, tr, trials, which);
+            const perturbed_forward perturbed = [&](double sigma, std::uint64_t sample) {
+                network noisy = student;
+                noisy.noise_sigma = sigma;
+                auto g = stream(seed, "perturbation", sample);
+                return integrate(noisy, low, trials.u, trials.x0, c.integrator, g);
+            };
+            const gradients g = credit_rule(student, low, tr, trials, which, perturbed, static_cast<std::uint64_t>(s));
             if (!std::isfinite(g.loss) || !finite(g.recurrent) || !finite(g.input) || !finite(g.readout))
                 throw divergence_error(s, "the loss or its gradient is not finite");
             if (s % c.training.record_every == 0) rec.snapshot(s, g.loss, student);

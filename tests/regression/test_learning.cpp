@@ -71,3 +71,29 @@ TEST_CASE("short EG and GD runs each at least halve the loss on the default prob
         std::remove(out.c_str());
     }
 }
+
+TEST_CASE("every credit rule lowers the loss and keeps Dale's law under every geometry", "[learning][credit][dale]") {
+    for (auto rule: {"exact", "feedback_alignment", "rflo", "node_perturbation"}) {
+        for (auto [geo, lr]: {std::pair{"eg", "0.05"}, {"euclidean", "0.05"}, {"pnorm", "0.0005"}}) {
+            const auto out = test::temp_path(".h5");
+            auto r = test::run(exe + " run -q --set network.n_e=40 --set network.n_i=10 --set task.duration_ms=50"
+                               " --set task.batch=4 --set training.steps=10 --set plasticity.learning_rate=" + lr +
+                               " --set plasticity.perturbation_sigma=0.01 --set plasticity.perturbation_samples=8"
+                               " --set plasticity.credit=" + std::string(rule) + " --set plasticity.geometry=" + geo +
+                               " --out " + out);
+            INFO(rule << " under " << geo << ": " << r.output);
+            REQUIRE(r.code == 0);
+            const run_file rf = read_run(out);
+            CHECK(rf.loss.back() < rf.loss.front());
+            for (auto& [proj, snaps]: rf.weights) {
+                const auto& sign = rf.sign.at(proj);
+                bool ok = true;
+                for (auto& w: snaps)
+                    for (std::size_t s = 0; s < w.size(); ++s) ok = ok && (w[s]*sign[s] > 0.0);
+                INFO(proj);
+                CHECK(ok);
+            }
+            std::remove(out.c_str());
+        }
+    }
+}
