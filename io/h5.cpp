@@ -21,10 +21,14 @@ template <typename T> hid_t mem_type();
 template <> hid_t mem_type<double>() { return H5T_NATIVE_DOUBLE; }
 template <> hid_t mem_type<std::int64_t>() { return H5T_NATIVE_INT64; }
 template <> hid_t mem_type<std::int8_t>() { return H5T_NATIVE_INT8; }
+template <> hid_t mem_type<std::uint64_t>() { return H5T_NATIVE_UINT64; }
+template <> hid_t mem_type<std::uint32_t>() { return H5T_NATIVE_UINT32; }
 template <typename T> hid_t file_type();
 template <> hid_t file_type<double>() { return H5T_IEEE_F64LE; }
 template <> hid_t file_type<std::int64_t>() { return H5T_STD_I64LE; }
 template <> hid_t file_type<std::int8_t>() { return H5T_STD_I8LE; }
+template <> hid_t file_type<std::uint64_t>() { return H5T_STD_U64LE; }
+template <> hid_t file_type<std::uint32_t>() { return H5T_STD_U32LE; }
 
 template <typename T>
 void write_impl(hid_t loc, const std::string& name, const T* data, const std::vector<hsize_t>& dims) {
@@ -171,7 +175,46 @@ void write_attr(hid_t obj, const std::string& name, const std::vector<std::int64
     check(H5Awrite(a, H5T_NATIVE_INT64, value.data()), "writing attribute", name);
 }
 
+void write_attr(hid_t obj, const std::string& name, std::uint32_t value) {
+    handle space(H5Screate(H5S_SCALAR), H5Sclose);
+    auto a = new_attr(obj, name, H5T_STD_U32LE, space);
+    check(H5Awrite(a, H5T_NATIVE_UINT32, &value), "writing attribute", name);
+}
+
+void write_attr(hid_t obj, const std::string& name, const std::vector<std::uint32_t>& value) {
+    hsize_t n = value.size();
+    handle space(H5Screate_simple(1, &n, nullptr), H5Sclose);
+    auto a = new_attr(obj, name, H5T_STD_U32LE, space);
+    check(H5Awrite(a, H5T_NATIVE_UINT32, value.data()), "writing attribute", name);
+}
+
+void write_attr(hid_t obj, const std::string& name, std::int8_t value) {
+    handle space(H5Screate(H5S_SCALAR), H5Sclose);
+    auto a = new_attr(obj, name, H5T_STD_I8LE, space);
+    check(H5Awrite(a, H5T_NATIVE_INT8, &value), "writing attribute", name);
+}
+
+void write_attr_vlen(hid_t obj, const std::string& name, const std::string& value) {
+    handle type(H5Tcopy(H5T_C_S1), H5Tclose);
+    H5Tset_size(type, H5T_VARIABLE);
+    H5Tset_cset(type, H5T_CSET_UTF8);
+    handle space(H5Screate(H5S_SCALAR), H5Sclose);
+    auto a = new_attr(obj, name, type, space);
+    const char* s = value.c_str();
+    check(H5Awrite(a, type, &s), "writing attribute", name);
+}
+
 bool has_attr(hid_t obj, const std::string& name) { return H5Aexists(obj, name.c_str()) > 0; }
+
+std::vector<std::int64_t> read_attr_ints(hid_t obj, const std::string& name) {
+    auto a = open_attr(obj, name);
+    handle space(check(H5Aget_space(a), "dataspace of attribute " + name), H5Sclose);
+    const hssize_t n = H5Sget_simple_extent_npoints(space);
+    if (n < 0) fail("cannot read the size of attribute '" + name + "'");
+    std::vector<std::int64_t> out(static_cast<std::size_t>(n));
+    if (n > 0) check(H5Aread(a, H5T_NATIVE_INT64, out.data()), "reading attribute", name);
+    return out;
+}
 
 std::string read_attr_string(hid_t obj, const std::string& name) {
     auto a = open_attr(obj, name);
@@ -180,6 +223,7 @@ std::string read_attr_string(hid_t obj, const std::string& name) {
     if (H5Tis_variable_str(type) > 0) {
         handle mem(H5Tcopy(H5T_C_S1), H5Tclose);
         H5Tset_size(mem, H5T_VARIABLE);
+        H5Tset_cset(mem, H5Tget_cset(type)); // HDF5 converts no character sets (h5py writes UTF-8)
         char* s = nullptr;
         check(H5Aread(a, mem, &s), "reading attribute", name);
         std::string out = s? s: "";
@@ -213,6 +257,57 @@ void write(hid_t loc, const std::string& name, const std::int8_t* d, const std::
 void write(hid_t loc, const std::string& name, const std::vector<double>& v) { write_impl(loc, name, v.data(), {v.size()}); }
 void write(hid_t loc, const std::string& name, const std::vector<std::int64_t>& v) { write_impl(loc, name, v.data(), {v.size()}); }
 void write(hid_t loc, const std::string& name, const std::vector<std::int8_t>& v) { write_impl(loc, name, v.data(), {v.size()}); }
+
+void write(hid_t loc, const std::string& name, const std::uint64_t* d, const std::vector<hsize_t>& dims) { write_impl(loc, name, d, dims); }
+void write(hid_t loc, const std::string& name, const std::uint32_t* d, const std::vector<hsize_t>& dims) { write_impl(loc, name, d, dims); }
+void write(hid_t loc, const std::string& name, const std::vector<std::uint64_t>& v) { write_impl(loc, name, v.data(), {v.size()}); }
+void write(hid_t loc, const std::string& name, const std::vector<std::uint32_t>& v) { write_impl(loc, name, v.data(), {v.size()}); }
+
+void write(hid_t loc, const std::string& name, const std::vector<std::string>& v) {
+    handle type(H5Tcopy(H5T_C_S1), H5Tclose);
+    H5Tset_size(type, H5T_VARIABLE);
+    H5Tset_cset(type, H5T_CSET_UTF8);
+    hsize_t n = v.size();
+    handle space(check(H5Screate_simple(1, &n, nullptr), "dataspace for " + name), H5Sclose);
+    handle dset(check(H5Dcreate2(loc, name.c_str(), type, space, H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT),
+                      "cannot create dataset '" + name + "'"), H5Dclose);
+    std::vector<const char*> ptrs;
+    for (auto& s: v) ptrs.push_back(s.c_str());
+    if (n > 0) check(H5Dwrite(dset, type, H5S_ALL, H5S_ALL, H5P_DEFAULT, ptrs.data()), "writing dataset", name);
+}
+
+std::vector<std::string> read_strings(hid_t loc, const std::string& name) {
+    auto dset = open_dataset(loc, name);
+    handle ftype(H5Dget_type(dset), H5Tclose);
+    if (H5Tget_class(ftype) != H5T_STRING) fail("dataset '" + name + "' does not hold strings");
+    handle space(check(H5Dget_space(dset), "dataspace of " + name), H5Sclose);
+    const hssize_t n = H5Sget_simple_extent_npoints(space);
+    if (n < 0) fail("cannot read the size of dataset '" + name + "'");
+    std::vector<std::string> out;
+    if (H5Tis_variable_str(ftype) > 0) {
+        handle mem(H5Tcopy(H5T_C_S1), H5Tclose);
+        H5Tset_size(mem, H5T_VARIABLE);
+        H5Tset_cset(mem, H5Tget_cset(ftype));
+        std::vector<char*> ptrs(static_cast<std::size_t>(n), nullptr);
+        if (n > 0) check(H5Dread(dset, mem, H5S_ALL, H5S_ALL, H5P_DEFAULT, ptrs.data()), "reading dataset", name);
+        for (auto* p: ptrs) out.emplace_back(p? p: "");
+        if (n > 0) H5Dvlen_reclaim(mem, space, H5P_DEFAULT, ptrs.data());
+    } else {
+        const std::size_t width = H5Tget_size(ftype);
+        std::string buf(width*static_cast<std::size_t>(n), '\0');
+        if (n > 0) check(H5Dread(dset, ftype, H5S_ALL, H5S_ALL, H5P_DEFAULT, buf.data()), "reading dataset", name);
+        for (hssize_t i = 0; i < n; ++i) {
+            std::string s = buf.substr(static_cast<std::size_t>(i)*width, width);
+            out.push_back(s.substr(0, s.find('\0')));
+        }
+    }
+    return out;
+}
+
+handle open_dataset(hid_t loc, const std::string& name) {
+    if (!exists(loc, name)) fail("missing dataset '" + name + "'");
+    return handle(check(H5Dopen2(loc, name.c_str(), H5P_DEFAULT), "cannot open dataset '" + name + "'"), H5Dclose);
+}
 
 std::vector<hsize_t> shape(hid_t loc, const std::string& name) {
     if (!exists(loc, name)) fail("missing dataset '" + name + "'");

@@ -1,7 +1,8 @@
 #pragma once
 // Small RAII wrappers over the HDF5 C library: every hid_t is owned by exactly one `handle` and
 // closed with the right H5?close. Reading and writing of the few shapes eisim uses (1-D and 2-D
-// datasets of double, int64, int8; scalar and string attributes; a 2-D dataset extendable along
+// datasets of double, int64, int8, uint64, uint32 and variable-length strings; scalar and string
+// attributes; a 2-D dataset extendable along
 // its first axis). Errors become eisim::file_error with the path named.
 #include <hdf5.h>
 
@@ -57,10 +58,18 @@ void write_attr(hid_t obj, const std::string& name, const std::string& value);
 void write_attr(hid_t obj, const std::string& name, double value);
 void write_attr(hid_t obj, const std::string& name, std::int64_t value);
 void write_attr(hid_t obj, const std::string& name, const std::vector<std::int64_t>& value);
+// Unsigned and 8-bit attributes, as SONATA needs them (magic, version, sorted).
+void write_attr(hid_t obj, const std::string& name, std::uint32_t value);
+void write_attr(hid_t obj, const std::string& name, const std::vector<std::uint32_t>& value);
+void write_attr(hid_t obj, const std::string& name, std::int8_t value);
+/// A variable-length UTF-8 string attribute, as h5py writes a str (some SONATA readers expect it).
+void write_attr_vlen(hid_t obj, const std::string& name, const std::string& value);
 std::string read_attr_string(hid_t obj, const std::string& name);
 double read_attr_double(hid_t obj, const std::string& name);
 std::int64_t read_attr_int(hid_t obj, const std::string& name);
 bool has_attr(hid_t obj, const std::string& name);
+/// An integer attribute of any size (scalar: one value), converted to int64.
+std::vector<std::int64_t> read_attr_ints(hid_t obj, const std::string& name);
 
 // Datasets: `dims` is the shape (row-major, as h5py shows it).
 void write(hid_t loc, const std::string& name, const double* data, const std::vector<hsize_t>& dims);
@@ -69,6 +78,15 @@ void write(hid_t loc, const std::string& name, const std::int8_t* data, const st
 void write(hid_t loc, const std::string& name, const std::vector<double>& v);
 void write(hid_t loc, const std::string& name, const std::vector<std::int64_t>& v);
 void write(hid_t loc, const std::string& name, const std::vector<std::int8_t>& v);
+void write(hid_t loc, const std::string& name, const std::uint64_t* data, const std::vector<hsize_t>& dims);
+void write(hid_t loc, const std::string& name, const std::uint32_t* data, const std::vector<hsize_t>& dims);
+void write(hid_t loc, const std::string& name, const std::vector<std::uint64_t>& v);
+void write(hid_t loc, const std::string& name, const std::vector<std::uint32_t>& v);
+/// A 1-D dataset of variable-length UTF-8 strings (h5py reads it as str objects).
+void write(hid_t loc, const std::string& name, const std::vector<std::string>& v);
+std::vector<std::string> read_strings(hid_t loc, const std::string& name);
+/// Open an existing dataset (e.g. to put an attribute on it).
+handle open_dataset(hid_t loc, const std::string& name);
 
 std::vector<hsize_t> shape(hid_t loc, const std::string& name);
 std::vector<double> read_double(hid_t loc, const std::string& name);

@@ -3,8 +3,15 @@
 #include <CLI/CLI.hpp>
 
 #include <cstdio>
+#include <filesystem>
 #include <iostream>
 
+#include "analysis/export_csv.hpp"
+#include "analysis/export_sonata.hpp"
+#include "analysis/run_file.hpp"
+#include "analysis/analyze.hpp"
+#include "analysis/figures.hpp"
+#include "analysis/report.hpp"
 #include "models/error.hpp"
 #include "sim/config.hpp"
 #include "sim/experiment.hpp"
@@ -26,6 +33,21 @@ struct config_args {
         config c = file.empty()? default_config(): load_config(file);
         for (auto& s: sets) apply_override(c, s);
         return c;
+    }
+};
+
+// The realism transforms (analysis/realism.hpp), shared by export and analyze.
+struct realism_args {
+    analysis::realism r;
+    void add_to(CLI::App* app) {
+        app->add_option("--observe-synapses", r.observe_synapses, "observe each synapse with probability F (0 < F <= 1)");
+        app->add_option("--observe-neurons", r.observe_neurons,
+                        "observe each cell with probability F; only synapses among observed cells are seen");
+        app->add_option("--noise-multiplicative", r.noise_multiplicative, "log-normal measurement noise: w*exp(S*xi)");
+        app->add_option("--noise-additive", r.noise_additive, "additive measurement noise: w + S*eta");
+        app->add_option("--detection-threshold", r.detection_threshold, "measured weights with |w| < T are not detected");
+        app->add_option("--time-points", r.time_points, "keep K evenly spaced snapshots (K >= 2; 0 = all)");
+        app->add_option("--realism-seed", r.seed, "seed of the realism transforms' random streams")->capture_default_str();
     }
 };
 
@@ -68,6 +90,38 @@ int main(int argc, char** argv) {
     auto* cfg = app.add_subcommand("config", "print the fully resolved configuration (TOML with a comment per key)");
     cfg_args.add_to(cfg);
 
+    auto* exp = app.add_subcommand("export", "export a run file's connectome (see analysis/EXPORT.md)");
+    exp->require_subcommand(1);
+    std::string export_run;
+    analysis::sonata_export_options sonata_opts;
+    auto* sonata = exp->add_subcommand("sonata", "write a SONATA circuit: nodes.h5, edges.h5, type tables, circuit_config.json");
+    sonata->add_option("run", export_run, "run file (HDF5)")->required();
+    sonata->add_option("--out", sonata_opts.out_dir, "output directory (created if missing)")->required();
+    sonata->add_option("--step", sonata_opts.step, "weights at: first, last or a learning step N")->capture_default_str();
+    sonata->add_flag("--trajectory", sonata_opts.trajectory, "also write the weight trajectory as SONATA reports");
+    sonata->add_flag("--overwrite", sonata_opts.overwrite, "replace existing files of the same names");
+    realism_args sonata_realism;
+    sonata_realism.add_to(sonata);
+    analysis::csv_export_options csv_opts;
+    auto* csv = exp->add_subcommand("csv", "write one row per synapse: pre, post, sign, initial and final weight");
+    csv->add_option("run", export_run, "run file (HDF5)")->required();
+    csv->add_option("--out", csv_opts.out, "CSV file to write")->required();
+    csv->add_flag("--overwrite", csv_opts.overwrite, "replace an existing output file");
+    realism_args csv_realism;
+    csv_realism.add_to(csv);
+
+    // analyze: the experimental predictions tested on a run file (analysis/README.md).
+    auto* ana = app.add_subcommand("analyze", "test log-normal weights and the geometry of plasticity on a run file");
+    std::string ana_file, ana_json, ana_figures;
+    double ana_from = 0, ana_to = 0;
+    ana->add_option("run", ana_file, "run file (HDF5)")->required();
+    ana->add_option("--json", ana_json, "write the report as JSON to this file");
+    ana->add_option("--figures", ana_figures, "draw PNG figures into this directory (needs matplotlib, h5py)");
+    auto* ana_from_opt = ana->add_option("--from", ana_from, "learning step of the earlier snapshot (default: the first)");
+    auto* ana_to_opt = ana->add_option("--to", ana_to, "learning step of the later snapshot (default: the last)");
+    realism_args ana_realism;
+    ana_realism.add_to(ana);
+
     try {
         app.parse(argc, argv);
     } catch (const CLI::CallForHelp& e) {
@@ -97,8 +151,43 @@ int main(int argc, char** argv) {
             const auto summary = learn(opts.resume? config_of_run(opts.out): run_args.resolve(), opts);
             print_summary(summary);
             std::printf("wrote %s\n", opts.out.c_str());
+        } else if (*ana) {
+            analysis::analysis_options o;
+            if (ana_from_opt->count()) o.from_step = ana_from;
+            if (ana_to_opt->count()) o.to_step = ana_to;
+            o.measure = ana_realism.r;
+            const auto report = analysis::analyze(analysis::run_file(ana_file), o);
+            analysis::print_table(std::cout, report);
+            std::cout.flush();
+            // The figures read the report: without --json it goes next to them.
+            const std::string json_path = !ana_json.empty() || ana_figures.empty()? ana_json: ana_figures + "/report.json";
+            if (!ana_figures.empty()) {
+                std::error_code ec;
+                std::filesystem::create_directories(ana_figures, ec);
+                if (!std::filesystem::is_directory(ana_figures))
+                    throw user_error("--figures: cannot create the directory '" + ana_figures + "'");
+            }
+            if (!json_path.empty()) {
+                analysis::write_json(report, json_path);
+                std::printf("wrote %s\n", json_path.c_str());
+            }
+            if (!ana_figures.empty()) {
+                analysis::make_figures(ana_file, json_path, ana_figures);
+                std::printf("wrote figures to %s\n", ana_figures.c_str());
+            }
         } else if (*cfg) {
             std::cout << to_toml(cfg_args.resolve());
+        } else if (*exp && *sonata) {
+            sonata_opts.measure = sonata_realism.r;
+            const auto s = analysis::export_sonata(analysis::run_file(export_run), sonata_opts);
+            std::printf("learning step %.17g (snapshot %ld):", s.step, s.snapshot);
+            for (auto& [pop, n]: s.edges) std::printf(" %s %ld edges;", pop.c_str(), n);
+            std::printf("\n");
+            for (auto& f: s.files) std::printf("wrote %s\n", f.c_str());
+        } else if (*exp && *csv) {
+            csv_opts.measure = csv_realism.r;
+            const long rows = analysis::export_csv(analysis::run_file(export_run), csv_opts);
+            std::printf("wrote %s (%ld synapses)\n", csv_opts.out.c_str(), rows);
         }
     } catch (const interrupted& e) {
         std::cerr << "eisim: stopped by " << e.what() << "\n";

@@ -1,0 +1,214 @@
+#include "analysis/report.hpp"
+
+#include <cmath>
+#include <cstdio>
+#include <fstream>
+
+#include "models/error.hpp"
+
+namespace eisim::analysis {
+
+namespace {
+
+json number_or_null(double x) { return std::isfinite(x)? json(x): json(); }
+
+json summary_json(const log_normal_summary& s) {
+    json j = json::object();
+    j.set("n", s.n);
+    j.set("mean_ln", number_or_null(s.mean_ln));
+    j.set("sd_ln", number_or_null(s.sd_ln));
+    j.set("skew_ln", number_or_null(s.skew_ln));
+    j.set("mu", number_or_null(s.mu));
+    j.set("sigma", number_or_null(s.sigma));
+    j.set("ks", number_or_null(s.ks));
+    return j;
+}
+
+json geometry_json(const geometry_result& g) {
+    json j = json::object();
+    j.set("n", g.n);
+    j.set("excluded", g.excluded);
+    j.set("best", g.best.empty()? json(): json(g.best));
+    j.set("consistent", json::array(g.consistent));
+    j.set("floor", number_or_null(g.floor));
+    json c = json::array();
+    for (auto& k: g.candidates) {
+        json e = json::object();
+        e.set("name", k.name);
+        e.set("p", k.p > 0? json(k.p): json());
+        e.set("dcdf", number_or_null(k.dcdf));
+        e.set("relative_change", number_or_null(k.relative_change));
+        c.push_back(e);
+    }
+    j.set("candidates", c);
+    return j;
+}
+
+json snapshot_json(const snapshot_ref& s) {
+    json j = json::object();
+    j.set("index", s.index);
+    j.set("step", number_or_null(s.step));
+    j.set("loss", number_or_null(s.loss));
+    return j;
+}
+
+std::string fmt(const char* f, double x) {
+    if (!std::isfinite(x)) return "-";
+    char buf[64];
+    std::snprintf(buf, sizeof buf, f, x);
+    return buf;
+}
+
+const candidate_result* find_candidate(const geometry_result& g, const std::string& name) {
+    for (auto& c: g.candidates) if (c.name == name) return &c;
+    return nullptr;
+}
+
+} // namespace
+
+std::string compress_names(const std::vector<std::string>& names) {
+    std::string out;
+    std::size_t k = 0;
+    const auto p_of = [](const std::string& n) { return n.rfind("p=", 0) == 0? std::stod(n.substr(2)): 0.0; };
+    while (k < names.size()) {
+        std::size_t e = k;
+        if (p_of(names[k]) > 0)
+            while (e + 1 < names.size() && p_of(names[e + 1]) > 0 &&
+                   std::abs(p_of(names[e + 1]) - p_of(names[e]) - 0.1) < 1e-9) ++e;
+        if (!out.empty()) out += ", ";
+        out += names[k];
+        if (e > k) out += ".." + names[e].substr(2);
+        k = e + 1;
+    }
+    return out.empty()? "-": out;
+}
+
+json to_json(const analysis_report& r) {
+    json j = json::object();
+    j.set("schema", "eisim.analysis");
+    j.set("schema_version", report_schema_version);
+
+    json run = json::object();
+    run.set("path", r.path);
+    run.set("format_version", static_cast<long>(r.format_version));
+    run.set("software_version", r.software_version.empty()? json(): json(r.software_version));
+    run.set("seed", r.seed? json(static_cast<long long>(*r.seed)): json());
+    run.set("trained_geometry", r.trained_geometry.empty()? json(): json(r.trained_geometry));
+    run.set("trained_p", r.trained_geometry == "pnorm"? json(r.trained_p): json());
+    run.set("snapshots", r.snapshots);
+    j.set("run", run);
+
+    json net = json::object();
+    net.set("n_e", r.n_e);
+    net.set("n_i", r.n_i);
+    net.set("n_in", r.n_in);
+    net.set("n_out", r.n_out);
+    j.set("network", net);
+
+    j.set("from", snapshot_json(r.from));
+    j.set("to", snapshot_json(r.to));
+
+    json settings = json::object();
+    json names = json::array();
+    for (auto& g: r.geometry.candidates) names.push_back(g.name);
+    settings.set("candidates", names);
+    json grid = json::object();
+    grid.set("lo", r.geometry.grid.lo);
+    grid.set("hi", r.geometry.grid.hi);
+    grid.set("points", r.geometry.grid.points);
+    settings.set("grid", grid);
+    json floor = json::object();
+    floor.set("samples", r.geometry.floor.samples);
+    floor.set("quantile", r.geometry.floor.quantile);
+    floor.set("seed", static_cast<long long>(r.geometry.floor.seed));
+    settings.set("floor", floor);
+    settings.set("bound", r.bound);
+    settings.set("bound_source", r.bound_source);
+    settings.set("realism", r.realism);
+    j.set("settings", settings);
+
+    json projs = json::object();
+    for (auto& p: r.projections) {
+        json pj = json::object();
+        pj.set("pre_population", p.pre_population);
+        pj.set("post_population", p.post_population);
+        pj.set("n_pre", p.n_pre);
+        pj.set("n_post", p.n_post);
+        pj.set("n_synapses", p.n_synapses);
+        const auto& all = p.block("all");
+        pj.set("held_at_bound", all.held_at_bound);
+        pj.set("sign_changes", all.sign_changes);
+        pj.set("dale_violations", all.dale_violations);
+        json blocks = json::object();
+        for (auto& b: p.blocks) {
+            json bj = json::object();
+            bj.set("n_synapses", b.n_synapses);
+            bj.set("held_at_bound", b.held_at_bound);
+            bj.set("sign_changes", b.sign_changes);
+            bj.set("dale_violations", b.dale_violations);
+            bj.set("initial", summary_json(b.initial));
+            bj.set("final", summary_json(b.final));
+            bj.set("geometry", geometry_json(b.geometry));
+            blocks.set(b.name, bj);
+        }
+        pj.set("blocks", blocks);
+        projs.set(p.name, pj);
+    }
+    j.set("projections", projs);
+    j.set("frozen", json::array(r.frozen));
+    return j;
+}
+
+void write_json(const analysis_report& r, const std::string& path) {
+    std::ofstream f(path);
+    if (!f) throw user_error("cannot write the report '" + path + "'");
+    to_json(r).write(f);
+    f << '\n';
+    if (!f) throw user_error("writing the report '" + path + "' failed");
+}
+
+void print_table(std::ostream& os, const analysis_report& r) {
+    char line[512];
+    os << "run " << r.path;
+    if (!r.trained_geometry.empty()) {
+        os << " (trained with " << r.trained_geometry;
+        if (r.trained_geometry == "pnorm") os << ", p = " << fmt("%g", r.trained_p);
+        os << ")";
+    }
+    os << "\n";
+    std::snprintf(line, sizeof line, "snapshots: step %s (loss %s) -> step %s (loss %s), %ld recorded\n",
+                  fmt("%g", r.from.step).c_str(), fmt("%.6g", r.from.loss).c_str(), fmt("%g", r.to.step).c_str(),
+                  fmt("%.6g", r.to.loss).c_str(), r.snapshots);
+    os << line;
+    os << "held at bound: |w| <= " << fmt("%g", r.bound) << " (" << r.bound_source << ")\n";
+    if (r.realism != "none") os << "measurement realism: " << r.realism << "\n";
+    os << "geometry: smallest dCDF of the dual change wins; consistent = within the noise floor of the best\n";
+    for (auto& p: r.projections) {
+        const auto& all = p.block("all");
+        std::snprintf(line, sizeof line, "\n%s (%s -> %s): %ld synapses, held at bound %ld, sign changes %ld\n", p.name.c_str(),
+                      p.pre_population.c_str(), p.post_population.c_str(), p.n_synapses, all.held_at_bound, all.sign_changes);
+        os << line;
+        std::snprintf(line, sizeof line, "  %-5s %8s | %-24s | %-24s | %-6s %7s %7s %7s %7s  %s\n", "block", "n",
+                      "before: mean  sd  skew  KS", "after:  mean  sd  skew  KS", "best", "dCDF", "floor", "rel.chg", "held",
+                      "consistent");
+        os << line;
+        for (auto& b: p.blocks) {
+            const auto* best = find_candidate(b.geometry, b.geometry.best);
+            std::snprintf(line, sizeof line, "  %-5s %8ld | %7s %5s %5s %5s | %7s %5s %5s %5s | %-6s %7s %7s %7s %7ld  %s\n",
+                          b.name.c_str(), b.n_synapses, fmt("%.3f", b.initial.mean_ln).c_str(), fmt("%.3f", b.initial.sd_ln).c_str(),
+                          fmt("%.2f", b.initial.skew_ln).c_str(), fmt("%.3f", b.initial.ks).c_str(), fmt("%.3f", b.final.mean_ln).c_str(),
+                          fmt("%.3f", b.final.sd_ln).c_str(), fmt("%.2f", b.final.skew_ln).c_str(), fmt("%.3f", b.final.ks).c_str(),
+                          b.geometry.best.empty()? "-": b.geometry.best.c_str(), fmt("%.4f", best? best->dcdf: NAN).c_str(),
+                          fmt("%.4f", b.geometry.floor).c_str(), fmt("%.2g", best? best->relative_change: NAN).c_str(),
+                          b.held_at_bound, compress_names(b.geometry.consistent).c_str());
+            os << line;
+        }
+    }
+    if (!r.frozen.empty()) {
+        os << "\nfrozen (not analysed):";
+        for (auto& n: r.frozen) os << " " << n;
+        os << "\n";
+    }
+}
+
+} // namespace eisim::analysis

@@ -1,0 +1,100 @@
+#pragma once
+// Reading a run file (HDF5) for analysis. The layout is the contract of shared/DESIGN.md ("The run
+// file") as sim/recorder.hpp writes it; a file made anywhere else in the same layout reads the
+// same. What the analysis needs, and what happens when it is absent:
+//
+//   /                  attrs format = "eisim.run" (required), format_version ≤ 1 (required),
+//                      config (TOML text; optional: plasticity.min_magnitude and
+//                      plasticity.geometry / p are taken from it when present), seed (optional)
+//   /network           attrs n_e, n_i (required), n_in, n_out (optional)
+//   /network/<proj>    every group here is a projection: pre, post, sign [nnz] (required);
+//                      attrs plastic (optional, default 1), pre_population, post_population
+//                      (optional for recurrent/input/readout, whose defaults are known), n_pre,
+//                      n_post (optional; defaults from the populations)
+//   /trajectory/step   [T] or [T × 1] learning step of each snapshot (required, increasing)
+//   /trajectory/loss   [T] or [T × 1] (optional)
+//   /trajectory/<proj>/weight   [T × nnz] signed weights (required for each projection)
+//   /training/loss     [steps] or [steps × 1] (optional)
+//
+// A file that is not HDF5, is truncated, is not a run file, has a newer format_version, or
+// lacks a required part throws eisim::file_error naming the file and the part.
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "io/h5.hpp"
+#include "models/types.hpp"
+
+namespace eisim::analysis {
+
+/// The newest run-file format this reader understands (sim/recorder.hpp's run_format_version;
+/// a test checks that the two agree).
+constexpr std::int64_t readable_format_version = 1;
+
+/// The bound at which euclidean/p-norm runs hold magnitudes when no config says otherwise.
+constexpr double default_min_magnitude = 1e-8;
+
+struct projection_info {
+    std::string name;
+    std::string pre_population, post_population; // "network", "input" or "output"
+    long n_pre = 0, n_post = 0;
+    bool plastic = true;
+    index_vector pre, post; // cell or channel index of each synapse
+    index_vector sign;      // +1 or −1 (Dale's law: the sign of the presynaptic cell)
+    long size() const { return static_cast<long>(pre.size()); }
+};
+
+class run_file {
+public:
+    /// Open and check the layout; throws eisim::file_error.
+    explicit run_file(const std::string& path);
+
+    const std::string& path() const { return path_; }
+    std::int64_t format_version() const { return format_version_; }
+    long n_e() const { return n_e_; }
+    long n_i() const { return n_i_; }
+    long n_in() const { return n_in_; }
+    long n_out() const { return n_out_; }
+    /// Root attributes that may be absent in files not written by eisim ("" when absent).
+    std::string attr_text(const std::string& name) const;
+    /// An integer root attribute, when present and an integer.
+    std::optional<std::int64_t> attr_int(const std::string& name) const;
+
+    const std::vector<projection_info>& projections() const { return projections_; }
+    const projection_info& projection(const std::string& name) const;
+
+    /// Learning step of each snapshot (T values).
+    const std::vector<double>& steps() const { return steps_; }
+    long snapshots() const { return static_cast<long>(steps_.size()); }
+    /// Loss at each snapshot (NaN where the file has none).
+    std::vector<double> snapshot_loss() const;
+    /// Loss after each learning step, /training/loss (empty when absent).
+    std::vector<double> training_loss() const;
+    /// The signed weights of projection `proj` at snapshot `index` (0 ≤ index < T).
+    vector weights(const std::string& proj, long index) const;
+
+    /// plasticity.min_magnitude from the stored config, or default_min_magnitude.
+    double min_magnitude() const { return min_magnitude_; }
+    bool min_magnitude_from_config() const { return min_magnitude_from_config_; }
+    /// plasticity.geometry ("eg", "euclidean", "pnorm") and p from the stored config ("" / 0 when absent).
+    const std::string& trained_geometry() const { return trained_geometry_; }
+    double trained_p() const { return trained_p_; }
+
+private:
+    std::string path_;
+    h5::handle file_;
+    std::int64_t format_version_ = 0;
+    long n_e_ = 0, n_i_ = 0, n_in_ = 0, n_out_ = 0;
+    std::vector<projection_info> projections_;
+    std::vector<double> steps_;
+    double min_magnitude_ = default_min_magnitude;
+    bool min_magnitude_from_config_ = false;
+    std::string trained_geometry_;
+    double trained_p_ = 0;
+
+    [[noreturn]] void fail(const std::string& what) const;
+    void read_config();
+};
+
+} // namespace eisim::analysis

@@ -1,0 +1,182 @@
+#pragma once
+// What the analysis tests share: synthetic weights whose change is Gaussian in the dual space of
+// a known geometry, and run files written directly with the HDF5 C API (through io/h5.hpp) in
+// the documented layout, so that `eisim analyze` is tested on files eisim did not write.
+#include <algorithm>
+#include <cmath>
+#include <cstdint>
+#include <random>
+#include <string>
+#include <vector>
+
+#include "analysis/stats.hpp"
+#include "io/h5.hpp"
+#include "tests/support/approx.hpp"
+
+namespace eisim::test {
+
+/// A standard normal draw truncated to |z| ≤ cut (by rejection).
+inline double truncated_normal(std::mt19937_64& rng, double cut) {
+    std::normal_distribution<double> n01;
+    while (true) {
+        const double z = n01(rng);
+        if (std::abs(z) <= cut) return z;
+    }
+}
+
+struct weight_pair {
+    vector w0, w1; // signed weights before and after
+};
+
+/// Log-normal magnitudes (ln m₀ ~ N(mu, sigma²), truncated at ±3 sd), 80% positive signs, and a
+/// change drawn in the dual space of `g`: ∇φ(w₁) = ∇φ(w₀) + ε, ε ~ N(0, s²) truncated at ±4 s.
+/// EG: s = 0.3. p-norm: s = exp((p−1)(mu − 3 sigma))/4.5, so that |ε| < ∇φ(m₀) for every
+/// synapse and no sign can change (the dual change stays exactly the drawn ε).
+inline weight_pair dual_gaussian_change(const analysis::geometry& g, long n, std::uint64_t seed, double mu = -1,
+                                        double sigma = 2) {
+    std::mt19937_64 rng(seed);
+    std::uniform_real_distribution<double> u01;
+    weight_pair out{vector(n), vector(n)};
+    const double s = g.is_eg()? 0.3: std::exp((g.p - 1)*(mu - 3*sigma))/4.5;
+    for (long i = 0; i < n; ++i) {
+        const double m0 = std::exp(mu + sigma*truncated_normal(rng, 3));
+        const double sign = u01(rng) < 0.8? 1.0: -1.0;
+        const double y1 = g.dual(sign*m0) + s*truncated_normal(rng, 4);
+        // Inverse dual maps, with the sign kept: EG m = exp(sign·y − 1); p-norm m = (sign·y)^(1/(p−1)).
+        const double m1 = g.is_eg()? std::exp(sign*y1 - 1): std::pow(sign*y1, 1/(g.p - 1));
+        out.w0[i] = sign*m0;
+        out.w1[i] = sign*m1;
+    }
+    return out;
+}
+
+/// One projection of a hand-made run file.
+struct file_projection {
+    std::string name, pre_population, post_population;
+    long n_pre = 0, n_post = 0;
+    bool plastic = true;
+    std::vector<std::int64_t> pre, post;
+    std::vector<std::int8_t> sign;
+    std::vector<vector> weights; // one signed-weight vector per snapshot
+};
+
+/// A hand-made run file in the documented layout.
+struct file_spec {
+    std::string format = "eisim.run";
+    std::int64_t format_version = 1;
+    std::string config = "[plasticity]\ngeometry = \"eg\"\nmin_magnitude = 1e-6\n";
+    long n_e = 0, n_i = 0, n_in = 0, n_out = 0;
+    std::vector<double> steps, loss;
+    std::vector<file_projection> projections;
+    bool with_trajectory = true;
+};
+
+inline void write_run_file(const std::string& path, const file_spec& s) {
+    auto f = h5::create_file(path);
+    if (!s.format.empty()) h5::write_attr(f, "format", s.format);
+    h5::write_attr(f, "format_version", s.format_version);
+    h5::write_attr(f, "seed", std::int64_t(7));
+    if (!s.config.empty()) h5::write_attr(f, "config", s.config);
+    auto net = h5::create_group(f, "network");
+    h5::write_attr(net, "n_e", std::int64_t(s.n_e));
+    h5::write_attr(net, "n_i", std::int64_t(s.n_i));
+    h5::write_attr(net, "n_in", std::int64_t(s.n_in));
+    h5::write_attr(net, "n_out", std::int64_t(s.n_out));
+    for (auto& p: s.projections) {
+        auto g = h5::create_group(net, p.name);
+        h5::write(g, "pre", p.pre);
+        h5::write(g, "post", p.post);
+        h5::write(g, "sign", p.sign);
+        h5::write_attr(g, "plastic", std::int64_t(p.plastic));
+        h5::write_attr(g, "pre_population", p.pre_population);
+        h5::write_attr(g, "post_population", p.post_population);
+        h5::write_attr(g, "n_pre", std::int64_t(p.n_pre));
+        h5::write_attr(g, "n_post", std::int64_t(p.n_post));
+    }
+    if (!s.with_trajectory) return;
+    auto traj = h5::create_group(f, "trajectory");
+    const hsize_t T = s.steps.size();
+    h5::write(traj, "step", s.steps.data(), {T, 1});
+    if (!s.loss.empty()) h5::write(traj, "loss", s.loss.data(), {T, 1});
+    for (auto& p: s.projections) {
+        auto g = h5::create_group(traj, p.name);
+        const hsize_t nnz = p.pre.size();
+        std::vector<double> rows;
+        for (auto& w: p.weights) rows.insert(rows.end(), w.data(), w.data() + w.size());
+        h5::write(g, "weight", rows.data(), {p.weights.size(), nnz});
+    }
+}
+
+/// A network of n_e + n_i cells, fully connected without self-connections, whose recurrent
+/// weights change by a Gaussian in the dual space of `g` (half of it by step 10, all by step 20);
+/// a frozen input projection; and a plastic readout from the E cells to 2 outputs, three of whose
+/// synapses end held at the bound 1e-6 of the config.
+inline file_spec synthetic_run(const analysis::geometry& g, long n_e = 160, long n_i = 40, std::uint64_t seed = 11) {
+    file_spec s;
+    s.n_e = n_e;
+    s.n_i = n_i;
+    s.n_in = 4;
+    s.n_out = 2;
+    s.steps = {0, 10, 20};
+    s.loss = {1.0, 0.5, 0.25};
+    if (!g.is_eg()) {
+        char buf[96];
+        std::snprintf(buf, sizeof buf, "[plasticity]\ngeometry = \"pnorm\"\np = %.1f\nmin_magnitude = 1e-6\n", g.p);
+        s.config = buf;
+    }
+    const long N = n_e + n_i;
+
+    file_projection rec{"recurrent", "network", "network", N, N};
+    for (long post = 0; post < N; ++post)
+        for (long pre = 0; pre < N; ++pre)
+            if (pre != post) {
+                rec.pre.push_back(pre);
+                rec.post.push_back(post);
+            }
+    const long nnz = static_cast<long>(rec.pre.size());
+    const auto pair = dual_gaussian_change(g, nnz, seed);
+    // Dale's law: the sign belongs to the presynaptic cell; magnitudes come from the synthetic pair.
+    vector w0(nnz), w1(nnz), wmid(nnz);
+    for (long k = 0; k < nnz; ++k) {
+        const double sgn = rec.pre[k] < n_e? 1.0: -1.0;
+        rec.sign.push_back(static_cast<std::int8_t>(sgn));
+        // Put the synthetic synapse on this sign: magnitudes (and the dual change, up to its sign,
+        // which is symmetric) are unchanged.
+        const double m0 = std::abs(pair.w0[k]), m1 = std::abs(pair.w1[k]);
+        w0[k] = sgn*m0;
+        w1[k] = sgn*m1;
+        // Halfway in the dual space of g.
+        const double y = 0.5*(g.dual(m0) + g.dual(m1));
+        wmid[k] = sgn*(g.is_eg()? std::exp(y - 1): std::pow(y, 1/(g.p - 1)));
+    }
+    rec.weights = {w0, wmid, w1};
+    s.projections.push_back(rec);
+
+    file_projection in{"input", "input", "network", s.n_in, N};
+    in.plastic = false;
+    for (long c = 0; c < N; ++c) {
+        in.pre.push_back(c % s.n_in);
+        in.post.push_back(c);
+        in.sign.push_back(1);
+    }
+    vector win = vector::Constant(N, 0.5);
+    in.weights = {win, win, win};
+    s.projections.push_back(in);
+
+    file_projection out{"readout", "network", "output", N, s.n_out};
+    for (long o = 0; o < s.n_out; ++o)
+        for (long c = 0; c < n_e; ++c) {
+            out.pre.push_back(c);
+            out.post.push_back(o);
+            out.sign.push_back(1);
+        }
+    const long nr = static_cast<long>(out.pre.size());
+    const auto rp = dual_gaussian_change(g, nr, seed + 1);
+    vector r0 = rp.w0.cwiseAbs(), r1 = rp.w1.cwiseAbs();
+    for (long k = 0; k < 3; ++k) r1[k] = 1e-6; // held at the bound
+    out.weights = {r0, 0.5*(r0 + r1), r1};
+    s.projections.push_back(out);
+    return s;
+}
+
+} // namespace eisim::test

@@ -1,0 +1,249 @@
+// `eisim analyze` as a user meets it: on a run file that eisim did not write (built here with the
+// HDF5 C API in the documented layout), on one that it did, and on files that are not run files.
+#include <catch2/catch.hpp>
+
+#include <filesystem>
+#include <fstream>
+
+#include "analysis/analyze.hpp"
+#include "analysis/figures.hpp"
+#include "analysis/json.hpp"
+#include "analysis/run_file.hpp"
+#include "sim/recorder.hpp"
+#include "tests/analysis/fixture.hpp"
+#include "tests/support/approx.hpp"
+
+using namespace eisim;
+using analysis::json;
+
+namespace {
+
+const std::string exe = EISIM_EXE;
+
+json read_json(const std::string& path) {
+    std::ifstream f(path);
+    std::stringstream ss;
+    ss << f.rdbuf();
+    return json::parse(ss.str());
+}
+
+/// The synthetic EG run file, written once per test process.
+const std::string& eg_file() {
+    static const std::string path = [] {
+        const auto p = test::temp_path(".h5");
+        test::write_run_file(p, test::synthetic_run(analysis::eg_geometry()));
+        return p;
+    }();
+    return path;
+}
+
+bool has(const json& list, const std::string& name) {
+    for (std::size_t k = 0; k < list.size(); ++k) if (list[k].as_string() == name) return true;
+    return false;
+}
+
+/// Exit code 2 with an "eisim: error:" message containing `what`.
+void check_file_error(const std::string& file, const std::string& what) {
+    const auto r = test::run(exe + " analyze " + file);
+    INFO(r.output);
+    CHECK(r.code == 2);
+    CHECK(r.output.find("eisim: error:") != std::string::npos);
+    CHECK(r.output.find(what) != std::string::npos);
+}
+
+} // namespace
+
+TEST_CASE("the reader reads the run-file format the recorder writes", "[analysis][contract]") {
+    CHECK(analysis::readable_format_version == run_format_version);
+}
+
+TEST_CASE("analyze reads a file eisim did not write and finds the EG geometry", "[analysis][cli]") {
+    const auto out = test::temp_path(".json");
+    const auto r = test::run(exe + " analyze " + eg_file() + " --json " + out);
+    INFO(r.output);
+    REQUIRE(r.code == 0);
+    CHECK(r.output.find("recurrent") != std::string::npos); // the table
+    const json j = read_json(out);
+    CHECK(j["schema"].as_string() == "eisim.analysis");
+    CHECK(j.at_path("from.step").as_double() == 0);
+    CHECK(j.at_path("to.step").as_double() == 20);
+    CHECK(j.at_path("from.loss").as_double() == 1.0);
+    CHECK(j.at_path("to.loss").as_double() == 0.25);
+    CHECK(j.at_path("settings.bound").as_double() == 1e-6); // from the config text
+    CHECK(j.at_path("settings.bound_source").as_string() == "config");
+
+    const auto& rec = j.at_path("projections.recurrent");
+    CHECK(rec["n_synapses"].as_int() == 200*199);
+    CHECK(rec["sign_changes"].as_int() == 0);
+    CHECK(rec["held_at_bound"].as_int() == 0);
+    CHECK(rec.at_path("blocks.all.geometry.best").as_string() == "eg");
+    CHECK(has(rec.at_path("blocks.all.geometry.consistent"), "eg"));
+    CHECK(rec.at_path("blocks.all.geometry.floor").as_double() > 0);
+    CHECK(rec.at_path("blocks.all.geometry.candidates").size() == 21);
+    const auto& c0 = rec.at_path("blocks.all.geometry.candidates")[0];
+    CHECK(c0["name"].as_string() == "eg");
+    CHECK(c0["dcdf"].is_number());
+    CHECK(c0["relative_change"].is_number());
+    // Blocks, post-then-pre, with their sizes: E→E 160·159, I→E 160·40, E→I 40·160, I→I 40·39.
+    CHECK(rec.at_path("blocks.EE.n_synapses").as_int() == 160*159);
+    CHECK(rec.at_path("blocks.EI.n_synapses").as_int() == 160*40);
+    CHECK(rec.at_path("blocks.IE.n_synapses").as_int() == 40*160);
+    CHECK(rec.at_path("blocks.II.n_synapses").as_int() == 40*39);
+    for (auto b: {"EE", "EI", "IE", "II"}) CHECK(has(rec.at_path(std::string("blocks.") + b + ".geometry.consistent"), "eg"));
+    CHECK(rec.at_path("blocks.EE.geometry.best").as_string() == "eg");
+    for (auto which: {"initial", "final"})
+        for (auto key: {"n", "mean_ln", "sd_ln", "skew_ln", "mu", "sigma", "ks"})
+            CHECK(rec.at_path(std::string("blocks.all.") + which + "." + key).is_number());
+    // ln|w₀| ~ N(−1, 2²) truncated at ±3 sd: the fit sees sd slightly below 2.
+    CHECK(rec.at_path("blocks.all.initial.mu").as_double() == Approx(-1).margin(0.1));
+    CHECK(rec.at_path("blocks.all.initial.sigma").as_double() == Approx(2*0.986).margin(0.1));
+
+    // The readout: blocks by the presynaptic cell (E only here), three synapses held at the bound.
+    const auto& ro = j.at_path("projections.readout");
+    CHECK(ro["held_at_bound"].as_int() == 3);
+    CHECK(ro["sign_changes"].as_int() == 0);
+    CHECK(ro["blocks"].contains("E"));
+    CHECK_FALSE(ro["blocks"].contains("I"));
+    // The frozen input projection is listed, not analysed.
+    CHECK_FALSE(j["projections"].contains("input"));
+    CHECK(has(j["frozen"], "input"));
+}
+
+TEST_CASE("analyze --from/--to choose the snapshots", "[analysis][cli]") {
+    const auto out = test::temp_path(".json");
+    const auto r = test::run(exe + " analyze " + eg_file() + " --from 10 --to 20 --json " + out);
+    INFO(r.output);
+    REQUIRE(r.code == 0);
+    const json j = read_json(out);
+    CHECK(j.at_path("from.index").as_int() == 1);
+    CHECK(j.at_path("to.index").as_int() == 2);
+    CHECK(j.at_path("from.loss").as_double() == 0.5);
+    // The second half of an EG change is an EG change too.
+    CHECK(has(j.at_path("projections.recurrent.blocks.all.geometry.consistent"), "eg"));
+
+    auto bad = test::run(exe + " analyze " + eg_file() + " --from 5");
+    CHECK(bad.code == 2);
+    CHECK(bad.output.find("no snapshot at learning step 5; snapshots are at steps 0, 10, 20") != std::string::npos);
+    bad = test::run(exe + " analyze " + eg_file() + " --from 20 --to 10");
+    CHECK(bad.code == 2);
+    CHECK(bad.output.find("--from") != std::string::npos);
+}
+
+TEST_CASE("analyze finds the p = 3 geometry in a file eisim did not write", "[analysis][cli]") {
+    const auto path = test::temp_path(".h5");
+    test::write_run_file(path, test::synthetic_run(analysis::pnorm_geometry(3.0)));
+    // Through the library this time: the same code the command runs.
+    const auto r = analysis::analyze(analysis::run_file(path));
+    const auto& all = r.projection("recurrent").block("all");
+    CHECK(all.geometry.best == "p=3.0");
+    CHECK(std::find(all.geometry.consistent.begin(), all.geometry.consistent.end(), "p=3.0") != all.geometry.consistent.end());
+    CHECK(r.trained_geometry == "pnorm");
+    CHECK(r.trained_p == 3.0);
+}
+
+TEST_CASE("analyze on a run file eisim wrote", "[analysis][cli]") {
+    const auto run = test::temp_path(".h5");
+    const auto made = test::run(exe + " run -q --set network.n_e=40 --set network.n_i=10 --set task.duration_ms=50"
+                                      " --set task.batch=4 --set training.steps=3 --out " + run);
+    REQUIRE(made.code == 0);
+    const auto out = test::temp_path(".json");
+    const auto r = test::run(exe + " analyze " + run + " --json " + out);
+    INFO(r.output);
+    REQUIRE(r.code == 0);
+    const json j = read_json(out);
+    CHECK(j.at_path("to.step").as_double() == 3);
+    for (const auto& [name, p]: j["projections"].items()) {
+        INFO(name);
+        CHECK(p["sign_changes"].as_int() == 0);
+        CHECK(p["dale_violations"].as_int() == 0);
+        CHECK(p.at_path("blocks.all.geometry.best").is_string());
+    }
+    CHECK(j.at_path("projections.recurrent.blocks").contains("II"));
+}
+
+TEST_CASE("files that are not run files give a clear error and exit code 2", "[analysis][cli][errors]") {
+    check_file_error("/nonexistent/run.h5", "no such file");
+
+    const auto text = test::temp_path(".h5");
+    std::ofstream(text) << "not HDF5\n";
+    check_file_error(text, "not an HDF5 file");
+
+    auto spec = test::synthetic_run(analysis::eg_geometry(), 20, 5);
+    const auto other = test::temp_path(".h5");
+    spec.format = "something.else";
+    test::write_run_file(other, spec);
+    check_file_error(other, "not an eisim run file");
+
+    const auto noformat = test::temp_path(".h5");
+    spec.format = "";
+    test::write_run_file(noformat, spec);
+    check_file_error(noformat, "not an eisim run file");
+
+    const auto newer = test::temp_path(".h5");
+    spec.format = "eisim.run";
+    spec.format_version = analysis::readable_format_version + 1;
+    test::write_run_file(newer, spec);
+    check_file_error(newer, "newer");
+
+    const auto notraj = test::temp_path(".h5");
+    spec.format_version = 1;
+    spec.with_trajectory = false;
+    test::write_run_file(notraj, spec);
+    check_file_error(notraj, "missing group /trajectory");
+
+    const auto one = test::temp_path(".h5");
+    spec.with_trajectory = true;
+    spec.steps = {0};
+    spec.loss = {1};
+    for (auto& p: spec.projections) p.weights.resize(1);
+    test::write_run_file(one, spec);
+    check_file_error(one, "holds 1 snapshot");
+
+    // A truncated copy of a good file.
+    const auto cut = test::temp_path(".h5");
+    std::filesystem::copy_file(eg_file(), cut);
+    std::filesystem::resize_file(cut, std::filesystem::file_size(cut)/2);
+    check_file_error(cut, cut);
+}
+
+TEST_CASE("analyze --figures draws the figures, or fails clearly without matplotlib", "[analysis][cli][figures]") {
+    const auto dir = test::temp_path(".figures");
+    const std::string python = analysis::python_interpreter();
+    const bool have_matplotlib = test::run(python + " -c 'import matplotlib, numpy, h5py'").code == 0;
+    if (have_matplotlib) {
+        const auto r = test::run(exe + " analyze " + eg_file() + " --figures " + dir);
+        INFO(r.output);
+        REQUIRE(r.code == 0);
+        for (auto f: {"loss.png", "recurrent_ln_weights.png", "recurrent_geometry.png", "recurrent_trajectories.png",
+                      "readout_geometry.png", "report.json"}) {
+            INFO(f);
+            const auto path = dir + "/" + f;
+            REQUIRE(std::filesystem::exists(path));
+            CHECK(std::filesystem::file_size(path) > 1000);
+        }
+        std::ifstream png(dir + "/recurrent_geometry.png", std::ios::binary);
+        char sig[4] = {};
+        png.read(sig, 4);
+        CHECK(std::string(sig + 1, 3) == "PNG");
+    } else {
+        WARN("no python with matplotlib, numpy and h5py (" << python << "): drawing not tested");
+    }
+
+    // An interpreter that cannot import matplotlib (its site packages switched off with -S): exit 2,
+    // a message naming matplotlib, and the report and table still written.
+    const auto fake = test::temp_path(".sh");
+    std::ofstream(fake) << "#!/bin/sh\nexec " << python << " -S \"$@\"\n";
+    std::filesystem::permissions(fake, std::filesystem::perms::owner_all);
+    const auto json_out = test::temp_path(".json");
+    auto r = test::run("EISIM_PYTHON=" + fake + " " + exe + " analyze " + eg_file() + " --json " + json_out + " --figures " +
+                       dir + "2");
+    INFO(r.output);
+    CHECK(r.code == 2);
+    CHECK(r.output.find("matplotlib") != std::string::npos);
+    CHECK(r.output.find("recurrent") != std::string::npos);
+    CHECK(read_json(json_out).at_path("projections.recurrent.blocks.all.geometry.best").as_string() == "eg");
+
+    r = test::run("EISIM_PYTHON=/nonexistent/python3 " + exe + " analyze " + eg_file() + " --figures " + dir + "3");
+    CHECK(r.code == 2);
+    CHECK(r.output.find("cannot run the python interpreter") != std::string::npos);
+}

@@ -1,0 +1,229 @@
+// The statistics of analysis/stats.hpp against what they must recover: the true geometry of a
+// synthetic dual-space Gaussian change, the 1/√n floor of ΔCDF, the parameters of a log-normal.
+#include <catch2/catch.hpp>
+
+#include <cmath>
+#include <random>
+
+#include "analysis/json.hpp"
+#include "analysis/report.hpp"
+#include "analysis/stats.hpp"
+#include "tests/analysis/fixture.hpp"
+#include "tests/support/approx.hpp"
+
+using namespace eisim;
+using namespace eisim::analysis;
+
+namespace {
+
+vector normal_sample(long n, std::uint64_t seed, double mean = 0, double sd = 1) {
+    std::mt19937_64 rng(seed);
+    std::normal_distribution<double> d(mean, sd);
+    vector x(n);
+    for (long i = 0; i < n; ++i) x[i] = d(rng);
+    return x;
+}
+
+bool contains(const std::vector<std::string>& v, const std::string& s) { return std::find(v.begin(), v.end(), s) != v.end(); }
+
+} // namespace
+
+TEST_CASE("the candidates are EG and p = 1.1, 1.2, ..., 3.0 with the contract's names", "[analysis][geometry]") {
+    const auto c = candidate_geometries();
+    REQUIRE(c.size() == 21);
+    CHECK(c[0].name == "eg");
+    CHECK(c[0].is_eg());
+    CHECK(c[10].name == "p=2.0");
+    CHECK(c[10].p == Approx(2.0).epsilon(test::roundoff));
+    CHECK(c[20].name == "p=3.0");
+    // Dual maps on signed weights.
+    const double w = -0.37;
+    CHECK(c[0].dual(w) == Approx(-(std::log(0.37) + 1)).epsilon(test::roundoff));
+    CHECK(c[10].dual(w) == Approx(w).epsilon(test::roundoff));
+    CHECK(c[20].dual(w) == Approx(-0.37*0.37).epsilon(test::roundoff));
+    CHECK_THROWS_AS(pnorm_geometry(1.0), user_error);
+}
+
+TEST_CASE("the true geometry of a dual-space Gaussian change is the best candidate and consistent", "[analysis][geometry]") {
+    const long n = 20000;
+    for (const auto& truth: {eg_geometry(), pnorm_geometry(2.0), pnorm_geometry(3.0)}) {
+        DYNAMIC_SECTION("trained with " << truth.name) {
+            const auto w = test::dual_gaussian_change(truth, n, 42);
+            const auto r = geometry_test(w.w0, w.w1);
+            CHECK(r.n == n);
+            CHECK(r.excluded == 0);
+            CHECK(r.best == truth.name);
+            CHECK(contains(r.consistent, truth.name));
+            // The test tells EG from gradient descent: neither is consistent with the other's change.
+            if (truth.is_eg()) CHECK_FALSE(contains(r.consistent, "p=2.0"));
+            if (truth.p == 2.0) CHECK_FALSE(contains(r.consistent, "eg"));
+            // The true candidate's dual change is the drawn Gaussian: its ΔCDF is within the floor.
+            double dcdf_true = 0;
+            for (auto& c: r.candidates) if (c.name == truth.name) dcdf_true = c.dcdf;
+            CHECK(dcdf_true <= r.floor);
+            // The consistent set is the candidates within the floor of the best, by definition.
+            double best = 1e300;
+            for (auto& c: r.candidates) best = std::min(best, c.dcdf);
+            for (auto& c: r.candidates) CHECK(contains(r.consistent, c.name) == (c.dcdf <= best + r.floor));
+        }
+    }
+}
+
+TEST_CASE("relative change is |Δ| / |∇φ(w_from)|", "[analysis][geometry]") {
+    const auto w = test::dual_gaussian_change(pnorm_geometry(2.0), 500, 3);
+    const auto r = geometry_test(w.w0, w.w1);
+    for (auto& c: r.candidates) {
+        const auto g = c.p > 0? pnorm_geometry(c.p): eg_geometry();
+        vector y0 = w.w0.unaryExpr([&](double x) { return g.dual(x); });
+        vector y1 = w.w1.unaryExpr([&](double x) { return g.dual(x); });
+        CHECK(c.relative_change == Approx((y1 - y0).norm()/y0.norm()).epsilon(1e-10));
+    }
+}
+
+TEST_CASE("synapses at zero are left out of the geometry test", "[analysis][geometry]") {
+    auto w = test::dual_gaussian_change(eg_geometry(), 1000, 5);
+    w.w1[3] = 0;
+    w.w0[7] = 0;
+    const auto r = geometry_test(w.w0, w.w1);
+    CHECK(r.n == 998);
+    CHECK(r.excluded == 2);
+    for (auto& c: r.candidates) CHECK(std::isfinite(c.dcdf));
+}
+
+TEST_CASE("no change gives no best candidate", "[analysis][geometry]") {
+    const auto w = test::dual_gaussian_change(eg_geometry(), 100, 5);
+    const auto r = geometry_test(w.w0, w.w0);
+    CHECK(r.best.empty());
+    CHECK(r.consistent.empty());
+}
+
+TEST_CASE("ΔCDF matches its definition computed by sorting", "[analysis][dcdf]") {
+    // Independent computation: sort z, F̂(x_j) = #{z < x_j}/n by binary search.
+    const vector d = normal_sample(777, 9, 0.3, 2.0);
+    const double mean = d.mean();
+    const double s = std::sqrt((d.array() - mean).square().sum()/(d.size() - 1));
+    std::vector<double> z(d.data(), d.data() + d.size());
+    for (auto& v: z) v /= s;
+    std::sort(z.begin(), z.end());
+    const int G = 1000;
+    const double h = 10.0/(G - 1);
+    double sum = 0;
+    for (int j = 0; j < G; ++j) {
+        const double x = -5 + j*h;
+        const double F = static_cast<double>(std::lower_bound(z.begin(), z.end(), x) - z.begin())/z.size();
+        sum += std::abs(F - 0.5*std::erfc(-x/std::sqrt(2.0)));
+    }
+    CHECK(delta_cdf(d) == Approx(sum*h).epsilon(1e-12));
+    // Scale-invariant, not shift-invariant (z is not centred).
+    CHECK(delta_cdf(3.0*d) == Approx(delta_cdf(d)).epsilon(1e-12));
+    CHECK(delta_cdf((d.array() + 5.0).matrix()) > delta_cdf(d) + 0.1);
+}
+
+TEST_CASE("ΔCDF of exact N(0,1) samples shrinks like 1/sqrt(n)", "[analysis][dcdf]") {
+    // Mean ΔCDF over R samples at n = 1000·4^k: the slope of ln E[ΔCDF] against ln n is −1/2.
+    const int R = 100;
+    std::vector<double> ln_n, ln_d;
+    for (long n: {1000L, 4000L, 16000L, 64000L}) {
+        double sum = 0;
+        for (int r = 0; r < R; ++r) sum += delta_cdf(normal_sample(n, 1000*n + r));
+        ln_n.push_back(std::log(static_cast<double>(n)));
+        ln_d.push_back(std::log(sum/R));
+    }
+    const double mx = (ln_n[0] + ln_n[1] + ln_n[2] + ln_n[3])/4, my = (ln_d[0] + ln_d[1] + ln_d[2] + ln_d[3])/4;
+    double sxy = 0, sxx = 0;
+    for (int k = 0; k < 4; ++k) {
+        sxy += (ln_n[k] - mx)*(ln_d[k] - my);
+        sxx += (ln_n[k] - mx)*(ln_n[k] - mx);
+    }
+    CHECK(sxy/sxx == Approx(-0.5).margin(0.05));
+    // Each quadrupling of n halves it.
+    for (int k = 1; k < 4; ++k) CHECK(std::exp(ln_d[k - 1] - ln_d[k]) == Approx(2.0).margin(0.2));
+    // The noise floor (95th percentile) lies above the mean and shrinks the same way.
+    const double f1 = noise_floor(1000), f4 = noise_floor(16000);
+    CHECK(f1 > std::exp(ln_d[0]));
+    CHECK(f1/f4 == Approx(4.0).margin(0.6));
+}
+
+TEST_CASE("the noise floor is deterministic and its samples are standard normal", "[analysis][dcdf]") {
+    CHECK(noise_floor(500) == noise_floor(500));
+    const long n = 200000;
+    const vector z = standard_normal_sample(n, 17);
+    const double mean = z.mean(), var = (z.array() - mean).square().sum()/(n - 1);
+    CHECK(std::abs(mean) <= test::z_tol/std::sqrt(double(n)));
+    CHECK(std::abs(var - 1) <= test::z_tol*std::sqrt(2.0/n));
+    CHECK(quantile({1, 2, 3, 4, 5}, 0.95) == Approx(4.8).epsilon(test::roundoff));
+}
+
+TEST_CASE("the log-normal fit recovers mu and sigma", "[analysis][lognormal]") {
+    // Song et al. 2005: mu = −0.702, sigma = 0.9355 (ln of EPSP amplitudes in mV).
+    const double mu = -0.702, sigma = 0.9355;
+    const long n = 20000;
+    const vector x = normal_sample(n, 2005, mu, sigma);
+    vector w = x.array().exp().matrix();
+    for (long i = 0; i < n; i += 5) w[i] = -w[i]; // inhibitory synapses: magnitudes count
+    const auto s = summarize_log_normal(w);
+    CHECK(s.n == n);
+    CHECK(std::abs(s.mu - mu) <= test::z_tol*sigma/std::sqrt(double(n)));
+    CHECK(std::abs(s.sigma - sigma) <= test::z_tol*sigma/std::sqrt(2.0*n));
+    CHECK(s.mean_ln == s.mu);
+    CHECK(s.sd_ln == Approx(s.sigma*std::sqrt(double(n)/(n - 1))).epsilon(test::roundoff));
+    CHECK(std::abs(s.skew_ln) <= test::z_tol*std::sqrt(6.0/n));
+    // KS distance to the fit: below the 1% critical value of the KS test with known parameters
+    // (1.63/√n), which bounds the smaller one with fitted parameters.
+    CHECK(s.ks < 1.63/std::sqrt(double(n)));
+
+    // Magnitudes that are not log-normal (uniform on (0, 1]: ln|w| is minus an exponential,
+    // skewness −2) are told apart.
+    std::mt19937_64 rng(1);
+    std::uniform_real_distribution<double> u(1e-12, 1);
+    vector v(n);
+    for (long i = 0; i < n; ++i) v[i] = u(rng);
+    const auto t = summarize_log_normal(v);
+    CHECK(t.ks > 10/std::sqrt(double(n)));
+    CHECK(t.skew_ln == Approx(-2).margin(test::z_tol*std::sqrt(6.0*(1 + 4.5)/n) + 0.2));
+}
+
+TEST_CASE("the log-normal summary skips zeros and handles tiny samples", "[analysis][lognormal]") {
+    vector w(4);
+    w << 0, 1, std::exp(2.0), -std::exp(4.0);
+    const auto s = summarize_log_normal(w);
+    CHECK(s.n == 3);
+    CHECK(s.mu == Approx(2.0).epsilon(test::roundoff));
+    CHECK(s.sd_ln == Approx(2.0).epsilon(test::roundoff));
+    CHECK(s.skew_ln == Approx(0.0).margin(test::roundoff));
+    // KS against N(2, 8/3) at the three points, by hand.
+    const double sg = std::sqrt(8.0/3), F0 = standard_normal_cdf(-2/sg);
+    CHECK(s.ks == Approx(std::max(1.0/3 - F0, F0)).epsilon(1e-12));
+    const auto one = summarize_log_normal(vector::Constant(1, 2.0));
+    CHECK(one.n == 1);
+    CHECK(std::isnan(one.sigma));
+}
+
+TEST_CASE("JSON writes and reads back, non-finite numbers as null", "[analysis][json]") {
+    json j = json::object();
+    j.set("a", 0.1);
+    j.set("n", 42L);
+    j.set("s", "quote \" and \\ and\nnewline");
+    j.set("nan", std::nan(""));
+    json arr = json::array();
+    arr.push_back(1.5e-300);
+    arr.push_back(true);
+    arr.push_back(json());
+    j.set("list", arr);
+    const auto back = json::parse(j.dump());
+    CHECK(back["a"].as_double() == 0.1);
+    CHECK(back["n"].as_int() == 42);
+    CHECK(back["s"].as_string() == "quote \" and \\ and\nnewline");
+    CHECK(back["nan"].is_null());
+    CHECK(back["list"][0].as_double() == 1.5e-300);
+    CHECK(back["list"][1].as_bool());
+    CHECK(back.at_path("list").size() == 3);
+    CHECK(json::parse(j.dump(-1)).dump() == j.dump());
+    CHECK_THROWS(json::parse("{\"a\": }"));
+    CHECK_THROWS(json::parse("[1, 2"));
+}
+
+TEST_CASE("consistent sets are listed compactly", "[analysis][report]") {
+    CHECK(compress_names({"eg", "p=1.1", "p=1.2", "p=1.3", "p=2.0"}) == "eg, p=1.1..1.3, p=2.0");
+    CHECK(compress_names({}) == "-");
+}

@@ -1,0 +1,62 @@
+#pragma once
+// What the export tests share: small run files made once per test process through the CLI, and
+// readers for the SONATA datasets.
+#include <cstdint>
+#include <cstdio>
+#include <map>
+#include <string>
+#include <vector>
+
+#include "io/h5.hpp"
+#include "tests/support/approx.hpp"
+
+namespace eisim::test {
+
+inline const std::string exe = EISIM_EXE;
+inline const std::string small_network =
+    " --set network.n_e=40 --set network.n_i=10 --set task.duration_ms=50 --set task.batch=4";
+
+/// A run file of the small network, made once per (steps, record_every) and kept for the process
+/// (removed at its exit).
+inline const std::string& small_run(int steps = 3, int record_every = 1) {
+    struct files: std::map<std::pair<int, int>, std::string> {
+        ~files() { for (auto& kv: *this) std::remove(kv.second.c_str()); }
+    };
+    static files made;
+    auto& path = made[{steps, record_every}];
+    if (path.empty()) {
+        path = temp_path(".h5");
+        const auto r = run(exe + " run -q" + small_network + " --set training.steps=" + std::to_string(steps) +
+                           " --set training.record_every=" + std::to_string(record_every) + " --out " + path);
+        if (r.code != 0) throw std::runtime_error("making the test run file failed: " + r.output);
+    }
+    return path;
+}
+
+/// A fresh directory path (not created).
+inline std::string temp_dir() { return temp_path(".dir"); }
+
+/// A dataset of unsigned integers read as uint64 (any integer type on disk).
+inline std::vector<std::uint64_t> read_u64(hid_t loc, const std::string& name) {
+    auto dset = h5::open_dataset(loc, name);
+    h5::handle space(H5Dget_space(dset), H5Sclose);
+    std::vector<std::uint64_t> out(static_cast<std::size_t>(H5Sget_simple_extent_npoints(space)));
+    if (!out.empty()) H5Dread(dset, H5T_NATIVE_UINT64, H5S_ALL, H5S_ALL, H5P_DEFAULT, out.data());
+    return out;
+}
+
+/// Is the stored type of dataset `name` equal to `type` (e.g. H5T_STD_U64LE)?
+inline bool dataset_type_is(hid_t loc, const std::string& name, hid_t type) {
+    auto dset = h5::open_dataset(loc, name);
+    h5::handle t(H5Dget_type(dset), H5Tclose);
+    return H5Tequal(t, type) > 0;
+}
+
+/// Is the stored type of attribute `name` of `obj` equal to `type`?
+inline bool attr_type_is(hid_t obj, const std::string& name, hid_t type) {
+    h5::handle a(H5Aopen(obj, name.c_str(), H5P_DEFAULT), H5Aclose);
+    h5::handle t(H5Aget_type(a), H5Tclose);
+    return H5Tequal(t, type) > 0;
+}
+
+} // namespace eisim::test
