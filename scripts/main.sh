@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The main job: install what is missing, build, then train the default network twice from the
-# same seed, under exponentiated gradient (EG) and under euclidean gradient descent (GD), and
-# summarise each run. Run files land in out/.
+# same seed, under exponentiated gradient (EG) and under euclidean gradient descent (GD), analyse
+# both runs (report JSON and figures) and print which geometries are consistent with each run's
+# weight changes. Everything lands in out/.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/install-deps.sh
@@ -11,4 +12,9 @@ for geometry in eg euclidean; do
   echo
   echo "== training the default network under geometry '$geometry' =="
   build/eisim run --set plasticity.geometry=$geometry --out out/$geometry.h5 --overwrite
+done
+for geometry in eg euclidean; do
+  echo
+  echo "== analysing out/$geometry.h5 =="
+  build/eisim analyze out/$geometry.h5 --json out/$geometry.json --figures out/figures-$geometry
 done

@@ -65,6 +65,9 @@ TEST_CASE("analyze reads a file eisim did not write and finds the EG geometry", 
     CHECK(r.output.find("recurrent") != std::string::npos); // the table
     const json j = read_json(out);
     CHECK(j["schema"].as_string() == "eisim.analysis");
+    CHECK(j.at_path("run.seed").as_int() == 7);
+    CHECK(j.at_path("run.trained_geometry").as_string() == "eg");
+    CHECK(j.at_path("run.snapshots").as_int() == 3);
     CHECK(j.at_path("from.step").as_double() == 0);
     CHECK(j.at_path("to.step").as_double() == 20);
     CHECK(j.at_path("from.loss").as_double() == 1.0);

@@ -51,6 +51,9 @@ TEST_CASE("a run killed with SIGKILL at random moments resumes to the uninterrup
             auto f = h5::open_file(out);
             CHECK(h5::shape(f, "trajectory/recurrent/weight").at(0) >= 1);
         }
+        const auto analyzed = test::run(exe + " analyze " + out);
+        INFO(analyzed.output);
+        CHECK(analyzed.code == 0);
         auto r = test::run(exe + " run -q --resume " + out);
         INFO("killed after " << t << " s: " << r.output);
         REQUIRE(r.code == 0);
