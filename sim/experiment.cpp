@@ -97,6 +97,7 @@ config config_of_run(const std::string& path) {
 }
 
 run_summary learn(const config& c, const run_options& opt) {
+    stop_signals signals; // from the start: a signal during set-up also stops after the first step
     if (!opt.resume) check_output_path(opt.out, opt.overwrite);
     const auto t0 = clock_type::now();
     const auto seed = seed_of(c.training.seed);
@@ -136,8 +137,6 @@ run_summary learn(const config& c, const run_options& opt) {
         rec.prepare_activity(activity_steps, c.training.activity_trials, c.observation_steps() + 1, student, true);
         rec.start_swmr();
     }
-    stop_signals signals;
-
     trial_batch fixed;
     if (!c.task.fresh_trials) fixed = make_trials(c, teacher, 0);
     lowered_network low(student);

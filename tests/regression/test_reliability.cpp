@@ -71,7 +71,7 @@ TEST_CASE("SIGTERM and SIGINT finish the step and exit 143 and 130", "[reliabili
     for (auto [sig, code]: {std::pair{"TERM", 143}, {"INT", 130}}) {
         const auto out = test::temp_path(".h5");
         const auto r = test::run("sh -c '" + exe + " run -q" + longer + " --out " + out +
-                                 " & pid=$!; sleep 0.5; kill -" + sig + " $pid; wait $pid; exit $?'");
+                                 " & pid=$!; while [ ! -s " + out + " ]; do sleep 0.05; done; sleep 0.3; kill -" + sig + " $pid; wait $pid; exit $?'");
         INFO(r.output);
         CHECK(r.code == code);
         CHECK(r.output.find("--resume " + out) != std::string::npos);
