@@ -15,6 +15,16 @@ std::vector<const matrix*> observed(const trajectory& tr) {
 
 } // namespace
 
+gradients gather_gradients(const network& net, plastic_set which, double loss, const matrix& dW_rec,
+                           const matrix& dW_in, const matrix& dW_out) {
+    gradients g;
+    g.loss = loss;
+    if (which.recurrent) net.recurrent.gather(dW_rec, g.recurrent);
+    if (which.input) net.input.gather(dW_in, g.input);
+    if (which.readout) net.readout.gather(dW_out, g.readout);
+    return g;
+}
+
 double trajectory_loss(const network& net, const lowered_network& low, const trajectory& tr, const trial_batch& trials) {
     return mse_loss(readout_all(low.W_out, net.phi, observed(tr)), trials);
 }
@@ -98,10 +108,7 @@ gradients exact_gradient(const network& net, const lowered_network& low, const t
         if (obs_of[n] >= 0) add_loss_term(static_cast<std::size_t>(obs_of[n]), lambda);
     }
 
-    if (which.recurrent) net.recurrent.gather(dW_rec.result(), out.recurrent);
-    if (which.input) net.input.gather(dW_in.result(), out.input);
-    if (which.readout) net.readout.gather(dW_out, out.readout);
-    return out;
+    return gather_gradients(net, which, out.loss, dW_rec.result(), dW_in.result(), dW_out);
 }
 
 } // namespace eisim

@@ -32,6 +32,10 @@ struct plastic_set {
     bool recurrent = true, input = true, readout = true;
 };
 
+/// Gradients on magnitudes from dense gradients ∂L/∂W of the plastic projections (every rule ends here).
+gradients gather_gradients(const network& net, plastic_set which, double loss, const matrix& dW_rec,
+                           const matrix& dW_in, const matrix& dW_out);
+
 /// The loss of a forward trajectory against the batch's targets.
 double trajectory_loss(const network& net, const lowered_network& low, const trajectory& tr, const trial_batch& trials);
 

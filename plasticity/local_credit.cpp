@@ -72,12 +72,7 @@ gradients node_perturbation(const network& net, const lowered_network& low, cons
                 dW_out.noalias() += base.e[k]*r.transpose()/samples;
             }
     }
-    gradients g;
-    g.loss = base.loss;
-    if (which.recurrent) net.recurrent.gather(dW_rec.result(), g.recurrent);
-    if (which.input) net.input.gather(dW_in.result(), g.input);
-    if (which.readout) net.readout.gather(dW_out, g.readout);
-    return g;
+    return gather_gradients(net, which, base.loss, dW_rec.result(), dW_in.result(), dW_out);
 }
 
 } // namespace
@@ -104,12 +99,7 @@ gradients rflo_gradient(const network& net, const lowered_network& low, const tr
         if (which.recurrent) dW_rec.add(q, r);
         if (which.input) dW_in.add(q, trials.u.at(static_cast<int>(k)));
     }
-    gradients g;
-    g.loss = err.loss;
-    if (which.recurrent) net.recurrent.gather(dW_rec.result(), g.recurrent);
-    if (which.input) net.input.gather(dW_in.result(), g.input);
-    if (which.readout) net.readout.gather(dW_out, g.readout);
-    return g;
+    return gather_gradients(net, which, err.loss, dW_rec.result(), dW_in.result(), dW_out);
 }
 
 credit::credit(const credit_desc& d, const network& net, std::uint64_t seed): desc_(d) {
