@@ -9,23 +9,53 @@
 //
 // rate_dynamics is the small const odeint system. It allocates nothing per call: its scratch
 // buffers are a workspace owned by the caller and overwritten on every call (no state survives).
+// Its products are shared by rows among threads (parallel.hpp) and, for sparse networks, use
+// compressed rows (sparse_recurrent); neither changes the equations.
+#include <vector>
+
 #include "models/input.hpp"
 #include "models/network.hpp"
+#include "models/parallel.hpp"
 #include "models/types.hpp"
 
 namespace eisim {
 
-/// The dense matrices the hot loop uses, lowered from a network's projections.
+/// W_rec and W_recᵀ in compressed rows, for networks sparse enough that the products are faster
+/// so (bench/ measures the crossover). Row sums run over stored entries in column order, so the
+/// results differ from the dense products at round-off only.
+struct sparse_recurrent {
+    sparse_matrix W, Wt;
+    void update(const projection& p, long n) {
+        std::vector<Eigen::Triplet<double>> entries(p.size()), transposed(p.size());
+        for (std::size_t s = 0; s < p.size(); ++s) {
+            const double w = p.sign[s]*p.m[s];
+            entries[s] = {static_cast<int>(p.post[s]), static_cast<int>(p.pre[s]), w};
+            transposed[s] = {static_cast<int>(p.pre[s]), static_cast<int>(p.post[s]), w};
+        }
+        W.resize(n, n);
+        Wt.resize(n, n);
+        W.setFromTriplets(entries.begin(), entries.end());
+        Wt.setFromTriplets(transposed.begin(), transposed.end());
+    }
+};
+
+/// The matrices the hot loop uses, lowered from a network's projections: dense always, and the
+/// recurrent weights also in compressed rows when `sparse` products are asked for.
 struct lowered_network {
     matrix W_rec, W_in, W_out;
     vector inv_tau;
-    explicit lowered_network(const network& net) { update(net); }
+    bool sparse = false;
+    sparse_recurrent S_rec;
+    explicit lowered_network(const network& net, bool sparse_products = false): sparse(sparse_products) { update(net); }
     void update(const network& net) {
         net.recurrent.dense(W_rec);
         net.input.dense(W_in);
         net.readout.dense(W_out);
         inv_tau = net.tau.cwiseInverse();
+        if (sparse) S_rec.update(net.recurrent, net.n());
     }
+    /// The compressed recurrent weights, or nullptr for dense products.
+    const sparse_recurrent* sparse_rec() const { return sparse? &S_rec: nullptr; }
 };
 
 /// Scratch buffers for rate_dynamics; contents are meaningless between calls.
@@ -41,16 +71,22 @@ struct rate_dynamics {
     const transfer& phi;
     double bias;
     dynamics_workspace& ws;
+    const sparse_recurrent* sparse = nullptr; // if given, W_rec's products use it (same values)
 
     // dx/dt = (−x + W_rec φ(x) + W_in u(t) + b) / τ
     void operator()(const matrix& x, matrix& dxdt, double t) const {
         phi.apply(x, ws.r);
         input.interpolate(t, ws.u);
         dxdt.resize(x.rows(), x.cols());
-        dxdt.noalias() = W_rec*ws.r;
-        dxdt.noalias() += W_in*ws.u;
-        dxdt.array() -= x.array() - bias;
-        dxdt.array().colwise() *= inv_tau.array();
+        const double flops = static_cast<double>(x.rows())*(x.rows() + W_in.cols())*x.cols();
+        for_row_shares(x.rows(), flops, [&](row_range s) {
+            auto d = dxdt.middleRows(s.begin, s.size);
+            if (sparse) d.noalias() = sparse->W.middleRows(s.begin, s.size)*ws.r;
+            else d.noalias() = W_rec.middleRows(s.begin, s.size)*ws.r;
+            d.noalias() += W_in.middleRows(s.begin, s.size)*ws.u;
+            d.array() -= x.middleRows(s.begin, s.size).array() - bias;
+            d.array().colwise() *= inv_tau.segment(s.begin, s.size).array();
+        });
     }
 
     /// Vector–Jacobian product at state X, time t, for a cotangent κ of dx/dt:
@@ -62,10 +98,15 @@ struct rate_dynamics {
     void vjp(const matrix& X, double t, const matrix& kappa, matrix& a, matrix& xi, const matrix* B_rec = nullptr) const {
         a = kappa.array().colwise()*inv_tau.array();
         phi.derivative(X, ws.drive);
-        if (B_rec) xi.noalias() = (*B_rec)*a;
-        else xi.noalias() = W_rec.transpose()*a;
-        xi.array() *= ws.drive.array();
-        xi -= a;
+        xi.resize(X.rows(), X.cols());
+        for_row_shares(X.rows(), static_cast<double>(X.rows())*X.rows()*X.cols(), [&](row_range s) {
+            auto out = xi.middleRows(s.begin, s.size);
+            if (B_rec) out.noalias() = B_rec->middleRows(s.begin, s.size)*a;
+            else if (sparse) out.noalias() = sparse->Wt.middleRows(s.begin, s.size)*a;
+            else out.noalias() = W_rec.middleCols(s.begin, s.size).transpose()*a;
+            out.array() *= ws.drive.middleRows(s.begin, s.size).array();
+            out -= a.middleRows(s.begin, s.size);
+        });
         phi.apply(X, ws.r);
         input.interpolate(t, ws.u);
     }

@@ -84,7 +84,7 @@ struct network {
 network build_network(const network_desc& d, std::uint64_t seed);
 
 /// Spectral radius of a square matrix: exact eigenvalues for n ≤ exact_limit, power iteration above.
-double spectral_radius(const matrix& W, int exact_limit = 2000);
+double spectral_radius(const matrix& W, int exact_limit = 1024);
 
 /// Normalised SVD entropy H = −(1/ln N) Σ σ̄ ln σ̄, σ̄ = σ/Σσ (Li et al. 2023).
 double svd_entropy(const matrix& W);

@@ -57,7 +57,7 @@ gradients exact_gradient(const network& net, const lowered_network& low, const t
     const double norm = static_cast<double>(net.n_out)*B*trials.mask_sum();
 
     dynamics_workspace ws;
-    const rate_dynamics f{low.inv_tau, low.W_rec, low.W_in, trials.u, net.phi, net.bias, ws};
+    const rate_dynamics f{low.inv_tau, low.W_rec, low.W_in, trials.u, net.phi, net.bias, ws, low.sparse_rec()};
 
     outer_accumulator dW_rec(which.recurrent? N: 0, which.recurrent? N: 0, B);
     outer_accumulator dW_in(which.input? N: 0, which.input? net.n_in: 0, B);

@@ -47,7 +47,7 @@ gradients node_perturbation(const network& net, const lowered_network& low, cons
     const long N = net.n(), B = trials.batch();
     const output_errors base = output_error(net, low, clean, trials);
     dynamics_workspace ws;
-    const rate_dynamics f{low.inv_tau, low.W_rec, low.W_in, trials.u, net.phi, net.bias, ws};
+    const rate_dynamics f{low.inv_tau, low.W_rec, low.W_in, trials.u, net.phi, net.bias, ws, low.sparse_rec()};
     const auto tab = tableau_for(clean.stepper);
     outer_accumulator dW_rec(which.recurrent? N: 0, which.recurrent? N: 0, B), dW_in(which.input? N: 0, which.input? net.n_in: 0, B);
     matrix dW_out = matrix::Zero(net.n_out, N);

@@ -1,10 +1,12 @@
 #pragma once
+#include "models/parallel.hpp"
 #include "models/types.hpp"
 
 namespace eisim {
 
 // Accumulates Σ a_i b_iᵀ over many (a_i, b_i) pairs of N × B blocks as chunked GEMMs:
-// one product of N × (B·K) by (B·K) × M every K pairs instead of K thin products.
+// one product of N × (B·K) by (B·K) × M every K pairs instead of K thin products, its rows shared
+// among the threads (parallel.hpp: the sum is the same for any thread count).
 class outer_accumulator {
 public:
     outer_accumulator(long rows, long cols, long batch, long chunk = 32):
@@ -21,7 +23,9 @@ private:
     void flush() {
         if (used_ == 0) return;
         const long n = used_*batch_;
-        sum_.noalias() += A_.leftCols(n)*R_.leftCols(n).transpose();
+        for_row_shares(sum_.rows(), static_cast<double>(sum_.rows())*sum_.cols()*n, [&](row_range s) {
+            sum_.middleRows(s.begin, s.size).noalias() += A_.middleRows(s.begin, s.size).leftCols(n)*R_.leftCols(n).transpose();
+        });
         used_ = 0;
     }
     matrix sum_, A_, R_;

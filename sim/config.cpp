@@ -220,6 +220,11 @@ const std::vector<param>& schema() {
         real("integrator", "rtol", &C::integrator, &integrator_desc::rtol, 0, 1, "dopri5: relative tolerance", true),
         real("integrator", "max_abs_x", &C::integrator, &integrator_desc::max_abs_x, 0, 1e300,
              "runaway guard: a run stops (exit 3) when |x| exceeds this", true),
+        string("integrator", "products", &C::integrator, &integrator_desc::products, fixed({"auto", "dense", "sparse"}),
+               "how W_rec phi(x) and its transpose are computed: dense, sparse, or auto (sparse when at most "
+               "integrator.sparse_below of the N*N recurrent entries are connections)"),
+        real("integrator", "sparse_below", &C::integrator, &integrator_desc::sparse_below, 0, 1,
+             "auto: the recurrent density below which products are sparse (measured crossover; bench/)"),
 
         string("task", "kind", &C::task, &task_desc::kind, fixed({"teacher_student"}),
                "teacher_student: match the outputs of a teacher network (own seed) driven by the same input"),
@@ -236,6 +241,10 @@ const std::vector<param>& schema() {
                 "record every weight every this many steps (the initial and final states always)"),
         integer("training", "activity_trials", &C::training, &training_desc::activity_trials, 0, 100000,
                 "trials whose activity is written to /activity (first and last steps)"),
+        string("training", "record_precision", &C::training, &training_desc::record_precision, fixed({"float64", "float32"}),
+               "storage type of the recorded weight trajectory: float64, or float32 (half the file, 7 significant digits)"),
+        integer("training", "record_compression", &C::training, &training_desc::record_compression, 0, 9,
+                "gzip level (with byte shuffle) of the weight trajectory; 0 = none"),
 
         string("plasticity", "geometry", &C::plasticity, &plasticity_desc::geometry, [] { return geometry_registry().names(); },
                "mirror map: eg (exponentiated gradient), euclidean (gradient descent), pnorm (needs p)"),

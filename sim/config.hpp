@@ -28,6 +28,8 @@ struct training_desc {
     int steps = 25;
     int record_every = 1;
     int activity_trials = 2; // trials written to /activity at the first and last steps
+    std::string record_precision = "float64"; // or "float32"
+    int record_compression = 0;               // gzip level of the weight trajectory
 };
 
 struct config {

@@ -34,7 +34,7 @@ trial_batch make_inputs(const config& c, rng& g) {
 trial_batch make_trials(const config& c, const network& teacher, long index) {
     auto g = stream(seed_of(c.training.seed), "trials", static_cast<std::uint64_t>(index));
     trial_batch tb = make_inputs(c, g);
-    const lowered_network low(teacher);
+    const lowered_network low(teacher, sparse_products(c.integrator, teacher));
     auto noise = stream(seed_of(c.task.teacher_seed), "teacher-noise", static_cast<std::uint64_t>(index));
     const trajectory tr = integrate(teacher, low, tb.u, tb.x0, c.integrator, noise);
     std::vector<const matrix*> xs;
@@ -79,7 +79,7 @@ void simulate(const config& c, const run_options& opt) {
     const network net = build_network(c.network, seed);
     auto g = stream(seed, "trials", 0);
     const trial_batch tb = make_inputs(c, g);
-    const lowered_network low(net);
+    const lowered_network low(net, sparse_products(c.integrator, net));
     auto noise = stream(seed, "noise", 0);
     const trajectory tr = integrate(net, low, tb.u, tb.x0, c.integrator, noise);
     run_recorder rec(opt.out, opt.overwrite, to_toml(c), c.training.seed);
@@ -131,7 +131,7 @@ run_summary learn(const config& c, const run_options& opt) {
     } else {
         rec.write_network(student, c.plasticity.plastic);
         rec.write_teacher(teacher);
-        rec.begin_trajectory(student);
+        rec.begin_trajectory(student, c.training.record_precision == "float32", c.training.record_compression);
         std::vector<long> activity_steps{0};
         if (S > 0) activity_steps.push_back(S);
         rec.prepare_activity(activity_steps, c.training.activity_trials, c.observation_steps() + 1, student, true);
@@ -139,7 +139,7 @@ run_summary learn(const config& c, const run_options& opt) {
     }
     trial_batch fixed;
     if (!c.task.fresh_trials) fixed = make_trials(c, teacher, 0);
-    lowered_network low(student);
+    lowered_network low(student, sparse_products(c.integrator, student));
     progress bar(S - s0, opt.quiet);
 
     for (long s = s0; s <= S; ++s) {

@@ -86,10 +86,16 @@ void adaptive_steps(const rate_dynamics& sys, matrix x, const input_grid& u, con
 
 } // namespace
 
+bool sparse_products(const integrator_desc& d, const network& net) {
+    if (d.products != "auto") return d.products == "sparse";
+    const double n = static_cast<double>(net.n());
+    return n > 0 && static_cast<double>(net.recurrent.size()) <= d.sparse_below*n*n;
+}
+
 trajectory integrate(const network& net, const lowered_network& low, const input_grid& u,
                      const matrix& x0, const integrator_desc& d, rng& noise) {
     dynamics_workspace ws;
-    const rate_dynamics sys{low.inv_tau, low.W_rec, low.W_in, u, net.phi, net.bias, ws};
+    const rate_dynamics sys{low.inv_tau, low.W_rec, low.W_in, u, net.phi, net.bias, ws, low.sparse_rec()};
     trajectory tr;
     tr.stepper = d.stepper;
     tr.dt_obs = u.dt;

@@ -23,7 +23,12 @@ struct integrator_desc {
     double dt_ms = 1.0;
     double atol = 1e-6, rtol = 1e-6;
     double max_abs_x = 1e6; // runaway guard on the synaptic input x
+    std::string products = "auto"; // recurrent products: dense, sparse, or auto (by density)
+    double sparse_below = 0.1;      // auto: sparse when nnz/N² is at most this
 };
+
+/// Whether `products` (with its density threshold) asks for sparse recurrent products on `net`.
+bool sparse_products(const integrator_desc& d, const network& net);
 
 const registry<int>& stepper_registry();
 

@@ -13,6 +13,7 @@
 #include "analysis/figures.hpp"
 #include "analysis/report.hpp"
 #include "models/error.hpp"
+#include "models/parallel.hpp"
 #include "sim/config.hpp"
 #include "sim/experiment.hpp"
 #include "sim/recorder.hpp"
@@ -70,6 +71,10 @@ int main(int argc, char** argv) {
     CLI::App app{"eisim: learning in Dale's-law E/I rate networks"};
     app.set_version_flag("--version", std::string("eisim ") + software_version + " (" + git_revision + ")");
     app.require_subcommand(1);
+    int threads = 0;
+    app.add_option("--threads", threads, "threads for the network's products (default: OMP_NUM_THREADS or every core; "
+                                         "results are identical for any count)")
+        ->check(CLI::Range(1, 1024));
 
     run_options opts;
     config_args sim_args, run_args, cfg_args;
@@ -135,6 +140,7 @@ int main(int argc, char** argv) {
         return 2;
     }
 
+    if (threads > 0) set_threads(threads);
     try {
         if (*sim) {
             simulate(sim_args.resolve(), opts);

@@ -92,13 +92,13 @@ void run_recorder::write_teacher(const network& teacher) {
     }
 }
 
-void run_recorder::begin_trajectory(const network& net) {
+void run_recorder::begin_trajectory(const network& net, bool float32, int compression) {
     auto g = h5::create_group(file_, "trajectory");
     traj_step_ = h5::row_appender(g, "step", 1);
     traj_loss_ = h5::row_appender(g, "loss", 1);
     for (auto* p: {&net.recurrent, &net.input, &net.readout}) {
         auto pg = h5::create_group(g, p->name);
-        weights_.emplace_back(p->name, h5::row_appender(pg, "weight", p->size()));
+        weights_.emplace_back(p->name, h5::row_appender(pg, "weight", p->size(), float32, compression));
     }
     auto t = h5::create_group(file_, "training");
     train_loss_ = h5::row_appender(t, "loss", 1);

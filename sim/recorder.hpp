@@ -7,6 +7,7 @@
 //   /network       attrs n_e, n_i, n_in, n_out, transfer; tau [N], cell_sign [N]
 //   /network/<p>   pre, post, sign [nnz]; attrs plastic, pre_population, post_population
 //   /trajectory    step [T], loss [T]; <p>/weight [T × nnz] signed weights, one row per snapshot
+//                  (float64, or float32 with training.record_precision; chunked one row per chunk)
 //   /training      loss [steps], held_at_bound [steps], learning_rate [steps]
 //   /activity      steps [n]; step_<k>/{time [T+1] (ms), input [trials × T+1 × n_in],
 //                  rate [trials × T+1 × N], output and target [trials × T+1 × n_out]}
@@ -44,7 +45,8 @@ public:
 
     void write_network(const network& net, const std::vector<std::string>& plastic);
     void write_teacher(const network& teacher);
-    void begin_trajectory(const network& net);
+    /// The extendable /trajectory datasets; the weights as float32 if asked, gzip level `compression`.
+    void begin_trajectory(const network& net, bool float32 = false, int compression = 0);
     /// Create the /activity datasets for these learning steps (before start_swmr).
     void prepare_activity(const std::vector<long>& steps, int n_trials, int n_obs, const network& net, bool with_target);
     void start_swmr();

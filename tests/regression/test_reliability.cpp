@@ -47,13 +47,18 @@ TEST_CASE("a run killed with SIGKILL at random moments resumes to the uninterrup
         const auto out = test::temp_path(".h5");
         const double t = when(g);
         run_and_signal(longer + " --out " + out, t, "KILL");
+        hsize_t snapshots = 0;
         {   // what was flushed is readable
             auto f = h5::open_file(out);
-            CHECK(h5::shape(f, "trajectory/recurrent/weight").at(0) >= 1);
+            snapshots = h5::shape(f, "trajectory/recurrent/weight").at(0);
+            CHECK(snapshots >= 1);
         }
+        // ... and analysable once it holds two snapshots; before that, a clear refusal (on a
+        // loaded machine the kill can land before the first learning step).
         const auto analyzed = test::run(exe + " analyze " + out);
         INFO(analyzed.output);
-        CHECK(analyzed.code == 0);
+        if (snapshots >= 2) CHECK(analyzed.code == 0);
+        else CHECK((analyzed.code == 2 && analyzed.output.find("holds 1 snapshot") != std::string::npos));
         auto r = test::run(exe + " run -q --resume " + out);
         INFO("killed after " << t << " s: " << r.output);
         REQUIRE(r.code == 0);

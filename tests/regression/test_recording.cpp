@@ -1,0 +1,90 @@
+// The speed options of a learning run change how it is computed and stored, never what it learns:
+// the thread count gives bit-identical run files, sparse products agree with dense ones to
+// round-off, and float32 recording stores exactly the float64 weights rounded to float32.
+#include <catch2/catch.hpp>
+
+#include <hdf5.h>
+
+#include "io/h5.hpp"
+#include "tests/support/approx.hpp"
+
+using namespace eisim;
+
+namespace {
+const std::string exe = EISIM_EXE;
+// Large enough (N = 250, B = 8) that the products are shared among threads (parallel.hpp).
+const std::string small = " run -q --set network.n_e=200 --set network.n_i=50 --set task.duration_ms=40"
+                          " --set task.batch=8 --set training.steps=3";
+
+std::string run_ok(const std::string& options) {
+    const auto out = test::temp_path(".h5");
+    const auto r = test::run(exe + options + " --out " + out);
+    INFO(r.output);
+    REQUIRE(r.code == 0);
+    return out;
+}
+
+std::vector<double> all_weights(const std::string& path) {
+    auto f = h5::open_file(path);
+    std::vector<double> w = h5::read_double(f, "trajectory/loss");
+    for (auto p: {"recurrent", "input", "readout"}) {
+        const std::string name = std::string("trajectory/") + p + "/weight";
+        for (hsize_t t = 0; t < h5::shape(f, name)[0]; ++t) {
+            const auto row = h5::read_rows(f, name, t, 1);
+            w.insert(w.end(), row.begin(), row.end());
+        }
+    }
+    return w;
+}
+
+std::size_t stored_bytes_per_value(const std::string& path, const std::string& dataset) {
+    auto f = h5::open_file(path);
+    const hid_t d = H5Dopen2(f, dataset.c_str(), H5P_DEFAULT);
+    const hid_t t = H5Dget_type(d);
+    const std::size_t size = H5Tget_size(t);
+    H5Tclose(t);
+    H5Dclose(d);
+    return size;
+}
+} // namespace
+
+TEST_CASE("a learning run is bit-identical for 1 and 2 threads", "[recording][parallel]") {
+    const auto one = all_weights(run_ok(" --threads 1" + small));
+    const auto two = all_weights(run_ok(" --threads 2" + small));
+    REQUIRE(one.size() == two.size());
+    CHECK(one == two);
+}
+
+TEST_CASE("sparse recurrent products learn what dense products learn, to round-off", "[recording][sparse]") {
+    const auto dense = all_weights(run_ok(small + " --set integrator.products=dense"));
+    const auto sparse = all_weights(run_ok(small + " --set integrator.products=sparse"));
+    REQUIRE(dense.size() == sparse.size());
+    double worst = 0;
+    for (std::size_t i = 0; i < dense.size(); ++i)
+        worst = std::max(worst, std::abs(dense[i] - sparse[i])/std::max(std::abs(dense[i]), 1e-300));
+    CHECK(worst <= 1e-9); // a few learning steps amplify the round-off differences of the products
+}
+
+TEST_CASE("float32 recording stores the float64 weights rounded to float32", "[recording]") {
+    const auto f64 = run_ok(small);
+    const auto f32 = run_ok(small + " --set training.record_precision=float32 --set training.record_compression=4");
+    CHECK(stored_bytes_per_value(f64, "trajectory/recurrent/weight") == 8);
+    CHECK(stored_bytes_per_value(f32, "trajectory/recurrent/weight") == 4);
+    for (auto p: {"recurrent", "input", "readout"}) {
+        const std::string name = std::string("trajectory/") + p + "/weight";
+        auto a = h5::open_file(f64), b = h5::open_file(f32);
+        const auto rows = h5::shape(a, name)[0];
+        REQUIRE(h5::shape(b, name)[0] == rows);
+        for (hsize_t t = 0; t < rows; ++t) {
+            const auto w = h5::read_rows(a, name, t, 1), w32 = h5::read_rows(b, name, t, 1);
+            bool exact = true;
+            for (std::size_t s = 0; s < w.size(); ++s) exact = exact && w32[s] == static_cast<double>(static_cast<float>(w[s]));
+            INFO(p << " snapshot " << t);
+            CHECK(exact);
+        }
+    }
+    // The analysis reads float32 trajectories like float64 ones.
+    const auto r = test::run(exe + " analyze " + f32);
+    INFO(r.output);
+    CHECK(r.code == 0);
+}
