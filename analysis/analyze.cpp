@@ -25,7 +25,7 @@ vector subset(const vector& w, const std::vector<long>& idx) {
 }
 
 block_report make_block(const std::string& name, const projection_info& p, const std::vector<long>& idx, const vector& w0,
-                        const vector& w1, double bound, const geometry_options& g) {
+                        const vector& w1, double bound, const geometry_options& g, standardization chosen) {
     block_report b;
     b.name = name;
     b.n_synapses = static_cast<long>(idx.size());
@@ -40,7 +40,11 @@ block_report make_block(const std::string& name, const projection_info& p, const
         if (a[i]*c[i] < 0) ++b.sign_changes;
         if (s*a[i] < 0 || s*c[i] < 0) ++b.dale_violations;
     }
-    b.geometry = geometry_test(a, c, g);
+    index_vector post(static_cast<long>(idx.size()));
+    for (std::size_t k = 0; k < idx.size(); ++k) post[static_cast<long>(k)] = p.post[idx[k]];
+    b.geometry_pooled = geometry_test(a, c, g);
+    b.geometry_per_neuron = geometry_test_per_neuron(a, c, post, g);
+    b.geometry = chosen == standardization::pooled? b.geometry_pooled: b.geometry_per_neuron;
     return b;
 }
 
@@ -89,6 +93,7 @@ analysis_report analyze(const run_file& f, const analysis_options& options) {
     r.bound = f.min_magnitude();
     r.bound_source = f.min_magnitude_from_config()? "config": "default";
     r.geometry = options.geometry;
+    r.standardize = options.standardize;
     options.measure.validate();
     r.realism = options.measure.describe();
 
@@ -125,7 +130,7 @@ analysis_report analyze(const run_file& f, const analysis_options& options) {
         const vector& w0 = seen.from;
         const vector& w1 = seen.to;
         const std::vector<long>& all = seen.synapse;
-        pr.blocks.push_back(make_block("all", p, all, w0, w1, r.bound, r.geometry));
+        pr.blocks.push_back(make_block("all", p, all, w0, w1, r.bound, r.geometry, r.standardize));
 
         const bool pre_net = p.pre_population == "network", post_net = p.post_population == "network";
         std::vector<std::string> names;
@@ -139,7 +144,7 @@ analysis_report analyze(const run_file& f, const analysis_options& options) {
                 if (pre_net) key += type_of(p.pre[i]);
                 if (key == name) idx.push_back(i);
             }
-            if (!idx.empty()) pr.blocks.push_back(make_block(name, p, idx, w0, w1, r.bound, r.geometry));
+            if (!idx.empty()) pr.blocks.push_back(make_block(name, p, idx, w0, w1, r.bound, r.geometry, r.standardize));
         }
         r.projections.push_back(std::move(pr));
     }

@@ -2,7 +2,9 @@
 // `eisim analyze`: the experimental predictions tested on a run file. For each plastic projection,
 // for all its synapses and for each block, comparing snapshot `from` with snapshot `to`:
 //   * the log-normal summary of |w| at both snapshots (stats.hpp, part 1);
-//   * the geometry test on the dual change (stats.hpp, part 2);
+//   * the geometry test on the dual change, pooled (stats.hpp, part 2) and standardised per
+//     postsynaptic neuron (part 3): the postsynaptic cell of a network projection, the output unit
+//     of the readout; `geometry` is the variant chosen by analysis_options::standardize;
 //   * synapses held at the bound:  #{ |w_to| ≤ b (1 + 1e−9) },  b = plasticity.min_magnitude;
 //   * sign changes:                #{ w_from · w_to < 0 }                    (Dale's law: 0);
 //   * Dale violations:             #{ sign_i · w_i < 0 at either snapshot }  (sign from /network).
@@ -23,6 +25,8 @@ namespace eisim::analysis {
 struct analysis_options {
     std::optional<double> from_step, to_step; // learning steps; default the first and last snapshots
     geometry_options geometry;
+    /// The variant reported as `geometry` (both are always computed); per-neuron by default.
+    standardization standardize = standardization::per_neuron;
     /// Measurement realism (realism.hpp; EXPORT.md): the before/after weights are those a degraded
     /// experiment sees (observed synapses only, noisy, thresholded). With time_points K, the
     /// default snapshots are the first and last kept ones and --from/--to must name kept ones.
@@ -42,7 +46,8 @@ struct block_report {
     long held_at_bound = 0;
     long sign_changes = 0;
     long dale_violations = 0;
-    geometry_result geometry;
+    geometry_result geometry_pooled, geometry_per_neuron;
+    geometry_result geometry; // a copy of the variant chosen by analysis_options::standardize
 };
 
 struct projection_report {
@@ -66,6 +71,7 @@ struct analysis_report {
     double bound = 0;                       // plasticity.min_magnitude used for held_at_bound
     std::string bound_source;               // "config" or "default"
     geometry_options geometry;              // the settings of the test
+    standardization standardize = standardization::per_neuron; // the variant reported as `geometry`
     std::string realism = "none";           // the realism transforms applied (realism::describe)
     std::vector<projection_report> projections; // plastic projections, in file order
     std::vector<std::string> frozen;        // projections left out (plastic = 0)

@@ -8,7 +8,8 @@ Reads the run file (h5py) and the JSON report that `eisim analyze` wrote, and dr
                            fitted log-normal (a Gaussian density in ln-space, mu and sigma from
                            the report)
   <proj>_geometry.png      dCDF of the dual change against the candidate geometry (EG, p-norms),
-                           per block, with the band [best, best + noise floor]
+                           per block, with the band [best, best + noise floor]; one panel with the
+                           change standardised pooled, one per postsynaptic neuron
   loss.png                 the loss curve (/training/loss per step, /trajectory/loss at snapshots)
   <proj>_trajectories.png  |w| over learning of 24 randomly chosen synapses (seed 0), E red, I blue
 Exits with code 3 when matplotlib, numpy or h5py cannot be imported.
@@ -95,24 +96,30 @@ def ln_weights(f, proj, pj, rep, out):
 
 
 def geometry(proj, pj, out):
-    fig, ax = plt.subplots(figsize=(9, 4.2))
-    for k, (b, bj) in enumerate(pj["blocks"].items()):
-        g = bj["geometry"]
-        xs = [1.0 if c["p"] is None else c["p"] for c in g["candidates"]]
-        ys = [np.nan if c["dcdf"] is None else c["dcdf"] for c in g["candidates"]]
-        colour = "C%d" % k
-        ax.plot(xs[1:], ys[1:], "-o", ms=3, color=colour, label="%s (best %s)" % (b, g["best"]))
-        ax.plot(xs[:1], ys[:1], "s", ms=6, color=colour)
-        if g["best"] is not None and g["floor"] is not None:
-            best = min(y for y in ys if np.isfinite(y))
-            ax.axhspan(best, best + g["floor"], color=colour, alpha=0.12)
-    ax.set_xticks([1.0] + [1.5, 2.0, 2.5, 3.0])
-    ax.set_xticklabels(["EG", "1.5", "2.0", "2.5", "3.0"])
-    ax.set_xlabel("candidate geometry (EG, p-norm exponent p)")
-    ax.set_ylabel("\u0394CDF of the dual change")
-    ax.set_yscale("log")
-    ax.set_title("%s: geometry test (squares: EG; bands: best + noise floor)" % proj)
-    ax.legend(fontsize=7, loc="upper left", bbox_to_anchor=(1.01, 1.0))
+    """dCDF against the candidate geometry, one panel per standardisation (pooled, per-neuron)."""
+    first = next(iter(pj["blocks"].values()))
+    variants = [(k, t) for k, t in (("geometry_pooled", "pooled"), ("geometry_per_neuron", "per-neuron"))
+                if k in first] or [("geometry", "pooled")]  # reports of schema 1 have one variant
+    fig, axes = plt.subplots(1, len(variants), figsize=(7.5 * len(variants), 4.2), squeeze=False, sharey=True)
+    for ax, (key, title) in zip(axes.flat, variants):
+        for k, (b, bj) in enumerate(pj["blocks"].items()):
+            g = bj[key]
+            xs = [1.0 if c["p"] is None else c["p"] for c in g["candidates"]]
+            ys = [np.nan if c["dcdf"] is None else c["dcdf"] for c in g["candidates"]]
+            colour = "C%d" % k
+            ax.plot(xs[1:], ys[1:], "-o", ms=3, color=colour, label="%s (best %s)" % (b, g["best"]))
+            ax.plot(xs[:1], ys[:1], "s", ms=6, color=colour)
+            if g["best"] is not None and g["floor"] is not None:
+                best = min(y for y in ys if np.isfinite(y))
+                ax.axhspan(best, best + g["floor"], color=colour, alpha=0.12)
+        ax.set_xticks([1.0] + [1.5, 2.0, 2.5, 3.0])
+        ax.set_xticklabels(["EG", "1.5", "2.0", "2.5", "3.0"])
+        ax.set_xlabel("candidate geometry (EG, p-norm exponent p)")
+        ax.set_yscale("log")
+        ax.set_title("%s: geometry test, %s" % (proj, title))
+        ax.legend(fontsize=7, loc="best")
+    axes.flat[0].set_ylabel("\u0394CDF of the dual change")
+    fig.suptitle("squares: EG; bands: best + noise floor (consistent candidates lie inside)", fontsize=9)
     fig.tight_layout()
     fig.savefig(os.path.join(out, "%s_geometry.png" % proj), dpi=110)
     plt.close(fig)

@@ -26,8 +26,13 @@ json summary_json(const log_normal_summary& s) {
 
 json geometry_json(const geometry_result& g) {
     json j = json::object();
+    const bool per_neuron = g.standardize == standardization::per_neuron;
+    j.set("standardize", name_of(g.standardize));
     j.set("n", g.n);
     j.set("excluded", g.excluded);
+    j.set("neurons", per_neuron? json(g.neurons): json());
+    j.set("neurons_skipped", per_neuron? json(g.neurons_skipped): json());
+    j.set("skipped_synapses", per_neuron? json(g.skipped_synapses): json());
     j.set("best", g.best.empty()? json(): json(g.best));
     j.set("consistent", json::array(g.consistent));
     j.set("floor", number_or_null(g.floor));
@@ -122,6 +127,8 @@ json to_json(const analysis_report& r) {
     floor.set("quantile", r.geometry.floor.quantile);
     floor.set("seed", static_cast<long long>(r.geometry.floor.seed));
     settings.set("floor", floor);
+    settings.set("standardize", name_of(r.standardize));
+    settings.set("min_synapses", r.geometry.min_synapses);
     settings.set("bound", r.bound);
     settings.set("bound_source", r.bound_source);
     settings.set("realism", r.realism);
@@ -149,6 +156,8 @@ json to_json(const analysis_report& r) {
             bj.set("initial", summary_json(b.initial));
             bj.set("final", summary_json(b.final));
             bj.set("geometry", geometry_json(b.geometry));
+            bj.set("geometry_pooled", geometry_json(b.geometry_pooled));
+            bj.set("geometry_per_neuron", geometry_json(b.geometry_per_neuron));
             blocks.set(b.name, bj);
         }
         pj.set("blocks", blocks);
@@ -167,6 +176,29 @@ void write_json(const analysis_report& r, const std::string& path) {
     if (!f) throw user_error("writing the report '" + path + "' failed");
 }
 
+namespace {
+
+// One row of the geometry table: a block under one standardisation (* = the one reported).
+void print_geometry_row(std::ostream& os, const std::string& block, const geometry_result& g, bool chosen) {
+    char line[512];
+    const auto* best = find_candidate(g, g.best);
+    const bool per_neuron = g.standardize == standardization::per_neuron;
+    const std::string variant = name_of(g.standardize) + (chosen? "*": "");
+    std::snprintf(line, sizeof line, "  %-5s %-11s %8ld %7s %5s | %-6s %7s %7s %7s  %s\n", block.c_str(), variant.c_str(), g.n,
+                  per_neuron? std::to_string(g.neurons).c_str(): "-", per_neuron? std::to_string(g.neurons_skipped).c_str(): "-",
+                  g.best.empty()? "-": g.best.c_str(), fmt("%.4f", best? best->dcdf: NAN).c_str(), fmt("%.4f", g.floor).c_str(),
+                  fmt("%.2g", best? best->relative_change: NAN).c_str(), compress_names(g.consistent).c_str());
+    os << line;
+}
+
+std::string verdict(const geometry_result& g) {
+    if (g.n == 0 && g.neurons_skipped > 0)
+        return "nothing to test (" + std::to_string(g.neurons_skipped) + " neurons skipped)";
+    return g.best.empty()? "no change": "best " + g.best + ", consistent " + compress_names(g.consistent);
+}
+
+} // namespace
+
 void print_table(std::ostream& os, const analysis_report& r) {
     char line[512];
     os << "run " << r.path;
@@ -182,32 +214,45 @@ void print_table(std::ostream& os, const analysis_report& r) {
     os << line;
     os << "held at bound: |w| <= " << fmt("%g", r.bound) << " (" << r.bound_source << ")\n";
     if (r.realism != "none") os << "measurement realism: " << r.realism << "\n";
-    os << "geometry: smallest dCDF of the dual change wins; consistent = within the noise floor of the best\n";
+    os << "geometry: smallest dCDF of the dual change wins; consistent = within the noise floor of the best;\n"
+          "  standardised pooled (one spread for all synapses) and per-neuron (within each postsynaptic neuron,\n"
+          "  neurons with < "
+       << r.geometry.min_synapses << " synapses or no change skipped); * = the variant reported as .geometry\n";
     for (auto& p: r.projections) {
         const auto& all = p.block("all");
         std::snprintf(line, sizeof line, "\n%s (%s -> %s): %ld synapses, held at bound %ld, sign changes %ld\n", p.name.c_str(),
                       p.pre_population.c_str(), p.post_population.c_str(), p.n_synapses, all.held_at_bound, all.sign_changes);
         os << line;
-        std::snprintf(line, sizeof line, "  %-5s %8s | %-24s | %-24s | %-6s %7s %7s %7s %7s  %s\n", "block", "n",
-                      "before: mean  sd  skew  KS", "after:  mean  sd  skew  KS", "best", "dCDF", "floor", "rel.chg", "held",
-                      "consistent");
+        std::snprintf(line, sizeof line, "  %-5s %8s | %-24s | %-24s | %7s\n", "block", "n", "before: mean  sd  skew  KS",
+                      "after:  mean  sd  skew  KS", "held");
         os << line;
         for (auto& b: p.blocks) {
-            const auto* best = find_candidate(b.geometry, b.geometry.best);
-            std::snprintf(line, sizeof line, "  %-5s %8ld | %7s %5s %5s %5s | %7s %5s %5s %5s | %-6s %7s %7s %7s %7ld  %s\n",
-                          b.name.c_str(), b.n_synapses, fmt("%.3f", b.initial.mean_ln).c_str(), fmt("%.3f", b.initial.sd_ln).c_str(),
-                          fmt("%.2f", b.initial.skew_ln).c_str(), fmt("%.3f", b.initial.ks).c_str(), fmt("%.3f", b.final.mean_ln).c_str(),
-                          fmt("%.3f", b.final.sd_ln).c_str(), fmt("%.2f", b.final.skew_ln).c_str(), fmt("%.3f", b.final.ks).c_str(),
-                          b.geometry.best.empty()? "-": b.geometry.best.c_str(), fmt("%.4f", best? best->dcdf: NAN).c_str(),
-                          fmt("%.4f", b.geometry.floor).c_str(), fmt("%.2g", best? best->relative_change: NAN).c_str(),
-                          b.held_at_bound, compress_names(b.geometry.consistent).c_str());
+            std::snprintf(line, sizeof line, "  %-5s %8ld | %7s %5s %5s %5s | %7s %5s %5s %5s | %7ld\n", b.name.c_str(),
+                          b.n_synapses, fmt("%.3f", b.initial.mean_ln).c_str(), fmt("%.3f", b.initial.sd_ln).c_str(),
+                          fmt("%.2f", b.initial.skew_ln).c_str(), fmt("%.3f", b.initial.ks).c_str(),
+                          fmt("%.3f", b.final.mean_ln).c_str(), fmt("%.3f", b.final.sd_ln).c_str(),
+                          fmt("%.2f", b.final.skew_ln).c_str(), fmt("%.3f", b.final.ks).c_str(), b.held_at_bound);
             os << line;
+        }
+        std::snprintf(line, sizeof line, "  %-5s %-11s %8s %7s %5s | %-6s %7s %7s %7s  %s\n", "block", "standardize", "n",
+                      "neurons", "skip", "best", "dCDF", "floor", "rel.chg", "consistent");
+        os << line;
+        for (auto& b: p.blocks) {
+            print_geometry_row(os, b.name, b.geometry_pooled, r.standardize == standardization::pooled);
+            print_geometry_row(os, b.name, b.geometry_per_neuron, r.standardize == standardization::per_neuron);
         }
     }
     if (!r.frozen.empty()) {
         os << "\nfrozen (not analysed):";
         for (auto& n: r.frozen) os << " " << n;
         os << "\n";
+    }
+    // One line per projection (all synapses), easy to pick out with grep.
+    os << "\n";
+    for (auto& p: r.projections) {
+        const auto& all = p.block("all");
+        os << "summary: " << p.name << ": pooled: " << verdict(all.geometry_pooled)
+           << "; per-neuron: " << verdict(all.geometry_per_neuron) << "\n";
     }
 }
 

@@ -1,5 +1,5 @@
 #pragma once
-// The analysis report as JSON (schema "eisim.analysis", version 1; every field is described in
+// The analysis report as JSON (schema "eisim.analysis", version 2; every field is described in
 // analysis/README.md) and as a readable table. Non-finite numbers are written as null.
 #include <ostream>
 #include <string>
@@ -10,7 +10,7 @@
 
 namespace eisim::analysis {
 
-constexpr int report_schema_version = 1;
+constexpr int report_schema_version = 2;
 
 json to_json(const analysis_report& r);
 /// Write the JSON report to `path` (user_error when it cannot be written).

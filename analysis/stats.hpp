@@ -29,6 +29,19 @@
 //    drawn from a seeded stream, and the candidates with ΔCDF ≤ best + floor are consistent.
 //    Synapses that are 0 or not finite at either snapshot have no EG dual; they are left out of
 //    the geometry test for every candidate (and counted).
+//
+// 3. Per-neuron standardisation (issue 9). Neuron i's incoming synapses learn like a regression
+//    of their own: Δ_ij = −η Σ_t δ_i(t) r_j(t) carries a scale (and an offset) that belong to
+//    neuron i, so pooling every synapse mixes Gaussians of different widths, which looks
+//    heavy-tailed. Group the synapses by postsynaptic neuron g (sizes n_g) and standardise within
+//    each group:
+//      z_i  = (Δ_i − Δ̄_g) / s_g,  Δ̄_g = (1/n_g) Σ_{i∈g} Δ_i,  s_g = √( Σ_{i∈g} (Δ_i − Δ̄_g)² / (n_g − 1) )
+//      ΔCDF = h Σ_j | F̂_z(x_j) − Φ(x_j) |        over the pooled z (no further scaling)
+//    Centring as well as scaling makes the null pivotal: if each neuron's Δ is Gaussian with any
+//    mean and width, z has one known distribution, so the noise floor is the q-quantile of the
+//    same statistic on n iid N(0, 1) draws cut into groups of the same sizes n_g (stream
+//    std::mt19937_64(seed + n), as for the pooled floor). Neurons with n_g < min_synapses or whose
+//    synapses all kept their weight (w_to = w_from: no change) are skipped and counted.
 #include <cstdint>
 #include <string>
 #include <vector>
@@ -66,8 +79,15 @@ struct delta_cdf_grid {
     double lo = -5, hi = 5;
     int points = 1000;
 };
-/// ΔCDF of a sample (NaN for n < 2, a zero or non-finite spread, or non-finite entries).
+/// h Σ_j |F̂_z(x_j) − Φ(x_j)|: the distance of an already standardised sample z from N(0, 1)
+/// (NaN when z is empty or has non-finite entries).
+double normal_distance(const vector& z, const delta_cdf_grid& grid = {});
+/// ΔCDF of a sample: normal_distance(Δ / s) (NaN for n < 2, a zero or non-finite spread, or
+/// non-finite entries).
 double delta_cdf(const vector& delta, const delta_cdf_grid& grid = {});
+/// Per-neuron z-scores (part 3) of Δ laid out as consecutive groups of the given sizes (which sum
+/// to Δ's size). A group with n_g < 2 or a spread s_g that is not > 0 and finite gives NaN z.
+vector standardize_groups(const vector& delta, const std::vector<long>& sizes);
 
 /// How the noise floor is estimated.
 struct floor_options {
@@ -77,6 +97,10 @@ struct floor_options {
 };
 /// The q-quantile of ΔCDF over R samples of n iid N(0, 1). Deterministic in (n, options).
 double noise_floor(long n, const floor_options& options = {}, const delta_cdf_grid& grid = {});
+/// The per-neuron floor: the q-quantile of normal_distance(standardize_groups(ε, sizes)) over R
+/// samples ε of n = Σ sizes iid N(0, 1) (NaN when n < 2). Deterministic in (sizes, options).
+double noise_floor_groups(const std::vector<long>& sizes, const floor_options& options = {},
+                          const delta_cdf_grid& grid = {});
 
 /// n iid N(0, 1) draws from std::mt19937_64(seed) by the Box–Muller transform (portable: the
 /// same numbers on every platform, unlike std::normal_distribution).
@@ -91,9 +115,21 @@ struct candidate_result {
     double dcdf = 0;           // ΔCDF of the dual change
     double relative_change = 0; // ‖Δ‖ / ‖∇φ(w_from)‖
 };
+/// How the dual change is standardised before ΔCDF: by one spread over all synapses (the
+/// published statistic, part 2) or within each postsynaptic neuron (part 3).
+enum class standardization { pooled, per_neuron };
+/// "pooled" or "per-neuron" (the names of `eisim analyze --standardize`).
+std::string name_of(standardization s);
+/// The standardisation with that name; eisim::user_error listing the names otherwise.
+standardization standardization_named(const std::string& name);
+
 struct geometry_result {
+    standardization standardize = standardization::pooled;
     long n = 0;        // synapses in the test
     long excluded = 0; // synapses left out (0 or not finite at either snapshot)
+    // Per-neuron only (0 when pooled): postsynaptic neurons whose synapses are in the test, those
+    // skipped (fewer than min_synapses or no change), and the synapses of the skipped ones.
+    long neurons = 0, neurons_skipped = 0, skipped_synapses = 0;
     std::vector<candidate_result> candidates;
     std::string best;  // empty when no candidate has a finite ΔCDF (e.g. nothing changed)
     double floor = 0;  // noise floor for n (NaN when n < 2)
@@ -103,8 +139,13 @@ struct geometry_options {
     std::vector<geometry> candidates = candidate_geometries();
     delta_cdf_grid grid;
     floor_options floor;
+    long min_synapses = 10; // per-neuron: neurons with fewer synapses in the test are skipped
 };
-/// The geometry test on the same synapses at two snapshots.
+/// The geometry test on the same synapses at two snapshots, pooled (part 2).
 geometry_result geometry_test(const vector& w_from, const vector& w_to, const geometry_options& options = {});
+/// The geometry test standardised per postsynaptic neuron (part 3); post[i] is synapse i's
+/// postsynaptic neuron (any labels; groups are taken in increasing label order).
+geometry_result geometry_test_per_neuron(const vector& w_from, const vector& w_to, const index_vector& post,
+                                         const geometry_options& options = {});
 
 } // namespace eisim::analysis

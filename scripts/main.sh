@@ -2,7 +2,8 @@
 # The main job: install what is missing, build, then train the default network twice from the
 # same seed, under exponentiated gradient (EG) and under euclidean gradient descent (GD), analyse
 # both runs (report JSON and figures) and print which geometries are consistent with each run's
-# weight changes. Everything lands in out/.
+# weight changes, with the dual change standardised pooled and per postsynaptic neuron.
+# Everything lands in out/.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/install-deps.sh
@@ -16,5 +17,11 @@ done
 for geometry in eg euclidean; do
   echo
   echo "== analysing out/$geometry.h5 =="
-  build/eisim analyze out/$geometry.h5 --json out/$geometry.json --figures out/figures-$geometry
+  build/eisim analyze out/$geometry.h5 --json out/$geometry.json --figures out/figures-$geometry |
+    tee out/$geometry.analysis.txt
+done
+echo
+echo "== geometries consistent with each run's weight changes (all synapses of each projection) =="
+for geometry in eg euclidean; do
+  sed -n "s/^summary: /trained with $geometry, /p" out/$geometry.analysis.txt
 done

@@ -124,6 +124,11 @@ int main(int argc, char** argv) {
     ana->add_option("--figures", ana_figures, "draw PNG figures into this directory (needs matplotlib, h5py)");
     auto* ana_from_opt = ana->add_option("--from", ana_from, "learning step of the earlier snapshot (default: the first)");
     auto* ana_to_opt = ana->add_option("--to", ana_to, "learning step of the later snapshot (default: the last)");
+    std::string ana_standardize = "per-neuron";
+    ana->add_option("--standardize", ana_standardize,
+                    "pooled|per-neuron: the dual change standardised over all synapses or within each postsynaptic "
+                    "neuron, reported as .geometry (both are computed)")
+        ->capture_default_str();
     realism_args ana_realism;
     ana_realism.add_to(ana);
 
@@ -162,6 +167,7 @@ int main(int argc, char** argv) {
             if (ana_from_opt->count()) o.from_step = ana_from;
             if (ana_to_opt->count()) o.to_step = ana_to;
             o.measure = ana_realism.r;
+            o.standardize = analysis::standardization_named(ana_standardize);
             const auto report = analysis::analyze(analysis::run_file(ana_file), o);
             analysis::print_table(std::cout, report);
             std::cout.flush();

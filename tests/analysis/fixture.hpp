@@ -50,6 +50,40 @@ inline weight_pair dual_gaussian_change(const analysis::geometry& g, long n, std
     return out;
 }
 
+/// Synapses grouped by postsynaptic neuron whose change is Gaussian in the dual space of `g`
+/// with a mean and a width that belong to the neuron (the regression picture of issue 9):
+/// neuron k has `per_neuron` synapses, ε ~ s c_k (u_k + N(0, 1) truncated at ±4.5: a cut that
+/// removes 7·10⁻⁶ of the mass, far below what ΔCDF can see), with the width factor c_k = 10^(−U),
+/// U uniform on [0, 2) (widths spread over two decades), and the offset u_k uniform on
+/// [−0.5, 0.5]. Magnitudes and signs as in dual_gaussian_change, with s = 0.3 for EG and
+/// s = exp((p−1)(mu − 3 sigma))/5.5 for a p-norm (|ε| < 5 s: no sign change).
+struct grouped_pair {
+    vector w0, w1;
+    index_vector post; // the postsynaptic neuron of each synapse (0..neurons−1, in blocks)
+};
+inline grouped_pair per_neuron_gaussian_change(const analysis::geometry& g, long neurons, long per_neuron,
+                                               std::uint64_t seed, double mu = -1, double sigma = 2) {
+    std::mt19937_64 rng(seed);
+    std::uniform_real_distribution<double> u01;
+    const long n = neurons*per_neuron;
+    grouped_pair out{vector(n), vector(n), index_vector(n)};
+    const double s = g.is_eg()? 0.3: std::exp((g.p - 1)*(mu - 3*sigma))/5.5;
+    for (long k = 0; k < neurons; ++k) {
+        const double c = std::pow(10.0, -2*u01(rng)), u = u01(rng) - 0.5;
+        for (long j = 0; j < per_neuron; ++j) {
+            const long i = k*per_neuron + j;
+            const double m0 = std::exp(mu + sigma*truncated_normal(rng, 3));
+            const double sign = u01(rng) < 0.8? 1.0: -1.0;
+            const double y1 = g.dual(sign*m0) + s*c*(u + truncated_normal(rng, 4.5));
+            const double m1 = g.is_eg()? std::exp(sign*y1 - 1): std::pow(sign*y1, 1/(g.p - 1));
+            out.w0[i] = sign*m0;
+            out.w1[i] = sign*m1;
+            out.post[i] = k;
+        }
+    }
+    return out;
+}
+
 /// One projection of a hand-made run file.
 struct file_projection {
     std::string name, pre_population, post_population;

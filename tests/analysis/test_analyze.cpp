@@ -8,6 +8,7 @@
 #include "analysis/analyze.hpp"
 #include "analysis/figures.hpp"
 #include "analysis/json.hpp"
+#include "analysis/report.hpp"
 #include "analysis/run_file.hpp"
 #include "sim/recorder.hpp"
 #include "tests/analysis/fixture.hpp"
@@ -112,6 +113,58 @@ TEST_CASE("analyze reads a file eisim did not write and finds the EG geometry", 
     CHECK(has(j["frozen"], "input"));
 }
 
+TEST_CASE("analyze reports the geometry test pooled and per neuron and --standardize picks .geometry", "[analysis][cli][per-neuron]") {
+    const auto out = test::temp_path(".json");
+    auto r = test::run(exe + " analyze " + eg_file() + " --json " + out);
+    INFO(r.output);
+    REQUIRE(r.code == 0);
+    json j = read_json(out);
+    CHECK(j["schema_version"].as_int() == 2);
+    CHECK(j.at_path("settings.standardize").as_string() == "per-neuron"); // the default
+    CHECK(j.at_path("settings.min_synapses").as_int() == 10);
+    const auto& all = j.at_path("projections.recurrent.blocks.all");
+    const auto& pooled = all["geometry_pooled"];
+    const auto& per = all["geometry_per_neuron"];
+    // The same fields in all three; .geometry is the per-neuron variant.
+    for (const auto* g: {&pooled, &per, &all["geometry"]}) {
+        std::vector<std::string> keys;
+        for (auto& [k, v]: g->items()) keys.push_back(k);
+        CHECK(keys == std::vector<std::string>{"standardize", "n", "excluded", "neurons", "neurons_skipped", "skipped_synapses",
+                                               "best", "consistent", "floor", "candidates"});
+    }
+    CHECK(all["geometry"].dump() == per.dump());
+    CHECK(pooled["standardize"].as_string() == "pooled");
+    CHECK(pooled["neurons"].is_null());
+    CHECK(per["standardize"].as_string() == "per-neuron");
+    // 200 postsynaptic cells with 199 synapses each (no autapses); 160 E cells with 159 E inputs.
+    CHECK(per["neurons"].as_int() == 200);
+    CHECK(per["neurons_skipped"].as_int() == 0);
+    CHECK(per["n"].as_int() == 200*199);
+    CHECK(j.at_path("projections.recurrent.blocks.EE.geometry_per_neuron.neurons").as_int() == 160);
+    CHECK(j.at_path("projections.readout.blocks.all.geometry_per_neuron.neurons").as_int() == 2);
+    // A change Gaussian in the EG dual space with one width for all: both variants find EG.
+    CHECK(pooled["best"].as_string() == "eg");
+    CHECK(per["best"].as_string() == "eg");
+    // The table shows both, the reported one starred, and a summary line per projection.
+    CHECK(r.output.find("per-neuron*") != std::string::npos);
+    CHECK(r.output.find("  all   pooled ") != std::string::npos);
+    CHECK(r.output.find("summary: recurrent: pooled: best eg, consistent eg") != std::string::npos);
+    CHECK(r.output.find("; per-neuron: best eg, consistent eg") != std::string::npos);
+
+    r = test::run(exe + " analyze " + eg_file() + " --standardize pooled --json " + out);
+    REQUIRE(r.code == 0);
+    j = read_json(out);
+    CHECK(j.at_path("settings.standardize").as_string() == "pooled");
+    CHECK(j.at_path("projections.recurrent.blocks.all.geometry").dump() ==
+          j.at_path("projections.recurrent.blocks.all.geometry_pooled").dump());
+    CHECK(r.output.find("pooled*") != std::string::npos);
+
+    r = test::run(exe + " analyze " + eg_file() + " --standardize per_neuron");
+    CHECK(r.code == 2);
+    CHECK(r.output.find("eisim: error: --standardize: unknown standardization 'per_neuron'; known: pooled, per-neuron") !=
+          std::string::npos);
+}
+
 TEST_CASE("analyze --from/--to choose the snapshots", "[analysis][cli]") {
     const auto out = test::temp_path(".json");
     const auto r = test::run(exe + " analyze " + eg_file() + " --from 10 --to 20 --json " + out);
@@ -159,8 +212,16 @@ TEST_CASE("analyze on a run file eisim wrote", "[analysis][cli]") {
         INFO(name);
         CHECK(p["sign_changes"].as_int() == 0);
         CHECK(p["dale_violations"].as_int() == 0);
-        CHECK(p.at_path("blocks.all.geometry.best").is_string());
+        CHECK(p.at_path("blocks.all.geometry_pooled.best").is_string());
+        // Per neuron: a best candidate, unless every neuron has too few synapses (the input
+        // projection: about 4 afferents per cell), which are then skipped and counted.
+        const auto& per = p.at_path("blocks.all.geometry_per_neuron");
+        if (per["neurons"].as_int() > 0) CHECK(per["best"].is_string());
+        else CHECK((per["best"].is_null() && per["neurons_skipped"].as_int() > 0));
+        CHECK(p.at_path("blocks.all.geometry").dump() == per.dump());
     }
+    CHECK(j.at_path("projections.recurrent.blocks.all.geometry_per_neuron.neurons").as_int() > 0);
+    CHECK(j.at_path("projections.input.blocks.all.geometry_per_neuron.neurons").as_int() == 0);
     CHECK(j.at_path("projections.recurrent.blocks").contains("II"));
 }
 
@@ -249,4 +310,36 @@ TEST_CASE("analyze --figures draws the figures, or fails clearly without matplot
     r = test::run("EISIM_PYTHON=/nonexistent/python3 " + exe + " analyze " + eg_file() + " --figures " + dir + "3");
     CHECK(r.code == 2);
     CHECK(r.output.find("cannot run the python interpreter") != std::string::npos);
+}
+
+// The slow one (two learning runs of the default network, about 1.5 min on two free cores; the
+// sanitizer pass of scripts/test.sh skips tests named "default problem"). Issue 9: on the default
+// teacher–student problem with the default learning rates (25 steps), the test standardised per
+// postsynaptic neuron recovers the geometry each run was trained with, on the recurrent
+// projection, where each neuron's incoming synapses are a regression of their own. What the
+// other projections and the pooled variant give is printed (see examples/recover_geometry.sh):
+// there the theory may fail (the readout under GD ends with most synapses held at the bound).
+TEST_CASE("the per-neuron geometry test recovers EG and GD on the default problem", "[analysis][slow][recovery]") {
+    const auto eg_run = test::temp_path(".h5"), gd_run = test::temp_path(".h5");
+    // Both runs at once, from the same seed (the default), each on its own core.
+    const auto made = test::run("(" + exe + " run -q --set plasticity.geometry=eg --out " + eg_run + " & a=$!; " + exe +
+                                " run -q --set plasticity.geometry=euclidean --out " + gd_run + "; b=$?; wait $a && test $b = 0)");
+    INFO(made.output);
+    REQUIRE(made.code == 0);
+    const auto p_of = [](const std::string& name) { return name.rfind("p=", 0) == 0? std::stod(name.substr(2)): 0.0; };
+    for (const auto& [path, trained]: {std::pair{eg_run, std::string("eg")}, std::pair{gd_run, std::string("euclidean")}}) {
+        const auto r = analysis::analyze(analysis::run_file(path));
+        REQUIRE(r.trained_geometry == trained);
+        for (const auto& p: r.projections) {
+            const auto& all = p.block("all");
+            WARN("trained with " << trained << ", " << p.name << ": pooled best " << all.geometry_pooled.best << " {"
+                 << analysis::compress_names(all.geometry_pooled.consistent) << "}, per-neuron best "
+                 << all.geometry_per_neuron.best << " {" << analysis::compress_names(all.geometry_per_neuron.consistent) << "}");
+        }
+        const auto& per = r.projection("recurrent").block("all").geometry_per_neuron;
+        INFO("trained with " << trained << ": per-neuron best " << per.best);
+        CHECK(per.neurons > 0.9*(r.n_e + r.n_i));
+        if (trained == "eg") CHECK(per.best == "eg");
+        else CHECK(std::abs(p_of(per.best) - 2.0) <= 0.2 + 1e-9);
+    }
 }

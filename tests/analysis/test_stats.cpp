@@ -26,6 +26,21 @@ vector normal_sample(long n, std::uint64_t seed, double mean = 0, double sd = 1)
 
 bool contains(const std::vector<std::string>& v, const std::string& s) { return std::find(v.begin(), v.end(), s) != v.end(); }
 
+// The distance of z from N(0, 1) on the ΔCDF grid, computed by sorting (independent of the
+// binning in normal_distance).
+double sorted_distance(std::vector<double> z) {
+    std::sort(z.begin(), z.end());
+    const int G = 1000;
+    const double h = 10.0/(G - 1);
+    double sum = 0;
+    for (int j = 0; j < G; ++j) {
+        const double x = -5 + j*h;
+        const double F = static_cast<double>(std::lower_bound(z.begin(), z.end(), x) - z.begin())/z.size();
+        sum += std::abs(F - 0.5*std::erfc(-x/std::sqrt(2.0)));
+    }
+    return sum*h;
+}
+
 } // namespace
 
 TEST_CASE("the candidates are EG and p = 1.1, 1.2, ..., 3.0 with the contract's names", "[analysis][geometry]") {
@@ -104,16 +119,7 @@ TEST_CASE("ΔCDF matches its definition computed by sorting", "[analysis][dcdf]"
     const double s = std::sqrt((d.array() - mean).square().sum()/(d.size() - 1));
     std::vector<double> z(d.data(), d.data() + d.size());
     for (auto& v: z) v /= s;
-    std::sort(z.begin(), z.end());
-    const int G = 1000;
-    const double h = 10.0/(G - 1);
-    double sum = 0;
-    for (int j = 0; j < G; ++j) {
-        const double x = -5 + j*h;
-        const double F = static_cast<double>(std::lower_bound(z.begin(), z.end(), x) - z.begin())/z.size();
-        sum += std::abs(F - 0.5*std::erfc(-x/std::sqrt(2.0)));
-    }
-    CHECK(delta_cdf(d) == Approx(sum*h).epsilon(1e-12));
+    CHECK(delta_cdf(d) == Approx(sorted_distance(z)).epsilon(1e-12));
     // Scale-invariant, not shift-invariant (z is not centred).
     CHECK(delta_cdf(3.0*d) == Approx(delta_cdf(d)).epsilon(1e-12));
     CHECK(delta_cdf((d.array() + 5.0).matrix()) > delta_cdf(d) + 0.1);
@@ -226,4 +232,149 @@ TEST_CASE("JSON writes and reads back, non-finite numbers as null", "[analysis][
 TEST_CASE("consistent sets are listed compactly", "[analysis][report]") {
     CHECK(compress_names({"eg", "p=1.1", "p=1.2", "p=1.3", "p=2.0"}) == "eg, p=1.1..1.3, p=2.0");
     CHECK(compress_names({}) == "-");
+}
+
+// ---- Per-neuron standardisation (issue 9; stats.hpp part 3) ----
+
+namespace {
+
+// Per-group z-scores by explicit loops: z = (Δ − mean)/sd with the n − 1 sd.
+std::vector<double> z_by_loops(const vector& d, const std::vector<long>& sizes) {
+    std::vector<double> z;
+    long start = 0;
+    for (long n: sizes) {
+        double mean = 0, ss = 0;
+        for (long i = start; i < start + n; ++i) mean += d[i]/n;
+        for (long i = start; i < start + n; ++i) ss += (d[i] - mean)*(d[i] - mean);
+        const double sd = std::sqrt(ss/(n - 1));
+        for (long i = start; i < start + n; ++i) z.push_back((d[i] - mean)/sd);
+        start += n;
+    }
+    return z;
+}
+
+double dcdf_of(const geometry_result& r, const std::string& name) {
+    for (auto& c: r.candidates) if (c.name == name) return c.dcdf;
+    return std::nan("");
+}
+
+} // namespace
+
+TEST_CASE("per-neuron z-scores are centred and scaled within each neuron", "[analysis][per-neuron]") {
+    const vector d = normal_sample(60, 4, 0.7, 3.0);
+    const std::vector<long> sizes{10, 25, 25};
+    const vector z = standardize_groups(d, sizes);
+    const auto expect = z_by_loops(d, sizes);
+    for (long i = 0; i < d.size(); ++i) CHECK(z[i] == Approx(expect[static_cast<std::size_t>(i)]).epsilon(1e-12));
+    // Each group's z has mean 0 and sample sd 1 whatever the group's offset and width.
+    vector shifted = d;
+    shifted.segment(10, 25) = 100.0 + 1e-3*d.segment(10, 25).array();
+    const vector z2 = standardize_groups(shifted, sizes);
+    CHECK(z2.segment(10, 25).mean() == Approx(0).margin(1e-12));
+    CHECK(std::sqrt(z2.segment(10, 25).squaredNorm()/24) == Approx(1).epsilon(1e-9));
+    // A group without a spread (or of one synapse) has no z.
+    vector flat = d;
+    flat.segment(0, 10).setConstant(2.0);
+    CHECK(std::isnan(standardize_groups(flat, sizes)[0]));
+    CHECK(std::isnan(standardize_groups(d.head(3), {1, 2})[0]));
+    // normal_distance is the ΔCDF sum; delta_cdf is it on Δ/s.
+    const std::vector<double> zs(z.data(), z.data() + z.size());
+    CHECK(normal_distance(z) == Approx(sorted_distance(zs)).epsilon(1e-12));
+    const double s = std::sqrt((d.array() - d.mean()).square().sum()/(d.size() - 1));
+    CHECK(delta_cdf(d) == Approx(normal_distance(d/s)).epsilon(1e-12));
+}
+
+TEST_CASE("the per-neuron noise floor is the quantile of the same statistic on Gaussian groups", "[analysis][per-neuron]") {
+    // Independent recomputation of the documented procedure: stream mt19937_64(seed + n), R samples
+    // of n = Σ n_g draws, z-scores per group by loops, distance by sorting, 95th percentile.
+    const std::vector<long> sizes{40, 12, 80, 40, 28};
+    const long n = 200;
+    floor_options o;
+    o.samples = 50;
+    std::mt19937_64 seeds(o.seed + n);
+    std::vector<double> d;
+    for (int r = 0; r < o.samples; ++r) d.push_back(sorted_distance(z_by_loops(standard_normal_sample(n, seeds()), sizes)));
+    CHECK(noise_floor_groups(sizes, o) == Approx(quantile(d, 0.95)).epsilon(1e-12));
+    CHECK(noise_floor_groups(sizes, o) == noise_floor_groups(sizes, o));
+    // Small groups cost precision: centring and scaling by n_g − 1 values shrinks the z (their
+    // variance is (n_g − 1)/n_g), so the same n in groups of 10 has a higher floor than in one group.
+    const std::vector<long> one{4000}, small(400, 10);
+    CHECK(noise_floor_groups(small) > noise_floor_groups(one));
+    CHECK(std::isnan(noise_floor_groups({1})));
+}
+
+TEST_CASE("neuron-specific widths fool the pooled test, not the per-neuron test", "[analysis][per-neuron][geometry]") {
+    // Each neuron's dual change is Gaussian with its own width (two decades) and offset: the
+    // pooled change is a scale mixture, heavy-tailed, so even the true geometry's ΔCDF lies far
+    // above the pooled floor; standardised per neuron, the true geometry is within its floor,
+    // is the best candidate, and EG and gradient descent are told apart.
+    const long neurons = 200, per_neuron = 100;
+    for (const auto& truth: {eg_geometry(), pnorm_geometry(2.0), pnorm_geometry(3.0)}) {
+        DYNAMIC_SECTION("trained with " << truth.name) {
+            const auto w = test::per_neuron_gaussian_change(truth, neurons, per_neuron, 77);
+            const auto pooled = geometry_test(w.w0, w.w1);
+            const auto per = geometry_test_per_neuron(w.w0, w.w1, w.post);
+            CHECK(pooled.standardize == standardization::pooled);
+            CHECK(per.standardize == standardization::per_neuron);
+            CHECK(per.n == neurons*per_neuron);
+            CHECK(per.neurons == neurons);
+            CHECK(per.neurons_skipped == 0);
+            CHECK(dcdf_of(pooled, truth.name) > 3*pooled.floor);
+            CHECK(dcdf_of(per, truth.name) <= per.floor);
+            CHECK(per.best == truth.name);
+            CHECK(contains(per.consistent, truth.name));
+            if (truth.is_eg()) CHECK_FALSE(contains(per.consistent, "p=2.0"));
+            if (truth.p == 2.0) CHECK_FALSE(contains(per.consistent, "eg"));
+            // The consistent set is the candidates within the floor of the best, by definition.
+            double best = 1e300;
+            for (auto& c: per.candidates) best = std::min(best, c.dcdf);
+            for (auto& c: per.candidates) CHECK(contains(per.consistent, c.name) == (c.dcdf <= best + per.floor));
+        }
+    }
+}
+
+TEST_CASE("per-neuron: small and unchanged neurons are skipped and counted", "[analysis][per-neuron]") {
+    auto w = test::per_neuron_gaussian_change(eg_geometry(), 30, 20, 8);
+    // Neuron 0: unchanged. Neuron 1: 12 of its 20 synapses at zero, leaving 8 < 10 testable.
+    // Neuron 2: one synapse at zero (19 left, kept).
+    for (long i = 0; i < 20; ++i) w.w1[i] = w.w0[i];
+    for (long i = 20; i < 32; ++i) w.w1[i] = 0;
+    w.w0[45] = 0;
+    const auto r = geometry_test_per_neuron(w.w0, w.w1, w.post);
+    CHECK(r.excluded == 13);
+    CHECK(r.neurons_skipped == 2);
+    CHECK(r.skipped_synapses == 20 + 8);
+    CHECK(r.neurons == 28);
+    CHECK(r.n == 600 - 13 - 28);
+    CHECK(r.n == 27*20 + 19);
+    for (auto& c: r.candidates) CHECK(std::isfinite(c.dcdf));
+    // Labels need not be 0..N−1 nor sorted: the same groups give the same answer.
+    index_vector relabelled = (w.post.array()*7 + 1000).matrix();
+    const auto r2 = geometry_test_per_neuron(w.w0, w.w1, relabelled);
+    CHECK(r2.best == r.best);
+    CHECK(dcdf_of(r2, "eg") == Approx(dcdf_of(r, "eg")).epsilon(1e-12));
+    // A larger minimum skips more.
+    geometry_options o;
+    o.min_synapses = 20;
+    const auto r3 = geometry_test_per_neuron(w.w0, w.w1, w.post, o);
+    CHECK(r3.neurons_skipped == 3);
+    // Nothing left to test: no best, no floor.
+    o.min_synapses = 1000;
+    const auto none = geometry_test_per_neuron(w.w0, w.w1, w.post, o);
+    CHECK(none.n == 0);
+    CHECK(none.best.empty());
+    CHECK(std::isnan(none.floor));
+}
+
+TEST_CASE("standardizations are named pooled and per-neuron", "[analysis][per-neuron]") {
+    CHECK(name_of(standardization::pooled) == "pooled");
+    CHECK(name_of(standardization::per_neuron) == "per-neuron");
+    CHECK(standardization_named("per-neuron") == standardization::per_neuron);
+    CHECK(standardization_named("pooled") == standardization::pooled);
+    try {
+        standardization_named("per_neuron");
+        FAIL("no error");
+    } catch (const user_error& e) {
+        CHECK(std::string(e.what()).find("known: pooled, per-neuron") != std::string::npos);
+    }
 }
