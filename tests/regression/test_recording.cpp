@@ -88,3 +88,12 @@ TEST_CASE("float32 recording stores the float64 weights rounded to float32", "[r
     INFO(r.output);
     CHECK(r.code == 0);
 }
+
+TEST_CASE("a bad thread count is refused with exit code 2 and names the option", "[recording][parallel]") {
+    for (auto bad: {"0", "-3", "two"}) {
+        const auto r = test::run(exe + " --threads " + bad + " config");
+        INFO(r.output);
+        CHECK(r.code == 2);
+        CHECK(r.output.find("--threads") != std::string::npos);
+    }
+}
