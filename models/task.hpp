@@ -16,6 +16,8 @@ struct trial_batch {
     matrix target;               // n_out × (B·(T+1)), block k as in input_grid
     std::vector<double> mask;    // [T+1] weight of each observation in the loss
     matrix x0;                   // N × B initial state
+    std::vector<int> label;      // [B] index of the correct output (decision tasks); empty otherwise
+    std::vector<double> decision; // [T+1] 1 in the decision period (decision tasks); empty otherwise
 
     int batch() const { return u.batch; }
     int steps() const { return u.steps; }

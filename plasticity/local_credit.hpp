@@ -55,6 +55,8 @@ public:
                          std::uint64_t step) const;
 
     const std::string& rule() const { return desc_.rule; }
+    /// The fixed random feedback in place of W_outᵀ (N × n_out; feedback_alignment and rflo).
+    const matrix& feedback_readout() const { return B_out_; }
 
 private:
     credit_desc desc_;

@@ -25,6 +25,7 @@ struct plasticity_desc {
     bool feedback_recurrent = false;   // feedback_alignment: also replace W_recᵀ
     double perturbation_sigma = 0.05;  // node_perturbation: sd of the injected noise
     int perturbation_samples = 4;      // node_perturbation: perturbed passes per step
+    std::string rflo_form = "trial"; // rflo: trial (one step per trial) or online (sim/online.hpp)
     double learning_rate = 0.0; // 0 = the geometry's default
     double momentum = 0.0;
     std::string schedule = "constant";

@@ -164,6 +164,13 @@ param list(const char* sec, const char* key, S config::*sp, std::vector<std::str
     return p;
 }
 
+// input.n_in is both the generator's channel count and the network's input width (one value).
+param input_channels(param p) {
+    auto set = p.set;
+    p.set = [set](config& c, const toml::value& v) { set(c, v); c.network.n_in = c.input.n_in; };
+    return p;
+}
+
 std::function<std::vector<std::string>()> fixed(std::vector<std::string> v) {
     return [v] { return v; };
 }
@@ -200,7 +207,7 @@ const std::vector<param>& schema() {
 
         string("input", "kind", &C::input, &input_desc::kind, [] { return input_registry().names(); },
                "input generator: ou (rectified Ornstein-Uhlenbeck), step, zero"),
-        integer("input", "n_in", &C::input, &input_desc::n_in, 1, 100000, "number of input channels"),
+        input_channels(integer("input", "n_in", &C::input, &input_desc::n_in, 1, 100000, "number of input channels")),
         real("input", "tau_ms", &C::input, &input_desc::tau_ms, 0, 1e7, "ou: correlation time (ms)", true),
         real("input", "mean", &C::input, &input_desc::mean, -1e6, 1e6, "ou: mean before rectification"),
         real("input", "sigma", &C::input, &input_desc::sigma, 0, 1e6, "ou: stationary sd before rectification"),
@@ -226,14 +233,27 @@ const std::vector<param>& schema() {
         real("integrator", "sparse_below", &C::integrator, &integrator_desc::sparse_below, 0, 1,
              "auto: the recurrent density below which products are sparse (measured crossover; bench/)"),
 
-        string("task", "kind", &C::task, &task_desc::kind, fixed({"teacher_student"}),
-               "teacher_student: match the outputs of a teacher network (own seed) driven by the same input"),
+        string("task", "kind", &C::task, &task_desc::kind, [] { return task_registry().names(); },
+               "teacher_student (match a teacher network's outputs on input.kind inputs), perceptual_decision "
+               "(n_in 3, n_out 2), context_integration (n_in 7, n_out 2), working_memory (n_in 3, n_out 2), "
+               "regression (static patterns to a teacher's fixed-point outputs; credit exact); see README 'Tasks'"),
         integer("task", "batch", &C::task, &task_desc::batch, 1, 100000, "trials per batch B"),
         real("task", "duration_ms", &C::task, &task_desc::duration_ms, 0, 1e9, "trial length (ms), a multiple of integrator.dt_ms", true),
         integer("task", "teacher_seed", &C::task, &task_desc::teacher_seed, 0, 4.6e18, "seed of the teacher network"),
         boolean("task", "fresh_trials", &C::task, &task_desc::fresh_trials,
                 "false: one fixed set of trials for every step (the setting of the theory); true: new trials each step"),
         real("task", "mask_start_ms", &C::task, &task_desc::mask_start_ms, 0, 1e9, "observations before this time are left out of the loss"),
+        real("task", "fixation_ms", &C::task, &task_desc::fixation_ms, 0, 1e9, "decision tasks: fixation period before the stimulus (ms)"),
+        real("task", "stimulus_ms", &C::task, &task_desc::stimulus_ms, 0, 1e9, "decision tasks: length of each stimulus (ms)", true),
+        real("task", "delay_ms", &C::task, &task_desc::delay_ms, 0, 1e9,
+             "decision tasks: delay between the (last) stimulus and the decision period (working_memory: between the two stimuli)"),
+        real("task", "coherence", &C::task, &task_desc::coherence, 0, 1,
+             "decision tasks: largest evidence strength |c| (drawn as coherence*U[1/4, 1])", true),
+        real("task", "input_noise", &C::task, &task_desc::input_noise, 0, 1e3, "decision tasks: sd of the noise on each evidence channel per grid point"),
+        real("task", "fixed_point_tol", &C::task, &task_desc::fixed_point_tol, 0, 1,
+             "regression: relaxation stops when max |-x + W_rec phi(x) + W_in u + b| is below this", true),
+        real("task", "relax_max_ms", &C::task, &task_desc::relax_max_ms, 0, 1e9,
+             "regression: no fixed point within this much relaxation (ms) stops the run (exit 3)", true),
 
         integer("training", "seed", &C::training, &training_desc::seed, 0, 4.6e18, "seed of the student network, inputs and noise"),
         integer("training", "steps", &C::training, &training_desc::steps, 0, 1e9, "learning steps"),
@@ -257,6 +277,9 @@ const std::vector<param>& schema() {
              "node_perturbation: sd of the noise injected into every cell", true),
         integer("plasticity", "perturbation_samples", &C::plasticity, &plasticity_desc::perturbation_samples, 1, 10000,
                 "node_perturbation: perturbed passes averaged per learning step"),
+        string("plasticity", "rflo_form", &C::plasticity, &plasticity_desc::rflo_form, fixed({"trial", "online"}),
+               "rflo: trial (one mirror step per learning step) or online (a mirror step at every observation "
+               "during the trial, same learning rate; traces take nnz x batch doubles)"),
         real("plasticity", "learning_rate", &C::plasticity, &plasticity_desc::learning_rate, 0, 1e6,
              "learning rate; 0 = the geometry's default (eg 0.5, euclidean 0.02, pnorm 0.0005)"),
         real("plasticity", "momentum", &C::plasticity, &plasticity_desc::momentum, 0, 0.999999, "momentum of the gradient buffer (published code: 0.9)"),
@@ -306,6 +329,31 @@ void apply_table(config& c, const toml::value& root) {
     }
 }
 
+// The task's own needs: channel counts, periods that fit the trial, credit rules it supports.
+void validate_task(const config& c) {
+    const task_info& t = task_registry().get(c.task.kind);
+    const std::string kind = "task.kind = " + c.task.kind;
+    if (t.n_in > 0 && c.input.n_in != t.n_in)
+        throw config_error("input.n_in", "= " + std::to_string(c.input.n_in) + ", but " + kind + " needs input.n_in = " +
+                                             std::to_string(t.n_in) + " (" + t.channels + ")");
+    if (t.n_out > 0 && c.network.n_out != t.n_out)
+        throw config_error("readout.n_out", "= " + std::to_string(c.network.n_out) + ", but " + kind +
+                                                " needs readout.n_out = " + std::to_string(t.n_out) + " (one output per choice)");
+    if (t.decision) {
+        const double t_d = decision_onset_ms(c.task);
+        if (!(t_d + c.integrator.dt_ms <= c.task.duration_ms))
+            throw config_error("task.duration_ms", "= " + format_real(c.task.duration_ms) + " leaves no decision period: " + kind +
+                                                       " needs more than fixation, stimulus and delay = " + format_real(t_d) + " ms");
+    }
+    if (t.fixed_point) {
+        if (c.plasticity.credit != "exact")
+            throw config_error("plasticity.credit", "= " + c.plasticity.credit + ", but " + kind +
+                                                        " supports only exact (implicit differentiation at the fixed point)");
+        if (c.network.noise_sigma > 0)
+            throw config_error("network.noise_sigma", "must be 0 for " + kind + " (a noisy network has no fixed point)");
+    }
+}
+
 } // namespace
 
 int config::observation_steps() const {
@@ -332,6 +380,9 @@ void validate(const config& c) {
         throw config_error("network.noise_sigma", "private noise needs a fixed-step stepper (euler or rk4), not dopri5");
     if (c.plasticity.credit == "node_perturbation" && (c.network.noise_sigma > 0 || c.integrator.stepper == "dopri5"))
         throw config_error("plasticity.credit", "node_perturbation needs a fixed-step stepper (euler or rk4) and network.noise_sigma = 0");
+    if (c.plasticity.rflo_form == "online" && c.plasticity.credit != "rflo")
+        throw config_error("plasticity.rflo_form", "= online needs plasticity.credit = rflo (it is " + c.plasticity.credit + ")");
+    validate_task(c);
     if (c.task.mask_start_ms >= c.task.duration_ms)
         throw config_error("task.mask_start_ms", "= " + format_real(c.task.mask_start_ms) + " leaves no observation in the loss (duration_ms = " + format_real(c.task.duration_ms) + ")");
 }
@@ -367,7 +418,7 @@ config load_config(const std::string& path) {
     return parse_config(ss.str(), path, default_config());
 }
 
-void apply_override(config& c, const std::string& assignment) {
+void apply_override(config& c, const std::string& assignment, bool check) {
     const auto eq = assignment.find('=');
     if (eq == std::string::npos)
         throw config_error("", "--set '" + assignment + "': expected section.key=value");
@@ -393,7 +444,7 @@ void apply_override(config& c, const std::string& assignment) {
                                           (p->type == vtype::list? std::string("a list like [\"a\", \"b\"]"): range_text(*p)) + ")");
     }
     p->set(c, v);
-    validate(c);
+    if (check) validate(c);
 }
 
 std::string to_toml(const config& c, bool comments) {

@@ -9,19 +9,11 @@
 
 #include "models/input.hpp"
 #include "models/network.hpp"
+#include "models/tasks.hpp"
 #include "plasticity/optimizer.hpp"
 #include "sim/integrate.hpp"
 
 namespace eisim {
-
-struct task_desc {
-    std::string kind = "teacher_student";
-    int batch = 16;
-    double duration_ms = 500.0;
-    std::int64_t teacher_seed = 1234;
-    bool fresh_trials = false; // false: one fixed set of trials (the setting of the theory)
-    double mask_start_ms = 0.0; // observations before this time do not enter the loss
-};
 
 struct training_desc {
     std::int64_t seed = 1;
@@ -49,8 +41,9 @@ config default_config();
 config load_config(const std::string& path);
 /// Parse TOML text on top of `base` (`origin` names the text in messages).
 config parse_config(const std::string& text, const std::string& origin, config base);
-/// Apply one `section.key=value` override.
-void apply_override(config& c, const std::string& assignment);
+/// Apply one `section.key=value` override, then validate (unless `check` is false: several
+/// overrides that only make sense together, e.g. task.kind with input.n_in, are validated once after).
+void apply_override(config& c, const std::string& assignment, bool check = true);
 /// Cross-key validation (also run by load/parse/override).
 void validate(const config& c);
 /// The fully resolved configuration as TOML, with a comment for every key.

@@ -1,12 +1,17 @@
 #include "sim/experiment.hpp"
 
+#include <algorithm>
 #include <chrono>
 #include <cstdio>
 #include <cmath>
 
 #include "models/error.hpp"
+#include "models/tasks.hpp"
+#include "plasticity/implicit_credit.hpp"
 #include "plasticity/local_credit.hpp"
 #include "sim/integrate.hpp"
+#include "sim/online.hpp"
+#include "sim/relax.hpp"
 #include "sim/progress.hpp"
 #include "sim/recorder.hpp"
 #include "sim/signals.hpp"
@@ -30,9 +35,34 @@ trial_batch make_inputs(const config& c, rng& g) {
     return tb;
 }
 
-// teacher_student: targets are the teacher's outputs y* = W_out r_teacher on the same inputs.
+// regression: static patterns held for the whole trial; the targets are the teacher's readout at
+// its fixed point (at every grid point, for /activity); only the last observation is in the mask.
+trial_batch make_regression_trials(const config& c, const network& teacher, rng& g) {
+    const int T = c.observation_steps(), P = c.task.batch;
+    trial_batch tb;
+    const matrix U = make_patterns(c.input.n_in, P, g);
+    tb.u = input_grid(c.integrator.dt_ms, T, c.input.n_in, P);
+    for (int k = 0; k <= T; ++k) tb.u.at(k) = U;
+    tb.x0 = matrix::Zero(c.network.n(), P);
+    tb.mask.assign(T + 1, 0.0);
+    tb.mask[T] = 1.0;
+    const lowered_network low(teacher, sparse_products(c.integrator, teacher));
+    const fixed_point fp = relax(teacher, low, U, tb.x0, c.integrator, c.task.fixed_point_tol, c.task.relax_max_ms);
+    matrix r;
+    teacher.phi.apply(fp.x, r);
+    const matrix y = low.W_out*r;
+    tb.target.resize(y.rows(), static_cast<long>(P)*(T + 1));
+    for (int k = 0; k <= T; ++k) tb.target.middleCols(static_cast<long>(k)*P, P) = y;
+    return tb;
+}
+
+// The trials of learning step `index` for the configured task. teacher_student: targets are the
+// teacher's outputs y* = W_out r_teacher on the same inputs.
 trial_batch make_trials(const config& c, const network& teacher, long index) {
     auto g = stream(seed_of(c.training.seed), "trials", static_cast<std::uint64_t>(index));
+    const task_info& task = task_registry().get(c.task.kind);
+    if (task.decision) return make_decision_trials(c.task, c.integrator.dt_ms, c.observation_steps(), c.network.n(), g);
+    if (task.fixed_point) return make_regression_trials(c, teacher, g);
     trial_batch tb = make_inputs(c, g);
     const lowered_network low(teacher, sparse_products(c.integrator, teacher));
     auto noise = stream(seed_of(c.task.teacher_seed), "teacher-noise", static_cast<std::uint64_t>(index));
@@ -78,7 +108,9 @@ void simulate(const config& c, const run_options& opt) {
     const auto seed = seed_of(c.training.seed);
     const network net = build_network(c.network, seed);
     auto g = stream(seed, "trials", 0);
-    const trial_batch tb = make_inputs(c, g);
+    const bool decision = task_registry().get(c.task.kind).decision; // the task's own inputs
+    const trial_batch tb = decision? make_decision_trials(c.task, c.integrator.dt_ms, c.observation_steps(), c.network.n(), g)
+                                   : make_inputs(c, g);
     const lowered_network low(net, sparse_products(c.integrator, net));
     auto noise = stream(seed, "noise", 0);
     const trajectory tr = integrate(net, low, tb.u, tb.x0, c.integrator, noise);
@@ -104,6 +136,16 @@ run_summary learn(const config& c, const run_options& opt) {
     network student = build_network(c.network, seed);
     const network teacher = build_network(c.network, seed_of(c.task.teacher_seed));
     const plastic_set which = plastic_of(c);
+    const task_info& task = task_registry().get(c.task.kind);
+    if (task.fixed_point) { // fewer patterns than plastic synapses: the overparameterised setting
+        std::size_t synapses = 0;
+        for (auto p: {"recurrent", "input", "readout"})
+            if (std::find(c.plasticity.plastic.begin(), c.plasticity.plastic.end(), p) != c.plasticity.plastic.end())
+                synapses += student.get(p).size();
+        if (static_cast<std::size_t>(c.task.batch) >= synapses)
+            throw config_error("task.batch", "= " + std::to_string(c.task.batch) + " patterns, but " + c.task.kind +
+                                                 " needs fewer patterns than plastic synapses (" + std::to_string(synapses) + ")");
+    }
     const long S = c.training.steps;
     optimizer opt_state(c.plasticity, S);
     const credit credit_rule(credit_desc{c.plasticity.credit, c.plasticity.feedback_recurrent, c.plasticity.perturbation_sigma,
@@ -111,6 +153,7 @@ run_summary learn(const config& c, const run_options& opt) {
 
     run_summary summary;
     summary.steps = S;
+    summary.accuracy_measure = task.decision? "fraction correct": "R^2";
     summary.initial = summarize(student);
 
     long s0 = 0;
@@ -126,10 +169,12 @@ run_summary learn(const config& c, const run_options& opt) {
         }
         rec.truncate_to(s0);
         summary.initial_loss = h5::read_double(rec.file(), "trajectory/loss").at(0);
+        if (h5::exists(rec.file(), "trajectory/accuracy"))
+            summary.initial_accuracy = h5::read_double(rec.file(), "trajectory/accuracy").at(0);
         if (!opt.quiet) std::fprintf(stderr, "resuming '%s' after learning step %ld of %ld\n", opt.out.c_str(), s0, S);
     } else {
         rec.write_network(student, c.plasticity.plastic);
-        rec.write_teacher(teacher);
+        if (task.teacher) rec.write_teacher(teacher);
         rec.begin_trajectory(student, c.training.record_precision == "float32", c.training.record_compression);
         std::vector<long> activity_steps{0};
         if (S > 0) activity_steps.push_back(S);
@@ -141,6 +186,31 @@ run_summary learn(const config& c, const run_options& opt) {
     lowered_network low(student, sparse_products(c.integrator, student));
     progress bar(S - s0, opt.quiet);
 
+    // The loss, its credit (with_credit) and the task's accuracy of one forward pass. The regression
+    // task relaxes on from the trajectory's end to the fixed point and differentiates there.
+    struct evaluation { gradients g; double accuracy; };
+    const auto evaluate = [&](const trajectory& tr, const trial_batch& trials, bool with_credit, long s,
+                              const perturbed_forward& perturbed) {
+        evaluation ev;
+        if (task.fixed_point) {
+            const matrix& U = trials.u.at(0);
+            const fixed_point fp = relax(student, low, U, tr.x.back(), c.integrator, c.task.fixed_point_tol, c.task.relax_max_ms);
+            const matrix target = trials.target_at(trials.steps());
+            if (with_credit) ev.g = implicit_gradient(student, low, fp.x, U, target, which);
+            else ev.g.loss = fixed_point_loss(student, low, fp.x, target);
+            matrix r;
+            student.phi.apply(fp.x, r);
+            ev.accuracy = r_squared(low.W_out*r, target, vector::Ones(target.cols()));
+            return ev;
+        }
+        if (with_credit) ev.g = credit_rule(student, low, tr, trials, which, perturbed, static_cast<std::uint64_t>(s));
+        else ev.g.loss = trajectory_loss(student, low, tr, trials);
+        std::vector<const matrix*> xs;
+        for (auto i: tr.obs) xs.push_back(&tr.x[i]);
+        ev.accuracy = task_accuracy(readout_all(low.W_out, student.phi, xs), trials);
+        return ev;
+    };
+
     for (long s = s0; s <= S; ++s) {
         try {
             trial_batch fresh;
@@ -149,11 +219,13 @@ run_summary learn(const config& c, const run_options& opt) {
             auto noise = stream(seed, "noise", static_cast<std::uint64_t>(s));
             const trajectory tr = integrate(student, low, trials.u, trials.x0, c.integrator, noise);
             if (s == S) { // the final state: one more forward pass for its loss
-                const double loss = trajectory_loss(student, low, tr, trials);
-                rec.snapshot(s, loss, student);
+                const evaluation ev = evaluate(tr, trials, false, s, {});
+                const double loss = ev.g.loss;
+                rec.snapshot(s, loss, student, ev.accuracy);
                 if (S > 0) rec.activity(s, student, low, tr, trials, c.training.activity_trials, true);
                 summary.final_loss = loss;
-                if (S == 0) summary.initial_loss = loss;
+                summary.final_accuracy = ev.accuracy;
+                if (S == 0) summary.initial_loss = loss, summary.initial_accuracy = ev.accuracy;
                 break;
             }
             const perturbed_forward perturbed = [&](double sigma, std::uint64_t sample) {
@@ -162,22 +234,33 @@ run_summary learn(const config& c, const run_options& opt) {
                 auto g = stream(seed, "perturbation", sample);
                 return integrate(noisy, low, trials.u, trials.x0, c.integrator, g);
             };
-            const gradients g = credit_rule(student, low, tr, trials, which, perturbed, static_cast<std::uint64_t>(s));
+            // rflo_form = online: the weights learn during the trial (sim/online.hpp); the loss and
+            // accuracy recorded for step s are still those of the weights before it.
+            const bool online = c.plasticity.rflo_form == "online";
+            const evaluation ev = evaluate(tr, trials, !online, s, perturbed);
+            const gradients& g = ev.g;
             if (!std::isfinite(g.loss) || !finite(g.recurrent) || !finite(g.input) || !finite(g.readout))
                 throw divergence_error(s, "the loss or its gradient is not finite");
-            if (s % c.training.record_every == 0) rec.snapshot(s, g.loss, student);
+            if (s % c.training.record_every == 0) rec.snapshot(s, g.loss, student, ev.accuracy);
             if (s == 0) {
                 rec.activity(0, student, low, tr, trials, c.training.activity_trials, true);
                 summary.initial_loss = g.loss;
+                summary.initial_accuracy = ev.accuracy;
             }
             long held = 0;
-            if (which.recurrent) held += opt_state.apply("recurrent", student.recurrent.m, g.recurrent, s);
-            if (which.input) held += opt_state.apply("input", student.input.m, g.input, s);
-            if (which.readout) held += opt_state.apply("readout", student.readout.m, g.readout, s);
-            rec.training_step(g.loss, held, opt_state.learning_rate(s));
+            if (online) {
+                auto same_noise = stream(seed, "noise", static_cast<std::uint64_t>(s)); // the realisation of tr
+                held = rflo_online_trial(student, low, trials, c.integrator, same_noise, credit_rule.feedback_readout(), which,
+                                         opt_state, s).held;
+            } else {
+                if (which.recurrent) held += opt_state.apply("recurrent", student.recurrent.m, g.recurrent, s);
+                if (which.input) held += opt_state.apply("input", student.input.m, g.input, s);
+                if (which.readout) held += opt_state.apply("readout", student.readout.m, g.readout, s);
+            }
+            rec.training_step(g.loss, held, opt_state.learning_rate(s), ev.accuracy);
             rec.checkpoint(s + 1, student, opt_state.velocity());
             low.update(student);
-            bar.update(s + 1 - s0, g.loss);
+            bar.update(s + 1 - s0, g.loss, ev.accuracy);
             if (const int sig = stop_signals::received()) {
                 rec.flush();
                 throw interrupted(sig, std::string(sig == SIGINT? "SIGINT": "SIGTERM") + " after learning step " +
@@ -190,7 +273,7 @@ run_summary learn(const config& c, const run_options& opt) {
                                           " (everything before it is in '" + opt.out + "')");
         }
     }
-    bar.finish(summary.final_loss);
+    bar.finish(summary.final_loss, summary.final_accuracy);
     summary.final = summarize(student);
     for (std::size_t i = 0; i < summary.final.size(); ++i) {
         // The signs are fixed per synapse (Dale's law); a weight changes sign only if its magnitude

@@ -5,8 +5,10 @@
 //   simulate   one batch of trials, forward only: /network and /activity of every trial.
 //   learn      the learning loop. Step s = 0..S−1: run the trials forward, compute the loss and the
 //              credit (exact gradient), take the mirror step of every plastic projection.
+//              Every step also records the task's accuracy (choice accuracy or R², models/tasks.hpp).
 //              Snapshots of every weight after s steps go to /trajectory every record_every
 //              steps, always at s = 0 and s = S (the final state, with one more forward pass).
+#include <limits>
 #include <string>
 
 #include "sim/config.hpp"
@@ -30,6 +32,9 @@ struct projection_summary {
 
 struct run_summary {
     double initial_loss = 0, final_loss = 0;
+    // The task's accuracy (models/tasks.hpp): fraction of correct choices, or R²; NaN if not recorded.
+    double initial_accuracy = std::numeric_limits<double>::quiet_NaN(), final_accuracy = std::numeric_limits<double>::quiet_NaN();
+    std::string accuracy_measure;
     long steps = 0;
     double seconds = 0;
     std::vector<projection_summary> initial, final;

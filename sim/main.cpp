@@ -32,7 +32,8 @@ struct config_args {
     }
     config resolve() const {
         config c = file.empty()? default_config(): load_config(file);
-        for (auto& s: sets) apply_override(c, s);
+        for (auto& s: sets) apply_override(c, s, false);
+        validate(c); // once, after all of them: task.kind and input.n_in may change together
         return c;
     }
 };
@@ -55,6 +56,7 @@ struct realism_args {
 void print_summary(const run_summary& s) {
     std::printf("loss: initial %.6g, final %.6g (%.1f%% of initial) after %ld steps in %.1f s\n", s.initial_loss,
                 s.final_loss, s.initial_loss > 0? 100.0*s.final_loss/s.initial_loss: 0.0, s.steps, s.seconds);
+    std::printf("accuracy (%s): initial %.4g, final %.4g\n", s.accuracy_measure.c_str(), s.initial_accuracy, s.final_accuracy);
     std::printf("%-10s %8s %22s %22s %6s %8s\n", "projection", "synapses", "ln|w| mean/sd before", "ln|w| mean/sd after",
                 "held", "signflip");
     for (std::size_t i = 0; i < s.final.size(); ++i) {

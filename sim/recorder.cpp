@@ -96,6 +96,7 @@ void run_recorder::begin_trajectory(const network& net, bool float32, int compre
     auto g = h5::create_group(file_, "trajectory");
     traj_step_ = h5::row_appender(g, "step", 1);
     traj_loss_ = h5::row_appender(g, "loss", 1);
+    traj_acc_ = h5::row_appender(g, "accuracy", 1);
     for (auto* p: {&net.recurrent, &net.input, &net.readout}) {
         auto pg = h5::create_group(g, p->name);
         weights_.emplace_back(p->name, h5::row_appender(pg, "weight", p->size(), float32, compression));
@@ -104,6 +105,8 @@ void run_recorder::begin_trajectory(const network& net, bool float32, int compre
     train_loss_ = h5::row_appender(t, "loss", 1);
     train_held_ = h5::row_appender(t, "held_at_bound", 1);
     train_lr_ = h5::row_appender(t, "learning_rate", 1);
+    train_acc_ = h5::row_appender(t, "accuracy", 1);
+    has_accuracy_ = true;
     auto c = h5::create_group(file_, "checkpoint");
     for (auto slot: {"slot0", "slot1"}) {
         auto sg = h5::create_group(c, slot);
@@ -130,6 +133,11 @@ run_recorder run_recorder::reopen(const std::string& path) {
     r.train_loss_ = h5::row_appender::open(r.file_, "training/loss");
     r.train_held_ = h5::row_appender::open(r.file_, "training/held_at_bound");
     r.train_lr_ = h5::row_appender::open(r.file_, "training/learning_rate");
+    r.has_accuracy_ = h5::exists(r.file_, "training/accuracy") && h5::exists(r.file_, "trajectory/accuracy");
+    if (r.has_accuracy_) {
+        r.traj_acc_ = h5::row_appender::open(r.file_, "trajectory/accuracy");
+        r.train_acc_ = h5::row_appender::open(r.file_, "training/accuracy");
+    }
     r.with_target_ = true;
     const auto s = r.read_checkpoint();
     // The next checkpoint goes to the other slot than the newest.
@@ -197,18 +205,21 @@ void run_recorder::truncate_to(long step) {
     while (keep < steps.size() && steps[keep] < static_cast<double>(step)) ++keep;
     traj_step_.truncate(keep);
     traj_loss_.truncate(keep);
+    if (has_accuracy_) traj_acc_.truncate(keep);
     for (auto& w: weights_) w.second.truncate(keep);
     const auto rows = std::min<hsize_t>(static_cast<hsize_t>(step), train_loss_.rows());
     train_loss_.truncate(rows);
     train_held_.truncate(rows);
     train_lr_.truncate(rows);
+    if (has_accuracy_) train_acc_.truncate(std::min<hsize_t>(rows, train_acc_.rows()));
     flush();
 }
 
-void run_recorder::snapshot(long step, double loss, const network& net) {
+void run_recorder::snapshot(long step, double loss, const network& net, double accuracy) {
     const double s = static_cast<double>(step);
     traj_step_.append(&s);
     traj_loss_.append(&loss);
+    if (has_accuracy_) traj_acc_.append(&accuracy);
     for (auto& [name, app]: weights_) {
         const vector w = net.get(name).signed_weights();
         app.append(w.data());
@@ -216,11 +227,12 @@ void run_recorder::snapshot(long step, double loss, const network& net) {
     flush();
 }
 
-void run_recorder::training_step(double loss, long held, double lr) {
+void run_recorder::training_step(double loss, long held, double lr, double accuracy) {
     const double h = static_cast<double>(held);
     train_loss_.append(&loss);
     train_held_.append(&h);
     train_lr_.append(&lr);
+    if (has_accuracy_) train_acc_.append(&accuracy);
 }
 
 void run_recorder::activity(long step, const network& net, const lowered_network& low, const trajectory& tr,

@@ -6,9 +6,11 @@
 //                  created_utc, seed, config (the fully resolved TOML)
 //   /network       attrs n_e, n_i, n_in, n_out, transfer; tau [N], cell_sign [N]
 //   /network/<p>   pre, post, sign [nnz]; attrs plastic, pre_population, post_population
-//   /trajectory    step [T], loss [T]; <p>/weight [T × nnz] signed weights, one row per snapshot
+//   /trajectory    step [T], loss [T], accuracy [T] (the task's: fraction correct or R²);
+//                  <p>/weight [T × nnz] signed weights, one row per snapshot
 //                  (float64, or float32 with training.record_precision; chunked one row per chunk)
-//   /training      loss [steps], held_at_bound [steps], learning_rate [steps]
+//   /training      loss [steps], held_at_bound [steps], learning_rate [steps], accuracy [steps]
+//                  (accuracy: added without a version bump; files written before it lack it)
 //   /activity      steps [n]; step_<k>/{time [T+1] (ms), input [trials × T+1 × n_in],
 //                  rate [trials × T+1 × N], output and target [trials × T+1 × n_out]}
 //   /teacher/<p>   the teacher's pre, post, sign, weight [nnz]
@@ -19,6 +21,7 @@
 // A learning run is written in single-writer/multiple-reader mode (every object is created up
 // front), and the file is flushed after every step: h5py (swmr=True) and `eisim analyze` can read
 // it while it is written, and a killed run keeps every snapshot up to the last one flushed.
+#include <limits>
 #include <map>
 #include <string>
 #include <vector>
@@ -51,8 +54,9 @@ public:
     void prepare_activity(const std::vector<long>& steps, int n_trials, int n_obs, const network& net, bool with_target);
     void start_swmr();
     /// One snapshot of every projection's signed weights after `step` learning steps.
-    void snapshot(long step, double loss, const network& net);
-    void training_step(double loss, long held_at_bound, double learning_rate);
+    void snapshot(long step, double loss, const network& net, double accuracy = std::numeric_limits<double>::quiet_NaN());
+    void training_step(double loss, long held_at_bound, double learning_rate,
+                       double accuracy = std::numeric_limits<double>::quiet_NaN());
     /// The first `n_trials` trials' activity at learning step `step`.
     void activity(long step, const network& net, const lowered_network& low, const trajectory& tr,
                   const trial_batch& trials, int n_trials, bool with_target);
@@ -74,6 +78,8 @@ private:
     std::string path_;
     h5::handle file_;
     h5::row_appender traj_step_, traj_loss_, train_loss_, train_held_, train_lr_;
+    h5::row_appender traj_acc_, train_acc_; // absent (has_accuracy_ false) in files from before them
+    bool has_accuracy_ = false;
     std::vector<std::pair<std::string, h5::row_appender>> weights_;
     bool with_target_ = false;
     int next_slot_ = 0;

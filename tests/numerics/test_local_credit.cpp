@@ -6,43 +6,14 @@
 #include "plasticity/local_credit.hpp"
 #include "sim/integrate.hpp"
 #include "tests/support/approx.hpp"
+#include "tests/support/credit_problem.hpp"
 
 using namespace eisim;
 
 namespace {
 
-struct problem {
-    network net;
-    trial_batch trials;
-    integrator_desc integ;
-};
-
-problem make_problem() {
-    network_desc d;
-    d.n_e = 24; d.n_i = 6; d.n_in = 4; d.n_out = 2;
-    d.transfer = "softplus";
-    d.spectral_radius = 0.5;
-    problem p{build_network(d, 5), {}, {}};
-    p.integ.dt_ms = 1.0;
-    input_desc in;
-    in.n_in = 4;
-    rng g(8);
-    const int T = 60, B = 4;
-    p.trials.u = make_input(in, 1.0, T, B, g);
-    p.trials.x0 = matrix::Zero(30, B);
-    // Targets: the outputs of a slightly different readout, so the error is structured.
-    const lowered_network low(p.net);
-    rng noise(1);
-    const trajectory tr = integrate(p.net, low, p.trials.u, p.trials.x0, p.integ, noise);
-    matrix r;
-    p.trials.target.resize(2, B*(T + 1));
-    for (int k = 0; k <= T; ++k) {
-        p.net.phi.apply(tr.at_obs(k), r);
-        p.trials.target.middleCols(k*B, B) = 1.5*low.W_out*r;
-    }
-    p.trials.mask.assign(T + 1, 1.0);
-    return p;
-}
+using problem = test::credit_problem;
+problem make_problem() { return test::make_credit_problem(); }
 
 trajectory forward(const problem& p, const network& net, rng& noise) {
     return integrate(net, lowered_network(net), p.trials.u, p.trials.x0, p.integ, noise);

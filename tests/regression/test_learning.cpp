@@ -73,7 +73,7 @@ TEST_CASE("short EG and GD runs each at least halve the loss on the default prob
 }
 
 TEST_CASE("every credit rule lowers the loss and keeps Dale's law under every geometry", "[learning][credit][dale]") {
-    for (auto rule: {"exact", "feedback_alignment", "rflo", "node_perturbation"}) {
+    for (auto rule: {"exact", "feedback_alignment", "rflo", "rflo --set plasticity.rflo_form=online", "node_perturbation"}) {
         for (auto [geo, lr]: {std::pair{"eg", "0.05"}, {"euclidean", "0.05"}, {"pnorm", "0.0005"}}) {
             const auto out = test::temp_path(".h5");
             auto r = test::run(exe + " run -q --set network.n_e=40 --set network.n_i=10 --set task.duration_ms=50"

@@ -23,7 +23,7 @@ std::map<std::string, std::vector<double>> datasets(const std::string& path) {
     auto f = h5::open_file(path);
     for (auto name: {"trajectory/step", "trajectory/loss", "trajectory/recurrent/weight", "trajectory/input/weight",
                      "trajectory/readout/weight", "training/loss", "training/held_at_bound", "training/learning_rate",
-                     "activity/step_0/rate", "activity/step_400/rate", "activity/step_400/output", "network/tau",
+                     "trajectory/accuracy", "training/accuracy", "activity/step_0/rate", "activity/step_400/rate", "activity/step_400/output", "network/tau",
                      "checkpoint/slot0/recurrent/m", "checkpoint/slot1/recurrent/m"})
         out[name] = h5::read_double(f, name);
     return out;

@@ -25,10 +25,16 @@ inline double rel_err(const matrix& a, const matrix& b) {
     return scale == 0? 0.0: (a - b).norm()/scale;
 }
 
+/// A fresh temporary path (the file does not exist).
+inline std::string temp_path(const std::string& suffix) {
+    static int counter = 0;
+    return "/tmp/eisim_test_" + std::to_string(::getpid()) + "_" + std::to_string(counter++) + suffix;
+}
+
 /// Run a shell command, returning its exit code and capturing stdout+stderr.
 struct command_result { int code; std::string output; };
 inline command_result run(const std::string& cmd) {
-    const std::string log = std::string(std::tmpnam(nullptr)) + ".log";
+    const std::string log = temp_path(".log");
     const int status = std::system((cmd + " >" + log + " 2>&1").c_str());
     std::ifstream f(log);
     std::stringstream ss;
@@ -36,12 +42,6 @@ inline command_result run(const std::string& cmd) {
     std::remove(log.c_str());
     const int code = WIFEXITED(status)? WEXITSTATUS(status): -1;
     return {code, ss.str()};
-}
-
-/// A fresh temporary path (the file does not exist).
-inline std::string temp_path(const std::string& suffix) {
-    static int counter = 0;
-    return "/tmp/eisim_test_" + std::to_string(::getpid()) + "_" + std::to_string(counter++) + suffix;
 }
 
 } // namespace eisim::test

@@ -1,0 +1,120 @@
+#include "models/tasks.hpp"
+
+#include <cmath>
+#include <limits>
+
+#include "models/error.hpp"
+
+namespace eisim {
+
+namespace {
+
+// A signed strength c = ±coherence·v, v ~ U[¼, 1].
+double strength(double coherence, rng& g) {
+    const double sign = uniform(g) < 0.5? 1.0: -1.0;
+    return sign*coherence*(0.25 + 0.75*uniform(g));
+}
+
+// The pair of evidence channels (ch, ch+1) of trial b for strength c over [from, to) ms:
+//   u₊ = ½(1 + c) + σ ξ,  u₋ = ½(1 − c) + σ ξ'.
+void evidence(trial_batch& tb, int ch, long b, double c, double from, double to, double sigma, rng& g) {
+    for (int k = 0; k <= tb.steps(); ++k) {
+        const double t = k*tb.u.dt;
+        if (t < from || t >= to) continue;
+        auto u = tb.u.at(k);
+        u(ch, b) = 0.5*(1.0 + c) + sigma*normal(g);
+        u(ch + 1, b) = 0.5*(1.0 - c) + sigma*normal(g);
+    }
+}
+
+} // namespace
+
+double decision_onset_ms(const task_desc& d) {
+    const int stimuli = d.kind == "working_memory"? 2: 1;
+    return d.fixation_ms + stimuli*d.stimulus_ms + d.delay_ms;
+}
+
+trial_batch make_decision_trials(const task_desc& d, double dt, int steps, int n_cells, rng& g) {
+    const task_info& info = task_registry().get(d.kind);
+    EISIM_ASSERT(info.decision);
+    const int B = d.batch;
+    trial_batch tb;
+    tb.u = input_grid(dt, steps, info.n_in, B);
+    tb.target = matrix::Zero(info.n_out, static_cast<long>(B)*(steps + 1));
+    tb.x0 = matrix::Zero(n_cells, B);
+    tb.mask.assign(steps + 1, 0.0);
+    tb.decision.assign(steps + 1, 0.0);
+    tb.label.assign(B, 0);
+    const double t_d = decision_onset_ms(d), t_s = d.fixation_ms;
+    for (int k = 0; k <= steps; ++k) {
+        const double t = k*dt;
+        tb.decision[k] = t >= t_d? 1.0: 0.0;
+        tb.mask[k] = (t < t_s || t >= t_d) && t >= d.mask_start_ms? 1.0: 0.0;
+        if (t < t_d) tb.u.at(k).row(0).setOnes(); // fixation cue until the go signal
+    }
+    for (long b = 0; b < B; ++b) {
+        bool positive = false;
+        if (d.kind == "perceptual_decision") {
+            const double c = strength(d.coherence, g);
+            evidence(tb, 1, b, c, t_s, t_s + d.stimulus_ms, d.input_noise, g);
+            positive = c > 0;
+        } else if (d.kind == "context_integration") {
+            const double c_m = strength(d.coherence, g), c_c = strength(d.coherence, g);
+            const int context = uniform(g) < 0.5? 0: 1; // 0: report motion, 1: report colour
+            evidence(tb, 1, b, c_m, t_s, t_s + d.stimulus_ms, d.input_noise, g);
+            evidence(tb, 3, b, c_c, t_s, t_s + d.stimulus_ms, d.input_noise, g);
+            for (int k = 0; k <= steps; ++k)
+                if (k*dt < t_d) tb.u.at(k)(5 + context, b) = 1.0;
+            positive = (context == 0? c_m: c_c) > 0;
+        } else { // working_memory: f1, delay, f2 = f1 + Δ; report f1 > f2
+            const double f1 = 2.0*uniform(g) - 1.0, f2 = f1 + strength(d.coherence, g);
+            const double s2 = t_s + d.stimulus_ms + d.delay_ms;
+            evidence(tb, 1, b, f1, t_s, t_s + d.stimulus_ms, d.input_noise, g);
+            evidence(tb, 1, b, f2, s2, s2 + d.stimulus_ms, d.input_noise, g);
+            positive = f1 > f2;
+        }
+        tb.label[b] = positive? 0: 1;
+        for (int k = 0; k <= steps; ++k)
+            if (tb.decision[k] > 0) tb.target(tb.label[b], static_cast<long>(k)*B + b) = 1.0;
+    }
+    return tb;
+}
+
+matrix make_patterns(int n_in, int P, rng& g) {
+    matrix U(n_in, P);
+    for (long p = 0; p < P; ++p)
+        for (long i = 0; i < n_in; ++i) U(i, p) = uniform(g);
+    return U;
+}
+
+double r_squared(const matrix& y, const matrix& target, const vector& w) {
+    const double W = w.sum();
+    if (!(W > 0)) return std::numeric_limits<double>::quiet_NaN();
+    const vector mean = target*w/W; // ȳ*_o
+    const double sse = ((y - target).array().square().matrix()*w).sum();
+    const double sst = ((target.colwise() - mean).array().square().matrix()*w).sum();
+    // Targets constant up to round-off (relative to their size) leave R² undefined.
+    const double size = (target.array().square().matrix()*w).sum();
+    return sst > 1e-24*size? 1.0 - sse/sst: std::numeric_limits<double>::quiet_NaN();
+}
+
+double task_accuracy(const matrix& y, const trial_batch& trials) {
+    const long B = trials.batch();
+    if (!trials.label.empty()) {
+        matrix total = matrix::Zero(y.rows(), B); // Σ_{k ∈ decision} y_k
+        for (int k = 0; k <= trials.steps(); ++k)
+            if (trials.decision[k] > 0) total += y.middleCols(static_cast<long>(k)*B, B);
+        long correct = 0;
+        for (long b = 0; b < B; ++b) {
+            long choice;
+            total.col(b).maxCoeff(&choice);
+            if (choice == trials.label[b]) ++correct;
+        }
+        return static_cast<double>(correct)/B;
+    }
+    vector w(y.cols());
+    for (int k = 0; k <= trials.steps(); ++k) w.segment(static_cast<long>(k)*B, B).setConstant(trials.mask[k]);
+    return r_squared(y, trials.target, w);
+}
+
+} // namespace eisim

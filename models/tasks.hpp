@@ -1,0 +1,95 @@
+#pragma once
+// The tasks (`task.kind`): each fills a batch of trials with inputs u, targets y* and a loss mask
+// on the observation grid t_k = k·dt (ms), k = 0..T, and has its own accuracy.
+//
+// Decision tasks (Song, Yang & Wang 2016 conventions; two outputs, two-alternative choice):
+//   periods  fixation [0, t_f), stimulus, delay, (working_memory: second stimulus), decision
+//            [t_d, T·dt], with t_f = fixation_ms and t_d the end of the last delay/stimulus.
+//   inputs   channel 0 is the fixation cue: u_0 = 1 for t < t_d, 0 in the decision period (the go
+//            signal). Evidence for a signed strength c ∈ [−1, 1] is a pair of channels
+//              u₊ = ½(1 + c) + σ ξ,   u₋ = ½(1 − c) + σ ξ'      (ξ, ξ' ~ N(0, 1) per grid point)
+//            during its stimulus period and 0 outside, σ = task.input_noise.
+//   strengths |c| = coherence·v, v ~ U[¼, 1], sign ±1 with probability ½ (task.coherence).
+//   targets  y* = 0 in the fixation period; in the decision period y*_choice = 1 for the correct
+//            output and 0 for the other. Output 0 means "positive" (c > 0, or f1 > f2).
+//   mask     1 in the fixation and decision periods, 0 in between (and before task.mask_start_ms).
+//   accuracy the fraction of trials whose choice argmax_o Σ_{k ∈ decision} y_{o,k} is correct
+//            (chance ½).
+//
+//   perceptual_decision  n_in = 3 [fixation, evidence₊, evidence₋]: report the sign of c.
+//   context_integration  n_in = 7 [fixation, motion₊, motion₋, colour₊, colour₋, context_motion,
+//                        context_colour] (Mante, Sussillo, Shenoy & Newsome 2013): two independent
+//                        strengths c_m, c_c; a one-hot context cue (on until t_d) says which to report.
+//   working_memory       n_in = 3 [fixation, f₊, f₋]: parametric working memory (Romo et al. 1999):
+//                        f1 ~ U[−1, 1] in stimulus 1, a delay, f2 = f1 + Δ in stimulus 2 with Δ a
+//                        strength as above; report whether f1 > f2.
+//
+// Regression tasks (R² accuracy, 1 − SSE/SST with the masked, mask-weighted sums
+// SSE = Σ w (y − y*)², SST = Σ w (y* − ȳ*_o)², ȳ*_o the weighted mean target of output o; NaN if SST = 0):
+//   teacher_student  y* = the teacher network's outputs on the same inputs (inputs from input.kind).
+//   regression       P = task.batch static patterns u_p ~ U[0, 1]^n_in, held for the whole trial;
+//                    y*_p = the teacher's readout at its fixed point x* = W_rec φ(x*) + W_in u_p + b.
+//                    The loss is that of the student's fixed point (mask: the last observation).
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "models/random.hpp"
+#include "models/registry.hpp"
+#include "models/task.hpp"
+
+namespace eisim {
+
+struct task_desc {
+    std::string kind = "teacher_student";
+    int batch = 16;
+    double duration_ms = 500.0;
+    std::int64_t teacher_seed = 1234;
+    bool fresh_trials = false;  // false: one fixed set of trials (the setting of the theory)
+    double mask_start_ms = 0.0; // observations before this time do not enter the loss
+    // decision tasks (ms, dimensionless)
+    double fixation_ms = 100.0, stimulus_ms = 200.0, delay_ms = 100.0;
+    double coherence = 0.5, input_noise = 0.1;
+    // regression: relaxation to the fixed point
+    double fixed_point_tol = 1e-8; // max_i |−x + W_rec φ(x) + W_in u + b| at the fixed point
+    double relax_max_ms = 20000.0; // give up (divergence, exit 3) after this much relaxation
+};
+
+struct task_info {
+    int n_in = 0, n_out = 0; // required counts; 0 = any
+    bool decision = false;   // choice accuracy (else R²)
+    bool teacher = false;    // targets come from a teacher network
+    bool fixed_point = false;
+    const char* channels = ""; // what the input channels are, for messages
+};
+
+inline const registry<task_info>& task_registry() {
+    static const registry<task_info> r("task kind", {
+        {"teacher_student", {0, 0, false, true, false, ""}},
+        {"perceptual_decision", {3, 2, true, false, false, "fixation, evidence+, evidence-"}},
+        {"context_integration", {7, 2, true, false, false,
+                                 "fixation, motion+, motion-, colour+, colour-, context_motion, context_colour"}},
+        {"working_memory", {3, 2, true, false, false, "fixation, f+, f-"}},
+        {"regression", {0, 0, false, true, true, ""}},
+    });
+    return r;
+}
+
+/// Start of the decision period (ms) of a decision task.
+double decision_onset_ms(const task_desc& d);
+
+/// A batch of a decision task (perceptual_decision, context_integration, working_memory) on the
+/// grid t_k = k·dt, k = 0..steps, drawn from `g`; x0 = 0 (N × B).
+trial_batch make_decision_trials(const task_desc& d, double dt, int steps, int n_cells, rng& g);
+
+/// Static patterns u_p ~ U[0, 1]^n_in for the regression task, n_in × P.
+matrix make_patterns(int n_in, int P, rng& g);
+
+/// R² = 1 − Σ w (y − y*)² / Σ w (y* − ȳ*)², column j weighted by w[j]; NaN if the targets do not vary.
+double r_squared(const matrix& y, const matrix& target, const vector& w);
+
+/// The task's accuracy of outputs y (n_out × B·(T+1), input_grid's layout): the fraction of correct
+/// choices where the batch has labels, else R² over the masked observations.
+double task_accuracy(const matrix& y, const trial_batch& trials);
+
+} // namespace eisim

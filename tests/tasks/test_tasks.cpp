@@ -1,0 +1,290 @@
+// The tasks (models/tasks.hpp): trials follow their definition (periods, cues, labels recovered
+// from the noisy evidence), the accuracies against independent computations, config validation of
+// each task's needs, every example config, and the implicit (fixed-point) gradient against
+// central finite differences of the relaxed fixed point's loss.
+#include <catch2/catch.hpp>
+
+#include <cmath>
+#include <filesystem>
+#include <map>
+
+#include "io/h5.hpp"
+#include "models/error.hpp"
+#include "models/tasks.hpp"
+#include "plasticity/implicit_credit.hpp"
+#include "sim/config.hpp"
+#include "sim/experiment.hpp"
+#include "sim/relax.hpp"
+#include "tests/support/approx.hpp"
+
+using namespace eisim;
+
+namespace {
+
+const std::string exe = EISIM_EXE;
+const std::string examples = std::string(EISIM_SOURCE_DIR) + "/examples/";
+
+config decision_config(const std::string& kind) {
+    config c = default_config();
+    apply_override(c, "task.kind=" + kind, false);
+    apply_override(c, std::string("input.n_in=") + (kind == "context_integration"? "7": "3"), false);
+    apply_override(c, "integrator.dt_ms=5", false);
+    apply_override(c, "task.duration_ms=700", false);
+    apply_override(c, "task.batch=200", false);
+    validate(c);
+    return c;
+}
+
+// Mean of channel ch over [from, to) ms for trial b.
+double mean_over(const trial_batch& tb, int ch, long b, double from, double to) {
+    double s = 0;
+    int n = 0;
+    for (int k = 0; k <= tb.steps(); ++k) {
+        const double t = k*tb.u.dt;
+        if (t >= from && t < to) { s += tb.u.at(k)(ch, b); ++n; }
+    }
+    return n? s/n: 0.0;
+}
+
+} // namespace
+
+TEST_CASE("decision trials: cues, periods, mask and targets follow the definition", "[tasks]") {
+    for (auto kind: {"perceptual_decision", "context_integration", "working_memory"}) {
+        INFO(kind);
+        const config c = decision_config(kind);
+        auto g = stream(7, "trials", 0);
+        const trial_batch tb = make_decision_trials(c.task, c.integrator.dt_ms, c.observation_steps(), 10, g);
+        const long B = tb.batch();
+        const double t_d = decision_onset_ms(c.task);
+        CHECK(t_d == Approx(std::string(kind) == "working_memory"? 100 + 2*200 + 100: 100 + 200 + 100));
+        bool cue_ok = true, mask_ok = true, target_ok = true;
+        for (int k = 0; k <= tb.steps(); ++k) {
+            const double t = k*c.integrator.dt_ms;
+            const bool decision = t >= t_d, fixation = t < c.task.fixation_ms;
+            for (long b = 0; b < B; ++b) {
+                cue_ok = cue_ok && tb.u.at(k)(0, b) == (decision? 0.0: 1.0);
+                for (long o = 0; o < 2; ++o)
+                    target_ok = target_ok && tb.target(o, k*B + b) == (decision && o == tb.label[b]? 1.0: 0.0);
+            }
+            mask_ok = mask_ok && tb.mask[k] == (decision || fixation? 1.0: 0.0) && tb.decision[k] == (decision? 1.0: 0.0);
+        }
+        CHECK(cue_ok);
+        CHECK(mask_ok);
+        CHECK(target_ok);
+        // The label is recoverable from the noisy evidence: the stimulus mean of u₊ − u₋ estimates the
+        // strength c with sd σ√2/√n (n = 40 points: 0.022), while |c| ≥ coherence/4 = 0.125 (5.6 sd).
+        const double s0 = c.task.fixation_ms, s1 = s0 + c.task.stimulus_ms;
+        long zeros = 0, agree = 0;
+        for (long b = 0; b < B; ++b) {
+            double evidence;
+            if (std::string(kind) == "perceptual_decision") {
+                evidence = mean_over(tb, 1, b, s0, s1) - mean_over(tb, 2, b, s0, s1);
+            } else if (std::string(kind) == "context_integration") {
+                const int context = tb.u.at(0)(5, b) == 1.0? 0: 1;
+                CHECK(tb.u.at(0)(5, b) + tb.u.at(0)(6, b) == 1.0); // one-hot context cue
+                evidence = mean_over(tb, 1 + 2*context, b, s0, s1) - mean_over(tb, 2 + 2*context, b, s0, s1);
+            } else {
+                const double s2 = s1 + c.task.delay_ms, s3 = s2 + c.task.stimulus_ms;
+                evidence = (mean_over(tb, 1, b, s0, s1) - mean_over(tb, 2, b, s0, s1)) -
+                           (mean_over(tb, 1, b, s2, s3) - mean_over(tb, 2, b, s2, s3)); // f1 − f2
+                CHECK(mean_over(tb, 1, b, s1, s2) == 0.0); // nothing during the delay
+            }
+            if ((evidence > 0) == (tb.label[b] == 0)) ++agree;
+            if (tb.label[b] == 0) ++zeros;
+        }
+        CHECK(agree == B);
+        // Both choices equally likely: binomial(B, ½).
+        CHECK(std::abs(zeros - B/2.0) <= test::z_tol*std::sqrt(B/4.0));
+    }
+}
+
+TEST_CASE("choice accuracy: argmax of the decision-period output against the label", "[tasks]") {
+    const config c = decision_config("perceptual_decision");
+    auto g = stream(3, "trials", 0);
+    const trial_batch tb = make_decision_trials(c.task, c.integrator.dt_ms, c.observation_steps(), 10, g);
+    CHECK(task_accuracy(tb.target, tb) == 1.0);
+    matrix swapped = tb.target;
+    swapped.row(0).swap(swapped.row(1));
+    CHECK(task_accuracy(swapped, tb) == 0.0);
+    // Random outputs: recount the choices independently (sum over decision-period columns).
+    rng r = stream(4, "test");
+    matrix y(2, tb.target.cols());
+    for (long j = 0; j < y.cols(); ++j) y(0, j) = uniform(r), y(1, j) = uniform(r);
+    const long B = tb.batch();
+    long correct = 0;
+    for (long b = 0; b < B; ++b) {
+        double s0 = 0, s1 = 0;
+        for (int k = 0; k <= tb.steps(); ++k)
+            if (k*c.integrator.dt_ms >= decision_onset_ms(c.task)) s0 += y(0, k*B + b), s1 += y(1, k*B + b);
+        correct += (s0 >= s1? 0: 1) == tb.label[b];
+    }
+    CHECK(task_accuracy(y, tb) == Approx(static_cast<double>(correct)/B));
+}
+
+TEST_CASE("R²: 1 for a perfect fit, 0 for the mean, and the weighted formula otherwise", "[tasks]") {
+    rng r = stream(5, "test");
+    matrix target(3, 40), y(3, 40);
+    vector w(40);
+    for (long j = 0; j < 40; ++j) {
+        w[j] = j % 3 == 0? 0.0: 1.0 + uniform(r);
+        for (long o = 0; o < 3; ++o) target(o, j) = normal(r), y(o, j) = target(o, j) + 0.3*normal(r);
+    }
+    CHECK(r_squared(target, target, w) == Approx(1.0));
+    const vector mean = target*w/w.sum();
+    CHECK(r_squared(mean.replicate(1, 40), target, w) == Approx(0.0).margin(test::roundoff));
+    double sse = 0, sst = 0;
+    for (long j = 0; j < 40; ++j)
+        for (long o = 0; o < 3; ++o) {
+            sse += w[j]*std::pow(y(o, j) - target(o, j), 2);
+            sst += w[j]*std::pow(target(o, j) - mean[o], 2);
+        }
+    CHECK(r_squared(y, target, w) == Approx(1.0 - sse/sst).epsilon(test::roundoff));
+    CHECK(std::isnan(r_squared(y, matrix::Ones(3, 40), w))); // targets that do not vary
+}
+
+TEST_CASE("input.n_in sets the network's input width", "[tasks][config]") {
+    config c = default_config();
+    apply_override(c, "network.n_e=40");
+    apply_override(c, "input.n_in=3");
+    CHECK(c.network.n_in == 3);
+    const network net = build_network(c.network, 1);
+    CHECK(lowered_network(net).W_in.cols() == 3);
+}
+
+TEST_CASE("each task's needs are validated with the key and the required value", "[tasks][config]") {
+    auto fails = [](std::vector<std::string> sets, const std::string& key, const std::string& needed) {
+        config c = default_config();
+        for (auto& s: sets) apply_override(c, s, false);
+        INFO(key);
+        try {
+            validate(c);
+            FAIL("no error");
+        } catch (const config_error& e) {
+            CHECK(e.key == key);
+            CHECK_THAT(e.what(), Catch::Contains(needed));
+        }
+    };
+    fails({"task.kind=perceptual_decision"}, "input.n_in", "input.n_in = 3");
+    fails({"task.kind=context_integration", "input.n_in=3"}, "input.n_in", "input.n_in = 7");
+    fails({"task.kind=working_memory", "input.n_in=3", "readout.n_out=1"}, "readout.n_out", "readout.n_out = 2");
+    fails({"task.kind=perceptual_decision", "input.n_in=3", "task.duration_ms=400"}, "task.duration_ms", "400");
+    fails({"task.kind=regression", "plasticity.credit=rflo"}, "plasticity.credit", "exact");
+    fails({"task.kind=regression", "network.noise_sigma=0.1"}, "network.noise_sigma", "fixed point");
+    // At the command line: exit 2 naming the key; overrides in any order are validated together.
+    auto r = test::run(exe + " config --set task.kind=working_memory");
+    CHECK(r.code == 2);
+    CHECK_THAT(r.output, Catch::Contains("input.n_in") && Catch::Contains("3"));
+    CHECK(test::run(exe + " config --set task.kind=working_memory --set input.n_in=3 --set task.duration_ms=700").code == 0);
+    // regression: fewer patterns than plastic synapses (here 2 outputs × 16 E cells = 32 readout synapses).
+    const auto out = test::temp_path(".h5");
+    r = test::run(exe + " run -q --set task.kind=regression --set network.n_e=16 --set network.n_i=4 --set task.batch=40"
+                        " --set 'plasticity.plastic=[\"readout\"]' --set training.steps=1 --out " + out);
+    CHECK(r.code == 2);
+    CHECK_THAT(r.output, Catch::Contains("task.batch") && Catch::Contains("32"));
+    std::remove(out.c_str());
+    r = test::run(exe + " config --set task.kind=maze");
+    CHECK(r.code == 2);
+    CHECK_THAT(r.output, Catch::Contains("regression") && Catch::Contains("perceptual_decision"));
+}
+
+TEST_CASE("every example config parses, validates and names its task", "[tasks][examples]") {
+    int found = 0;
+    for (auto kind: task_registry().names()) {
+        const std::string path = examples + kind + ".toml";
+        INFO(path);
+        REQUIRE(std::filesystem::exists(path));
+        const config c = load_config(path);
+        CHECK(c.task.kind == kind);
+        ++found;
+    }
+    CHECK(found == 5);
+}
+
+namespace {
+// A small regression problem: 16 E + 4 I cells, 5 inputs, 2 outputs, 4 patterns.
+struct fixed_point_problem {
+    config c = default_config();
+    network net;
+    matrix U, target;
+    fixed_point_problem() {
+        for (auto s: {"network.n_e=16", "network.n_i=4", "input.n_in=5", "readout.n_out=2", "readout.from=all",
+                      "connectivity.p_in=0.6", "network.transfer=softplus", "integrator.stepper=rk4", "task.kind=regression",
+                      "network.bias=0.1"})
+            apply_override(c, s);
+        net = build_network(c.network, 11);
+        auto g = stream(11, "patterns");
+        U = make_patterns(5, 4, g);
+        target = matrix::Constant(2, 4, 0.5);
+        for (long p = 0; p < 4; ++p) target(0, p) += 0.2*U(0, p);
+    }
+    double loss() const {
+        const lowered_network low(net);
+        const fixed_point fp = relax(net, low, U, matrix::Zero(net.n(), 4), c.integrator, 1e-13, 1e5);
+        return fixed_point_loss(net, low, fp.x, target);
+    }
+};
+} // namespace
+
+TEST_CASE("implicit gradient at the fixed point equals central finite differences", "[tasks][regression][gradient]") {
+    fixed_point_problem pr;
+    const lowered_network low(pr.net);
+    const fixed_point fp = relax(pr.net, low, pr.U, matrix::Zero(pr.net.n(), 4), pr.c.integrator, 1e-13, 1e5);
+    // It is a fixed point: x* = W_rec φ(x*) + W_in u + b, checked independently of relax's residual.
+    matrix r;
+    pr.net.phi.apply(fp.x, r);
+    CHECK(test::rel_err(fp.x, (low.W_rec*r + low.W_in*pr.U).array() + pr.net.bias) < 1e-12);
+    const gradients g = implicit_gradient(pr.net, low, fp.x, pr.U, pr.target, plastic_set{});
+    CHECK(g.loss == Approx(pr.loss()).epsilon(test::roundoff));
+    for (auto name: {"recurrent", "input", "readout"}) {
+        const vector& analytic = std::string(name) == "recurrent"? g.recurrent: std::string(name) == "input"? g.input: g.readout;
+        const long n = static_cast<long>(pr.net.get(name).size());
+        vector fd(n);
+        for (long s = 0; s < n; ++s) {
+            const double m = pr.net.get(name).m[s], h = 1e-5*std::max(m, 1e-3);
+            pr.net.get(name).m[s] = m + h;
+            const double up = pr.loss();
+            pr.net.get(name).m[s] = m - h;
+            const double down = pr.loss();
+            pr.net.get(name).m[s] = m;
+            fd[s] = (up - down)/(2*h);
+        }
+        INFO(name << ": |analytic| = " << analytic.norm());
+        CHECK(analytic.norm() > 0);
+        CHECK(test::rel_err(analytic, fd) < 1e-6);
+    }
+}
+
+TEST_CASE("no fixed point: divergence or too little relaxation stop with a clear message", "[tasks][regression]") {
+    fixed_point_problem pr;
+    const lowered_network low(pr.net);
+    // Too little time to relax to 1e-13 from rest.
+    CHECK_THROWS_WITH(relax(pr.net, low, pr.U, matrix::Zero(pr.net.n(), 4), pr.c.integrator, 1e-13, 5.0),
+                      Catch::Contains("task.relax_max_ms"));
+    // An unstable linear network runs away: exit 3 at the command line.
+    const auto out = test::temp_path(".h5");
+    // (E cells only: by Perron–Frobenius the spectral radius 1.5 is a real eigenvalue, so x grows.)
+    auto r = test::run(exe + " run -q --set task.kind=regression --set network.n_e=16 --set network.n_i=0 --set input.n_in=5"
+                             " --set readout.from=all --set network.transfer=linear --set network.spectral_radius=1.5 --set task.batch=4"
+                             " --set training.steps=1 --out " + out);
+    INFO(r.output);
+    CHECK(r.code == 3);
+    CHECK_THAT(r.output, Catch::Contains("fixed point"));
+    std::remove(out.c_str());
+}
+
+TEST_CASE("simulate drives a decision task with the task's own inputs", "[tasks]") {
+    const auto out = test::temp_path(".h5");
+    auto r = test::run(exe + " simulate " + examples + "working_memory.toml --set network.n_e=20 --set network.n_i=5 --out " + out);
+    INFO(r.output);
+    REQUIRE(r.code == 0);
+    auto f = h5::open_file(out);
+    const auto shape = h5::shape(f, "activity/step_0/input"); // trials × T+1 × n_in
+    REQUIRE(shape.size() == 3);
+    CHECK(shape[2] == 3);
+    const auto u = h5::read_double(f, "activity/step_0/input");
+    const hsize_t T1 = shape[1];
+    CHECK(u[0] == 1.0);               // fixation cue on at t = 0
+    CHECK(u[(T1 - 1)*3] == 0.0);      // off in the decision period
+    CHECK(u[1] == 0.0);               // no evidence during fixation
+    std::remove(out.c_str());
+}
