@@ -222,7 +222,7 @@ run_summary learn(const config& c, const run_options& opt) {
                 const evaluation ev = evaluate(tr, trials, false, s, {});
                 const double loss = ev.g.loss;
                 rec.snapshot(s, loss, student, ev.accuracy);
-                if (S > 0) rec.activity(s, student, low, tr, trials, c.training.activity_trials, true);
+                rec.activity(s, student, low, tr, trials, c.training.activity_trials, true); // step S (= 0 when S = 0)
                 summary.final_loss = loss;
                 summary.final_accuracy = ev.accuracy;
                 if (S == 0) summary.initial_loss = loss, summary.initial_accuracy = ev.accuracy;

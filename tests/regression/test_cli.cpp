@@ -132,3 +132,22 @@ TEST_CASE("the run file holds what the model built", "[cli][roundtrip]") {
     CHECK(h5::shape(f, "activity/step_0/rate") == std::vector<hsize_t>{4, 51, 50});
     std::remove(out.c_str());
 }
+
+TEST_CASE("the activity of step 0 is recorded and gives the recorded loss, with or without learning steps", "[cli][activity]") {
+    for (int steps: {0, 2}) {
+        const auto out = test::temp_path(".h5");
+        const auto r = test::run(exe + " run -q" + small + " --set training.activity_trials=4 --set training.steps=" +
+                                 std::to_string(steps) + " --out " + out);
+        INFO(r.output);
+        REQUIRE(r.code == 0);
+        auto f = h5::open_file(out);
+        const auto y = h5::read_double(f, "activity/step_0/output"), target = h5::read_double(f, "activity/step_0/target");
+        REQUIRE(y.size() == 4*51*2);
+        double sse = 0, scale = 0;
+        for (std::size_t i = 0; i < y.size(); ++i) sse += (y[i] - target[i])*(y[i] - target[i]), scale += target[i]*target[i];
+        CHECK(scale > 0); // the trials were written, not left as zeros
+        // every trial is recorded and mask_start_ms = 0: the loss is the plain mean over the activity
+        CHECK(sse/static_cast<double>(y.size()) == Approx(h5::read_double(f, "trajectory/loss").at(0)).epsilon(1e-12));
+        std::remove(out.c_str());
+    }
+}
