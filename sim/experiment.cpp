@@ -4,6 +4,7 @@
 #include <chrono>
 #include <cstdio>
 #include <cmath>
+#include <optional>
 
 #include "models/error.hpp"
 #include "models/tasks.hpp"
@@ -58,10 +59,11 @@ trial_batch make_regression_trials(const config& c, const network& teacher, rng&
 
 // The trials of learning step `index` for the configured task. teacher_student: targets are the
 // teacher's outputs y* = W_out r_teacher on the same inputs.
-trial_batch make_trials(const config& c, const network& teacher, long index) {
+trial_batch make_trials(const config& c, const network* teacher_ptr, long index) {
     auto g = stream(seed_of(c.training.seed), "trials", static_cast<std::uint64_t>(index));
     const task_info& task = task_registry().get(c.task.kind);
     if (task.decision) return make_decision_trials(c.task, c.integrator.dt_ms, c.observation_steps(), c.network.n(), g);
+    const network& teacher = *teacher_ptr; // tasks without one returned above
     if (task.fixed_point) return make_regression_trials(c, teacher, g);
     trial_batch tb = make_inputs(c, g);
     const lowered_network low(teacher, sparse_products(c.integrator, teacher));
@@ -134,9 +136,12 @@ run_summary learn(const config& c, const run_options& opt) {
     const auto t0 = clock_type::now();
     const auto seed = seed_of(c.training.seed);
     network student = build_network(c.network, seed);
-    const network teacher = build_network(c.network, seed_of(c.task.teacher_seed));
-    const plastic_set which = plastic_of(c);
     const task_info& task = task_registry().get(c.task.kind);
+    // The teacher (tasks that have one) is needed only to make trials: with one fixed set of
+    // trials it is released once they are made and it is written to the file.
+    std::optional<network> teacher;
+    if (task.teacher) teacher = build_network(c.network, seed_of(c.task.teacher_seed));
+    const plastic_set which = plastic_of(c);
     if (task.fixed_point) { // fewer patterns than plastic synapses: the overparameterised setting
         std::size_t synapses = 0;
         for (auto p: {"recurrent", "input", "readout"})
@@ -174,7 +179,7 @@ run_summary learn(const config& c, const run_options& opt) {
         if (!opt.quiet) std::fprintf(stderr, "resuming '%s' after learning step %ld of %ld\n", opt.out.c_str(), s0, S);
     } else {
         rec.write_network(student, c.plasticity.plastic);
-        if (task.teacher) rec.write_teacher(teacher);
+        if (teacher) rec.write_teacher(*teacher);
         rec.begin_trajectory(student, c.training.record_precision == "float32", c.training.record_compression);
         std::vector<long> activity_steps{0};
         if (S > 0) activity_steps.push_back(S);
@@ -182,7 +187,10 @@ run_summary learn(const config& c, const run_options& opt) {
         rec.start_swmr();
     }
     trial_batch fixed;
-    if (!c.task.fresh_trials) fixed = make_trials(c, teacher, 0);
+    if (!c.task.fresh_trials) {
+        fixed = make_trials(c, teacher? &*teacher: nullptr, 0);
+        teacher.reset();
+    }
     lowered_network low(student, sparse_products(c.integrator, student));
     progress bar(S - s0, opt.quiet);
 
@@ -212,9 +220,10 @@ run_summary learn(const config& c, const run_options& opt) {
     };
 
     for (long s = s0; s <= S; ++s) {
+        const auto step_start = clock_type::now();
         try {
             trial_batch fresh;
-            if (c.task.fresh_trials) fresh = make_trials(c, teacher, s);
+            if (c.task.fresh_trials) fresh = make_trials(c, teacher? &*teacher: nullptr, s);
             const trial_batch& trials = c.task.fresh_trials? fresh: fixed;
             auto noise = stream(seed, "noise", static_cast<std::uint64_t>(s));
             const trajectory tr = integrate(student, low, trials.u, trials.x0, c.integrator, noise);
@@ -261,6 +270,7 @@ run_summary learn(const config& c, const run_options& opt) {
             rec.checkpoint(s + 1, student, opt_state.velocity());
             low.update(student);
             bar.update(s + 1 - s0, g.loss, ev.accuracy);
+            summary.step_seconds.push_back(std::chrono::duration<double>(clock_type::now() - step_start).count());
             if (const int sig = stop_signals::received()) {
                 rec.flush();
                 throw interrupted(sig, std::string(sig == SIGINT? "SIGINT": "SIGTERM") + " after learning step " +

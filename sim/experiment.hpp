@@ -9,6 +9,7 @@
 //              Snapshots of every weight after s steps go to /trajectory every record_every
 //              steps, always at s = 0 and s = S (the final state, with one more forward pass).
 #include <limits>
+#include <vector>
 #include <string>
 
 #include "sim/config.hpp"
@@ -37,6 +38,9 @@ struct run_summary {
     std::string accuracy_measure;
     long steps = 0;
     double seconds = 0;
+    // Wall time of each learning step taken here (forward pass, credit, mirror steps, recording
+    // and checkpoint), in order; bench/ reports their median.
+    std::vector<double> step_seconds;
     std::vector<projection_summary> initial, final;
 };
 
