@@ -260,7 +260,8 @@ def write_report(args, rows, rec, growth, crossover, elapsed, duration):
     w("Times are medians of repeated runs in seconds per learning step (forward + exact gradient + EG step + recording "
       "+ checkpoint) or per forward pass of the batch. *ratio* = PyTorch / eisim, both measured in this run; "
       "*floor* = the dense products the step cannot avoid, timed with Eigen in eisim's process (bench/bench.cpp); "
-      "*x floor* = eisim / floor. *same job*: the peer starts from eisim's run file and its losses over the timed "
+      "*x floor* = eisim / floor (the floor is timed in its own process on random matrices of the same shapes, so a ratio "
+      "slightly below 1 is timing noise, not a program faster than its products). *same job*: the peer starts from eisim's run file and its losses over the timed "
       "steps equal eisim's (largest relative difference shown).")
     w("")
     w("| N | stepper | p | eisim step | PyTorch step | ratio | step floor | x floor | eisim forward | PyTorch forward | "
