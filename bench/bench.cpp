@@ -184,7 +184,7 @@ int main(int argc, char** argv) {
         if (*learn_app) return learn_cmd(c, out);
         if (*forward_app) return forward_cmd(c, reps);
         return floor_cmd(c, reps);
-    } catch (const config_error& e) {
+    } catch (const user_error& e) { // a bad key or value, an unwritable file
         std::fprintf(stderr, "eisim_bench: %s\n", e.what());
         return 2;
     } catch (const std::exception& e) {
