@@ -16,6 +16,14 @@ optimizer::optimizer(const plasticity_desc& d, long total_steps):
     mu_(d.momentum), wd_(d.weight_decay), schedule_(schedule_registry().get(d.schedule)),
     total_(total_steps) {}
 
+long optimizer::apply(network& net, const gradients& g, plastic_set which, long t) {
+    long held = 0;
+    if (which.recurrent) held += apply("recurrent", net.recurrent.m, g.recurrent, t);
+    if (which.input) held += apply("input", net.input.m, g.input, t);
+    if (which.readout) held += apply("readout", net.readout.m, g.readout, t);
+    return held;
+}
+
 double optimizer::learning_rate(long t) const {
     if (schedule_ == 1 && total_ > 0) return eta_*0.5*(1.0 + std::cos(M_PI*static_cast<double>(t)/static_cast<double>(total_)));
     return eta_;

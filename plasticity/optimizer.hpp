@@ -14,6 +14,7 @@
 #include <string>
 #include <vector>
 
+#include "plasticity/exact_credit.hpp"
 #include "plasticity/geometry.hpp"
 
 namespace eisim {
@@ -48,6 +49,9 @@ public:
 
     /// One mirror step of projection `proj` at learning step t (0-based); returns synapses held at the bound.
     long apply(const std::string& proj, vector& m, const vector& g, long t);
+    /// The mirror step of every projection in `which` of `net` with its gradient in `g`; returns
+    /// the synapses held at the bound, summed over the projections.
+    long apply(network& net, const gradients& g, plastic_set which, long t);
     double learning_rate(long t) const;
     const geometry& geo() const { return geo_; }
 

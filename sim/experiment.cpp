@@ -143,10 +143,8 @@ run_summary learn(const config& c, const run_options& opt) {
     if (task.teacher) teacher = build_network(c.network, seed_of(c.task.teacher_seed));
     const plastic_set which = plastic_of(c);
     if (task.fixed_point) { // fewer patterns than plastic synapses: the overparameterised setting
-        std::size_t synapses = 0;
-        for (auto p: {"recurrent", "input", "readout"})
-            if (std::find(c.plasticity.plastic.begin(), c.plasticity.plastic.end(), p) != c.plasticity.plastic.end())
-                synapses += student.get(p).size();
+        const std::size_t synapses = (which.recurrent? student.recurrent.size(): 0) + (which.input? student.input.size(): 0) +
+                                     (which.readout? student.readout.size(): 0);
         if (static_cast<std::size_t>(c.task.batch) >= synapses)
             throw config_error("task.batch", "= " + std::to_string(c.task.batch) + " patterns, but " + c.task.kind +
                                                  " needs fewer patterns than plastic synapses (" + std::to_string(synapses) + ")");
@@ -262,9 +260,7 @@ run_summary learn(const config& c, const run_options& opt) {
                 held = rflo_online_trial(student, low, trials, c.integrator, same_noise, credit_rule.feedback_readout(), which,
                                          opt_state, s).held;
             } else {
-                if (which.recurrent) held += opt_state.apply("recurrent", student.recurrent.m, g.recurrent, s);
-                if (which.input) held += opt_state.apply("input", student.input.m, g.input, s);
-                if (which.readout) held += opt_state.apply("readout", student.readout.m, g.readout, s);
+                held = opt_state.apply(student, g, which, s);
             }
             rec.training_step(g.loss, held, opt_state.learning_rate(s), ev.accuracy);
             rec.checkpoint(s + 1, student, opt_state.velocity());

@@ -9,8 +9,8 @@
 //              Snapshots of every weight after s steps go to /trajectory every record_every
 //              steps, always at s = 0 and s = S (the final state, with one more forward pass).
 #include <limits>
-#include <vector>
 #include <string>
+#include <vector>
 
 #include "sim/config.hpp"
 

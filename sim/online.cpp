@@ -30,10 +30,7 @@ online_result rflo_online_trial(network& net, lowered_network& low, const trial_
             const gradients g = traces.increment(net, B_out, (2.0*trials.mask[k]/norm)*diff, r);
             if (!g.recurrent.allFinite() || !g.input.allFinite() || !g.readout.allFinite())
                 throw divergence_error(step, "the online RFLO update is not finite at t = " + std::to_string(k*dt) + " ms");
-            out.held = 0;
-            if (which.recurrent) out.held += opt.apply("recurrent", net.recurrent.m, g.recurrent, step);
-            if (which.input) out.held += opt.apply("input", net.input.m, g.input, step);
-            if (which.readout) out.held += opt.apply("readout", net.readout.m, g.readout, step);
+            out.held = opt.apply(net, g, which, step);
             ++out.updates;
             low.update(net);
         }

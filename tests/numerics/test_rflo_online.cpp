@@ -97,9 +97,7 @@ TEST_CASE("online RFLO matches the per-trial step to first order in the learning
             pd.learning_rate = eta;
             optimizer o1(pd, 1), o2(pd, 1);
             network per_trial = p.net, online = p.net;
-            o1.apply("recurrent", per_trial.recurrent.m, g.recurrent, 0);
-            o1.apply("input", per_trial.input.m, g.input, 0);
-            o1.apply("readout", per_trial.readout.m, g.readout, 0);
+            o1.apply(per_trial, g, plastic_set{}, 0);
             lowered_network low(online);
             rng noise(1);
             rflo_online_trial(online, low, p.trials, p.integ, noise, p.B_out, plastic_set{}, o2, 0);
