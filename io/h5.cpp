@@ -20,6 +20,7 @@ void check(herr_t err, const char* what, const std::string& name) {
 template <typename T> hid_t mem_type();
 template <> hid_t mem_type<double>() { return H5T_NATIVE_DOUBLE; }
 template <> hid_t mem_type<std::int64_t>() { return H5T_NATIVE_INT64; }
+template <> hid_t mem_type<std::int32_t>() { return H5T_NATIVE_INT32; }
 template <> hid_t mem_type<std::int8_t>() { return H5T_NATIVE_INT8; }
 template <> hid_t mem_type<std::uint64_t>() { return H5T_NATIVE_UINT64; }
 template <> hid_t mem_type<std::uint32_t>() { return H5T_NATIVE_UINT32; }
@@ -30,10 +31,11 @@ template <> hid_t file_type<std::int8_t>() { return H5T_STD_I8LE; }
 template <> hid_t file_type<std::uint64_t>() { return H5T_STD_U64LE; }
 template <> hid_t file_type<std::uint32_t>() { return H5T_STD_U32LE; }
 
-template <typename T>
+// Writes T from memory as the file type of F (HDF5 converts, in its own small buffer).
+template <typename T, typename F = T>
 void write_impl(hid_t loc, const std::string& name, const T* data, const std::vector<hsize_t>& dims) {
     handle space(check(H5Screate_simple(static_cast<int>(dims.size()), dims.data(), nullptr), "dataspace for " + name), H5Sclose);
-    handle dset(check(H5Dcreate2(loc, name.c_str(), file_type<T>(), space, H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT),
+    handle dset(check(H5Dcreate2(loc, name.c_str(), file_type<F>(), space, H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT),
                       "cannot create dataset '" + name + "'"), H5Dclose);
     hsize_t n = 1;
     for (auto d: dims) n *= d;
@@ -257,6 +259,9 @@ void write(hid_t loc, const std::string& name, const std::int8_t* d, const std::
 void write(hid_t loc, const std::string& name, const std::vector<double>& v) { write_impl(loc, name, v.data(), {v.size()}); }
 void write(hid_t loc, const std::string& name, const std::vector<std::int64_t>& v) { write_impl(loc, name, v.data(), {v.size()}); }
 void write(hid_t loc, const std::string& name, const std::vector<std::int8_t>& v) { write_impl(loc, name, v.data(), {v.size()}); }
+void write(hid_t loc, const std::string& name, const std::vector<std::int32_t>& v) {
+    write_impl<std::int32_t, std::int64_t>(loc, name, v.data(), {v.size()});
+}
 
 void write(hid_t loc, const std::string& name, const std::uint64_t* d, const std::vector<hsize_t>& dims) { write_impl(loc, name, d, dims); }
 void write(hid_t loc, const std::string& name, const std::uint32_t* d, const std::vector<hsize_t>& dims) { write_impl(loc, name, d, dims); }
@@ -359,6 +364,9 @@ row_appender::row_appender(hid_t loc, const std::string& name, hsize_t cols, boo
     handle space(H5Screate_simple(2, dims, maxdims), H5Sclose);
     handle dcpl(H5Pcreate(H5P_DATASET_CREATE), H5Pclose);
     H5Pset_chunk(dcpl, 2, chunk);
+    // Every row is written whole, so no fill value is ever needed: without one, HDF5 writes a row
+    // larger than its chunk cache straight to the file instead of staging a filled copy of it.
+    H5Pset_fill_time(dcpl, H5D_FILL_TIME_NEVER);
     if (compression > 0) { H5Pset_shuffle(dcpl); H5Pset_deflate(dcpl, static_cast<unsigned>(compression)); }
     dset_ = handle(check(H5Dcreate2(loc, name.c_str(), float32? H5T_IEEE_F32LE: H5T_IEEE_F64LE, space, H5P_DEFAULT, dcpl, H5P_DEFAULT),
                          "cannot create dataset '" + name + "'"), H5Dclose);

@@ -78,6 +78,8 @@ void write(hid_t loc, const std::string& name, const std::int8_t* data, const st
 void write(hid_t loc, const std::string& name, const std::vector<double>& v);
 void write(hid_t loc, const std::string& name, const std::vector<std::int64_t>& v);
 void write(hid_t loc, const std::string& name, const std::vector<std::int8_t>& v);
+/// 32-bit indices in memory, stored as 64-bit integers (the run file's index type).
+void write(hid_t loc, const std::string& name, const std::vector<std::int32_t>& v);
 void write(hid_t loc, const std::string& name, const std::uint64_t* data, const std::vector<hsize_t>& dims);
 void write(hid_t loc, const std::string& name, const std::uint32_t* data, const std::vector<hsize_t>& dims);
 void write(hid_t loc, const std::string& name, const std::vector<std::uint64_t>& v);

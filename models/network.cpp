@@ -25,6 +25,24 @@ void projection::gather(const matrix& G, vector& g) const {
     for (std::size_t s = 0; s < size(); ++s) g[s] = sign[s]*G(post[s], pre[s]);
 }
 
+vector projection::gather(vector G) const {
+    EISIM_ASSERT(G.size() == static_cast<long>(n_post)*n_pre);
+    const std::size_t n = size();
+    const auto at = [&](std::size_t s) { return static_cast<long>(pre[s])*n_post + post[s]; };
+    bool ordered = true;
+    for (std::size_t s = 1; s < n && ordered; ++s) ordered = at(s - 1) < at(s);
+    if (!ordered) {
+        vector g(n);
+        for (std::size_t s = 0; s < n; ++s) g[s] = sign[s]*G[at(s)];
+        return g;
+    }
+    // at(s) is strictly increasing from at(0) ≥ 0, so at(s) ≥ s: every read is at or ahead of
+    // the write, in a part of G not yet overwritten.
+    for (std::size_t s = 0; s < n; ++s) G[static_cast<long>(s)] = sign[s]*G[at(s)];
+    G.conservativeResize(static_cast<long>(n)); // a vector's conservativeResize reallocates in place
+    return G;
+}
+
 vector projection::signed_weights() const {
     vector w(size());
     for (std::size_t s = 0; s < size(); ++s) w[s] = sign[s]*m[s];
@@ -61,6 +79,16 @@ void bernoulli_block(projection& P, std::vector<double>& mags, rng& g, int pre0,
     }
 }
 
+// Room for a Bernoulli count of mean `expected` (+ 6 sd): without it, growth by doubling can leave
+// up to twice the memory the synapse lists need.
+void reserve(projection& P, std::vector<double>& mags, double expected) {
+    const auto n = static_cast<std::size_t>(expected + 6.0*std::sqrt(expected) + 1.0);
+    P.pre.reserve(n);
+    P.post.reserve(n);
+    P.sign.reserve(n);
+    mags.reserve(n);
+}
+
 void set_magnitudes(projection& P, const std::vector<double>& mags) {
     P.m = Eigen::Map<const vector>(mags.data(), static_cast<long>(mags.size()));
 }
@@ -89,6 +117,8 @@ network build_network(const network_desc& d, std::uint64_t seed) {
         R.name = "recurrent"; R.pre_population = "network"; R.post_population = "network";
         R.n_pre = N; R.n_post = N;
         std::vector<double> mags;
+        const double ne = d.n_e, ni = d.n_i;
+        reserve(R, mags, d.p_ee*ne*ne + d.p_ei*ne*ni + d.p_ie*ni*ne + d.p_ii*ni*ni);
         auto median = [&](double scale, double p, int npre) { return scale/std::max(p*npre, 1.0); };
         // Column-major over the whole matrix: pre E columns then pre I columns, post E then I rows.
         for (int j = 0; j < N; ++j) {
@@ -114,6 +144,7 @@ network build_network(const network_desc& d, std::uint64_t seed) {
         P.n_pre = d.n_in; P.n_post = N;
         const double median = d.scale_in/std::max(d.p_in*d.n_in, 1.0);
         std::vector<double> mags;
+        reserve(P, mags, d.p_in*d.n_in*N);
         bernoulli_block(P, mags, g, 0, d.n_in, 0, N, d.p_in, +1, median, d.sigma_ln, false);
         set_magnitudes(P, mags);
     }
@@ -139,8 +170,21 @@ double spectral_radius(const matrix& W, int exact_limit) {
     const long n = W.rows();
     if (n == 0) return 0.0;
     if (n <= exact_limit) {
-        Eigen::EigenSolver<matrix> es(W, false);
-        return es.eigenvalues().cwiseAbs().maxCoeff();
+        // The real Schur form T = Qᵀ W Q (Q not formed: two n × n matrices, not EigenSolver's
+        // five): quasi-triangular, with a real eigenvalue per 1 × 1 diagonal block and a complex
+        // pair per 2 × 2 block [a b; c d], |λ|² = ad − bc.
+        const Eigen::RealSchur<matrix> schur(W, false);
+        const matrix& T = schur.matrixT();
+        double rho = 0.0;
+        for (long i = 0; i < n; ++i) {
+            if (i + 1 < n && T(i + 1, i) != 0.0) {
+                rho = std::max(rho, std::sqrt(std::abs(T(i, i)*T(i + 1, i + 1) - T(i, i + 1)*T(i + 1, i))));
+                ++i;
+            } else {
+                rho = std::max(rho, std::abs(T(i, i)));
+            }
+        }
+        return rho;
     }
     // Power iteration on the growth rate: ρ = lim ‖Wᵏv‖^{1/k} (Gelfand), averaged over the last
     // half of the iterations so that complex dominant pairs do not make it oscillate.

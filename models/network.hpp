@@ -33,7 +33,7 @@ struct projection {
     std::string pre_population;  // "network" or "input"
     std::string post_population; // "network" or "output"
     int n_pre = 0, n_post = 0;
-    std::vector<std::int64_t> pre, post;
+    std::vector<std::int32_t> pre, post; // cell indices (stored in files as 64-bit integers)
     std::vector<std::int8_t> sign;
     vector m; // magnitudes ≥ 0, one per synapse
 
@@ -43,6 +43,10 @@ struct projection {
     void dense(matrix& W) const;
     /// Gradient with respect to magnitudes from a dense gradient G = ∂L/∂W: g[s] = sign[s]·G(post[s], pre[s]).
     void gather(const matrix& G, vector& g) const;
+    /// The same gather in G's own memory: G is the column-major n_post × n_pre matrix as a vector,
+    /// handed over, and comes back as g (no second copy when the synapses are in column-major
+    /// order, pre then post ascending, as build_network makes them; otherwise a new vector).
+    vector gather(vector G) const;
     vector signed_weights() const;
 };
 

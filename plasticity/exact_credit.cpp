@@ -25,6 +25,16 @@ gradients gather_gradients(const network& net, plastic_set which, double loss, c
     return g;
 }
 
+gradients gather_gradients(const network& net, plastic_set which, double loss, outer_accumulator& dW_rec,
+                           outer_accumulator& dW_in, const matrix& dW_out) {
+    gradients g;
+    g.loss = loss;
+    if (which.recurrent) g.recurrent = net.recurrent.gather(dW_rec.take());
+    if (which.input) g.input = net.input.gather(dW_in.take());
+    if (which.readout) net.readout.gather(dW_out, g.readout);
+    return g;
+}
+
 double trajectory_loss(const network& net, const lowered_network& low, const trajectory& tr, const trial_batch& trials) {
     return mse_loss(readout_all(low.W_out, net.phi, observed(tr)), trials);
 }
@@ -108,7 +118,7 @@ gradients exact_gradient(const network& net, const lowered_network& low, const t
         if (obs_of[n] >= 0) add_loss_term(static_cast<std::size_t>(obs_of[n]), lambda);
     }
 
-    return gather_gradients(net, which, out.loss, dW_rec.result(), dW_in.result(), dW_out);
+    return gather_gradients(net, which, out.loss, dW_rec, dW_in, dW_out);
 }
 
 } // namespace eisim

@@ -35,6 +35,11 @@ struct plastic_set {
 /// Gradients on magnitudes from dense gradients ∂L/∂W of the plastic projections (every rule ends here).
 gradients gather_gradients(const network& net, plastic_set which, double loss, const matrix& dW_rec,
                            const matrix& dW_in, const matrix& dW_out);
+class outer_accumulator;
+/// The same from accumulated dense gradients, gathered in the accumulators' own memory (so that the
+/// recurrent gradient costs one N × N matrix, not that and a copy per synapse).
+gradients gather_gradients(const network& net, plastic_set which, double loss, outer_accumulator& dW_rec,
+                           outer_accumulator& dW_in, const matrix& dW_out);
 
 /// The loss of a forward trajectory against the batch's targets.
 double trajectory_loss(const network& net, const lowered_network& low, const trajectory& tr, const trial_batch& trials);

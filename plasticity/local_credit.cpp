@@ -72,7 +72,7 @@ gradients node_perturbation(const network& net, const lowered_network& low, cons
                 dW_out.noalias() += base.e[k]*r.transpose()/samples;
             }
     }
-    return gather_gradients(net, which, base.loss, dW_rec.result(), dW_in.result(), dW_out);
+    return gather_gradients(net, which, base.loss, dW_rec, dW_in, dW_out);
 }
 
 } // namespace
@@ -99,7 +99,7 @@ gradients rflo_gradient(const network& net, const lowered_network& low, const tr
         if (which.recurrent) dW_rec.add(q, r);
         if (which.input) dW_in.add(q, trials.u.at(static_cast<int>(k)));
     }
-    return gather_gradients(net, which, err.loss, dW_rec.result(), dW_in.result(), dW_out);
+    return gather_gradients(net, which, err.loss, dW_rec, dW_in, dW_out);
 }
 
 credit::credit(const credit_desc& d, const network& net, std::uint64_t seed): desc_(d) {

@@ -30,6 +30,7 @@ double optimizer::learning_rate(long t) const {
 }
 
 long optimizer::apply(const std::string& proj, vector& m, const vector& g, long t) {
+    if (wd_ == 0.0 && mu_ == 0.0) return geo_.step(m, g, learning_rate(t)); // g̃ = g: no copy
     vector gt = g;
     if (wd_ != 0.0) {
         if (geo_.type == geometry::kind::eg) gt.array() += wd_;

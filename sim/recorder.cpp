@@ -169,9 +169,9 @@ void run_recorder::checkpoint(long step, const network& net, const std::map<std:
     for (auto* p: {&net.recurrent, &net.input, &net.readout}) {
         auto pg = h5::open_group(sg, p->name);
         h5::overwrite(pg, "m", p->m.data());
+        // Without momentum there is no velocity: the dataset keeps its zeros (HDF5's fill value).
         auto v = velocity.find(p->name);
-        const vector zero = vector::Zero(static_cast<long>(p->size()));
-        h5::overwrite(pg, "velocity", (v != velocity.end() && v->second.size() == zero.size()? v->second: zero).data());
+        if (v != velocity.end() && v->second.size() == static_cast<long>(p->size())) h5::overwrite(pg, "velocity", v->second.data());
     }
     flush(); // the slot's data reach the file before its step says it is complete
     const double s = static_cast<double>(step);

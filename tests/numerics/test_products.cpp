@@ -95,7 +95,7 @@ TEST_CASE("the dynamics and its vector-Jacobian product are bit-identical for an
 
 TEST_CASE("the gradient's outer-product sums are bit-identical for any thread count", "[parallel]") {
     thread_guard guard;
-    const long N = 300, M = 250, B = 16, pairs = 70; // 70 pairs: two full chunks and a partial one
+    const long N = 300, M = 250, B = 16, pairs = 70; // 70 pairs: eight full chunks of 8 and a partial one
     std::vector<matrix> A, R;
     for (long k = 0; k < pairs; ++k) { A.push_back(matrix::Random(N, B)); R.push_back(matrix::Random(M, B)); }
     matrix sums[3];

@@ -124,8 +124,8 @@ TEST_CASE("the run file holds what the model built", "[cli][roundtrip]") {
     CHECK(h5::read_double(g, "tau") == std::vector<double>(net.tau.data(), net.tau.data() + net.n()));
     for (auto* p: {&net.recurrent, &net.input, &net.readout}) {
         auto pg = h5::open_group(g, p->name);
-        CHECK(h5::read_int(pg, "pre") == p->pre);
-        CHECK(h5::read_int(pg, "post") == p->post);
+        CHECK(h5::read_int(pg, "pre") == std::vector<std::int64_t>(p->pre.begin(), p->pre.end()));
+        CHECK(h5::read_int(pg, "post") == std::vector<std::int64_t>(p->post.begin(), p->post.end()));
         const auto sign = h5::read_int(pg, "sign");
         CHECK(std::vector<std::int64_t>(p->sign.begin(), p->sign.end()) == sign);
     }
