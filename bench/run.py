@@ -169,6 +169,11 @@ def main():
     def say(msg):
         print(f"[{time.time() - started:6.0f} s] {msg}", file=sys.stderr, flush=True)
 
+    # The fixed cost of the process: the same job on a 10-cell network, whose data take a few kB; what
+    # remains is code, shared libraries, HDF5 and thread stacks, the same for every N.
+    say("fixed cost: the job on 10 cells")
+    fixed_mb = b.eisim_learn(settings(10, "euler", 0.2, duration), 2, name="fixed")["peak_rss_mb"]
+
     for n in sizes:
         rep = REPS[n]
         for stepper in steppers:
@@ -222,7 +227,7 @@ def main():
     elapsed = time.time() - started
     log.close()
     write_report(args, rows, (t_every, t_ends, rec_n, rec_steps), (growth_n, lengths, by_length), (cross_n, crossover),
-                 elapsed, duration)
+                 elapsed, duration, fixed_mb)
     say(f"wrote {args.out} (log: {log_path})")
     # A ratio between different jobs means nothing: the peer must have learned what eisim learned.
     bad = [r for r in rows if r["same"] is not None and not r["same"] <= SAME_JOB_TOL]
@@ -233,7 +238,7 @@ def main():
         sys.exit(SKIPPED)
 
 
-def write_report(args, rows, rec, growth, crossover, elapsed, duration):
+def write_report(args, rows, rec, growth, crossover, elapsed, duration, fixed_mb):
     L = []
     w = L.append
     w("# eisim benchmarks")
@@ -265,7 +270,7 @@ def write_report(args, rows, rec, growth, crossover, elapsed, duration):
       "steps equal eisim's (largest relative difference shown).")
     w("")
     w("| N | stepper | p | eisim step | PyTorch step | ratio | step floor | x floor | eisim forward | PyTorch forward | "
-      "forward floor | x floor | peak RSS eisim / PyTorch (MB) | RSS / (weights + trajectory) | same job |")
+      "forward floor | x floor | peak RSS eisim / PyTorch (MB) | (RSS − fixed) / (weights + trajectory) | same job |")
     w("|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|")
     for r in rows:
         lrn, fwd, peer, fl = r["learn"], r["fwd"], r["peer"], r["floor"]
@@ -277,16 +282,19 @@ def write_report(args, rows, rec, growth, crossover, elapsed, duration):
         if peer:
             k = min(len(peer["losses"]), len(lrn["losses"]))
             same = max(abs(a - b) / abs(b) for a, b in zip(peer["losses"][:k], lrn["losses"][:k]))
-        r.update(ratio=ratio, fratio=fratio, need_mb=need_mb, same=same)
+        mem = (lrn["peak_rss_mb"] - fixed_mb) / need_mb
+        r.update(ratio=ratio, fratio=fratio, need_mb=need_mb, same=same, mem=mem)
         missing = PEER_SKIPPED.get((n, r["stepper"], r["p"]), "n/a")
         w(f"| {n} | {r['stepper']} | {r['p']} | {fmt(lrn['step_median_s'])} | {fmt(peer['step_median_s']) if peer else missing} | "
           f"{fmt(ratio)} | {fmt(fl['floor_step_s'])} | {fmt(lrn['step_median_s'] / fl['floor_step_s'])} | "
           f"{fmt(fwd['forward_median_s'])} | {fmt(peer['forward_median_s'] if peer else None)} | {fmt(fl['floor_forward_s'])} | "
           f"{fmt(fwd['forward_median_s'] / fl['floor_forward_s'])} | {lrn['peak_rss_mb']:.0f} / "
-          f"{fmt(peer['peak_rss_mb'] if peer else None, 4)} | {lrn['peak_rss_mb'] / need_mb:.2f} | {fmt(same, 2)} |")
+          f"{fmt(peer['peak_rss_mb'] if peer else None, 4)} | {mem:.2f} | {fmt(same, 2)} |")
     w("")
     w("*weights + trajectory*: the dense float64 W_rec, W_in, W_out (what the products use) plus the one stored "
-      "forward trajectory the gradient needs, N × B × (T + 1) doubles.")
+      "forward trajectory the gradient needs, N × B × (T + 1) doubles. *fixed*: the peak RSS of the same job on a "
+      f"10-cell network, {fixed_mb:.1f} MB here (code, shared libraries, HDF5, thread stacks: the same for every N); "
+      "the peak RSS itself is in the table.")
     w("")
 
     w("## Goals")
@@ -315,13 +323,15 @@ def write_report(args, rows, rec, growth, crossover, elapsed, duration):
     goal(f"recording every weight at every step adds ≤ 10 % at N = {rec_n}, p = 0.2", overhead <= 0.10,
          f"{100 * overhead:+.1f} % (step median {t_every:.3g} s recording every step against {t_ends:.3g} s recording "
          f"only the first and last snapshot; mean of 2 alternated pairs of {rec_steps}-step runs)")
-    # A process that loads eisim's libraries holds some 10-20 MB whatever the network, so the goal is
-    # judged where the network dominates: N ≥ 1000 (all sizes are in the table).
+    # Judged on the memory above the process's fixed cost, at N ≥ 1000 where the network dominates
+    # (at N = 1000 the fixed cost is half the data); every peak RSS is in the table.
     sel = pick(lambda r: r["n"] >= 1000) or rows
-    worst = max(r["learn"]["peak_rss_mb"] / r["need_mb"] for r in sel)
-    goal(f"peak memory ≤ 2× the weights plus the one stored forward trajectory (N ≥ {sel[0]['n']})", worst <= 2.0,
-         "ratios " + ", ".join(f"N={r['n']} {r['stepper']} p={r['p']}: {r['learn']['peak_rss_mb']:.0f} MB = "
-                               f"{r['learn']['peak_rss_mb'] / r['need_mb']:.2f}×" for r in sel))
+    for p in sorted({r["p"] for r in sel}):
+        sp = [r for r in sel if r["p"] == p]
+        worst = max(r["mem"] for r in sp)
+        goal(f"peak memory above the fixed {fixed_mb:.0f} MB ≤ 2× the weights plus the one stored forward trajectory "
+             f"(N ≥ {sp[0]['n']}, p = {p})", worst <= 2.0,
+             "ratios " + ", ".join(f"N={r['n']} {r['stepper']}: {r['learn']['peak_rss_mb']:.0f} MB → {r['mem']:.2f}×" for r in sp))
     w("")
 
     w("## Growth")
