@@ -29,11 +29,12 @@ std::map<std::string, std::vector<double>> datasets(const std::string& path) {
     return out;
 }
 
-// Start a run in the background, send `signal` after `seconds`, return the exit code.
-int run_and_signal(const std::string& args, double seconds, const std::string& signal) {
-    const auto r = test::run("sh -c '" + exe + " run -q" + args + " & pid=$!; sleep " + std::to_string(seconds) +
-                             "; kill -" + signal + " $pid 2>/dev/null; wait $pid; exit $?'");
-    return r.code;
+// Start a run writing `out` in the background, send `signal` `seconds` after the file appears (a
+// loaded machine can take longer than that to start the process), return its exit code and output.
+test::command_result run_and_signal(const std::string& args, const std::string& out, double seconds, const std::string& signal) {
+    return test::run("sh -c '" + exe + " run -q" + args + " --out " + out + " & pid=$!; while [ ! -s " + out +
+                     " ] && kill -0 $pid 2>/dev/null; do sleep 0.02; done; sleep " + std::to_string(seconds) + "; kill -" +
+                     signal + " $pid 2>/dev/null; wait $pid; exit $?'");
 }
 } // namespace
 
@@ -46,7 +47,7 @@ TEST_CASE("a run killed with SIGKILL at random moments resumes to the uninterrup
     for (int trial = 0; trial < 3; ++trial) {
         const auto out = test::temp_path(".h5");
         const double t = when(g);
-        run_and_signal(longer + " --out " + out, t, "KILL");
+        run_and_signal(longer, out, t, "KILL");
         hsize_t snapshots = 0;
         {   // what was flushed is readable
             auto f = h5::open_file(out);
@@ -75,8 +76,7 @@ TEST_CASE("a run killed with SIGKILL at random moments resumes to the uninterrup
 TEST_CASE("SIGTERM and SIGINT finish the step and exit 143 and 130", "[reliability][signals]") {
     for (auto [sig, code]: {std::pair{"TERM", 143}, {"INT", 130}}) {
         const auto out = test::temp_path(".h5");
-        const auto r = test::run("sh -c '" + exe + " run -q" + longer + " --out " + out +
-                                 " & pid=$!; while [ ! -s " + out + " ]; do sleep 0.05; done; sleep 0.3; kill -" + sig + " $pid; wait $pid; exit $?'");
+        const auto r = run_and_signal(longer, out, 0.3, sig);
         INFO(r.output);
         CHECK(r.code == code);
         CHECK(r.output.find("--resume " + out) != std::string::npos);
