@@ -25,14 +25,12 @@ public:
         R_.middleCols(used_*batch_, batch_) = b;
         if (++used_ == chunk_) flush();
     }
-    /// The sum (rows × cols); the chunk buffers are released, so add() may not follow.
-    Eigen::Map<const matrix> result() {
-        finish();
-        return Eigen::Map<const matrix>(sum_.data(), rows_, cols_);
-    }
-    /// The sum's column-major storage, handed over (the accumulator is empty afterwards).
+    /// The sum (rows × cols) as its column-major storage, handed over; the chunk buffers are
+    /// released with it, so the accumulator is empty afterwards.
     vector take() {
-        finish();
+        flush();
+        A_ = matrix();
+        R_ = matrix();
         return std::move(sum_);
     }
 
@@ -45,11 +43,6 @@ private:
             sum.middleRows(s.begin, s.size).noalias() += A_.middleRows(s.begin, s.size).leftCols(n)*R_.leftCols(n).transpose();
         });
         used_ = 0;
-    }
-    void finish() {
-        flush();
-        A_ = matrix();
-        R_ = matrix();
     }
     vector sum_;
     long rows_, cols_, batch_, chunk_;

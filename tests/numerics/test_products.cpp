@@ -103,7 +103,8 @@ TEST_CASE("the gradient's outer-product sums are bit-identical for any thread co
         set_threads(t);
         outer_accumulator acc(N, M, B);
         for (long k = 0; k < pairs; ++k) acc.add(A[k], R[k]);
-        sums[t - 1] = acc.result();
+        const vector sum = acc.take();
+        sums[t - 1] = Eigen::Map<const matrix>(sum.data(), N, M);
     }
     CHECK(identical(sums[0], sums[1]));
     CHECK(identical(sums[0], sums[2]));
