@@ -107,11 +107,11 @@ int learn_cmd(const config& c, const std::string& out) {
 
 int forward_cmd(const config& c, int reps) {
     const auto seed = static_cast<std::uint64_t>(c.training.seed);
-    const network net = build_network(c.network, seed);
+    const network net = build_network(c.network, seed, layout_for(c.integrator, c.network));
     auto g = stream(seed, "trials", 0);
     const input_grid u = make_input(c.input, c.integrator.dt_ms, c.observation_steps(), c.task.batch, g);
     const matrix x0 = matrix::Zero(c.network.n(), c.task.batch);
-    const lowered_network low(net, sparse_products(c.integrator, net));
+    const lowered_network low(net, sparse_products(c.integrator, c.network));
     const double t = timed_median(reps, [&] {
         auto noise = stream(seed, "noise", 0);
         const trajectory tr = integrate(net, low, u, x0, c.integrator, noise);

@@ -1,5 +1,6 @@
 #include "io/h5.hpp"
 
+#include <algorithm>
 #include <fstream>
 
 namespace eisim::h5 {
@@ -355,17 +356,34 @@ void overwrite(hid_t loc, const std::string& name, const double* data) {
     check(H5Dwrite(dset, H5T_NATIVE_DOUBLE, H5S_ALL, H5S_ALL, H5P_DEFAULT, data), "writing dataset", name);
 }
 
+void overwrite(hid_t loc, const std::string& name, const fill_block& fill) {
+    handle dset(check(H5Dopen2(loc, name.c_str(), H5P_DEFAULT), "cannot open dataset '" + name + "'"), H5Dclose);
+    handle space(H5Dget_space(dset), H5Sclose);
+    if (H5Sget_simple_extent_ndims(space) != 1) fail("dataset '" + name + "' is not 1-D");
+    hsize_t n = 0;
+    H5Sget_simple_extent_dims(space, &n, nullptr);
+    std::vector<double> buf(std::min(n, block_values));
+    for (hsize_t first = 0; first < n; first += block_values) {
+        hsize_t count = std::min(block_values, n - first);
+        fill(first, count, buf.data());
+        H5Sselect_hyperslab(space, H5S_SELECT_SET, &first, nullptr, &count, nullptr);
+        handle mem(H5Screate_simple(1, &count, nullptr), H5Sclose);
+        check(H5Dwrite(dset, H5T_NATIVE_DOUBLE, mem, space, H5P_DEFAULT, buf.data()), "writing dataset", name);
+    }
+}
+
 void start_swmr(hid_t file) {
     if (H5Fstart_swmr_write(file) < 0) fail("cannot start single-writer/multiple-reader mode");
 }
 
-row_appender::row_appender(hid_t loc, const std::string& name, hsize_t cols, bool float32, int compression): cols_(cols) {
-    hsize_t dims[2] = {0, cols}, maxdims[2] = {H5S_UNLIMITED, cols}, chunk[2] = {1, cols > 0? cols: 1};
+row_appender::row_appender(hid_t loc, const std::string& name, hsize_t cols, bool float32, int compression):
+    cols_(cols), chunk_cols_(std::clamp<hsize_t>(cols, 1, block_values)) {
+    hsize_t dims[2] = {0, cols}, maxdims[2] = {H5S_UNLIMITED, cols}, chunk[2] = {1, chunk_cols_};
     handle space(H5Screate_simple(2, dims, maxdims), H5Sclose);
     handle dcpl(H5Pcreate(H5P_DATASET_CREATE), H5Pclose);
     H5Pset_chunk(dcpl, 2, chunk);
-    // Every row is written whole, so no fill value is ever needed: without one, HDF5 writes a row
-    // larger than its chunk cache straight to the file instead of staging a filled copy of it.
+    // Every chunk is written whole, so no fill value is ever needed: without one, HDF5 writes a
+    // chunk larger than its chunk cache straight to the file instead of staging a filled copy of it.
     H5Pset_fill_time(dcpl, H5D_FILL_TIME_NEVER);
     if (compression > 0) { H5Pset_shuffle(dcpl); H5Pset_deflate(dcpl, static_cast<unsigned>(compression)); }
     dset_ = handle(check(H5Dcreate2(loc, name.c_str(), float32? H5T_IEEE_F32LE: H5T_IEEE_F64LE, space, H5P_DEFAULT, dcpl, H5P_DEFAULT),
@@ -379,6 +397,9 @@ row_appender row_appender::open(hid_t loc, const std::string& name) {
     r.dset_ = handle(check(H5Dopen2(loc, name.c_str(), H5P_DEFAULT), "cannot open dataset '" + name + "'"), H5Dclose);
     r.rows_ = dims[0];
     r.cols_ = dims[1];
+    handle dcpl(H5Dget_create_plist(r.dset_), H5Pclose);
+    hsize_t chunk[2] = {1, 1};
+    if (H5Pget_layout(dcpl) == H5D_CHUNKED && H5Pget_chunk(dcpl, 2, chunk) == 2) r.chunk_cols_ = std::max<hsize_t>(chunk[1], 1);
     return r;
 }
 
@@ -390,6 +411,23 @@ void row_appender::append(const double* row) {
     H5Sselect_hyperslab(space, H5S_SELECT_SET, start, nullptr, count, nullptr);
     handle mem(H5Screate_simple(2, count, nullptr), H5Sclose);
     if (cols_ > 0) check(H5Dwrite(dset_, H5T_NATIVE_DOUBLE, mem, space, H5P_DEFAULT, row), "appending to dataset", "row");
+    ++rows_;
+}
+
+void row_appender::append(const fill_block& fill) {
+    hsize_t newdims[2] = {rows_ + 1, cols_};
+    check(H5Dset_extent(dset_, newdims), "extending dataset", "row");
+    handle space(H5Dget_space(dset_), H5Sclose);
+    // Blocks of whole chunks (a file written before rows were chunked in blocks has one chunk per row).
+    std::vector<double> buf(std::min(cols_, chunk_cols_));
+    for (hsize_t c0 = 0; c0 < cols_; c0 += chunk_cols_) {
+        const hsize_t n = std::min(chunk_cols_, cols_ - c0);
+        fill(c0, n, buf.data());
+        hsize_t start[2] = {rows_, c0}, count[2] = {1, n};
+        H5Sselect_hyperslab(space, H5S_SELECT_SET, start, nullptr, count, nullptr);
+        handle mem(H5Screate_simple(2, count, nullptr), H5Sclose);
+        check(H5Dwrite(dset_, H5T_NATIVE_DOUBLE, mem, space, H5P_DEFAULT, buf.data()), "appending to dataset", "row");
+    }
     ++rows_;
 }
 

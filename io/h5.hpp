@@ -7,6 +7,7 @@
 #include <hdf5.h>
 
 #include <cstdint>
+#include <functional>
 #include <string>
 #include <vector>
 
@@ -101,13 +102,21 @@ std::vector<double> read_rows(hid_t loc, const std::string& name, hsize_t row0, 
 void create_double(hid_t loc, const std::string& name, const std::vector<hsize_t>& dims);
 /// Write the whole of an existing dataset of doubles.
 void overwrite(hid_t loc, const std::string& name, const double* data);
+/// Values [first, first + n) of a 1-D dataset, written by fill(first, n, out) into out[0..n).
+using fill_block = std::function<void(hsize_t first, hsize_t n, double* out)>;
+/// Write the whole of an existing 1-D dataset of doubles in blocks of `block_values`, through a
+/// buffer of that size (a large dataset is never copied whole into memory).
+void overwrite(hid_t loc, const std::string& name, const fill_block& fill);
+/// The values per block of the blockwise writes, and the columns per chunk of an appended row:
+/// 2^16 (half a MB of doubles, a chunk HDF5's default cache holds).
+constexpr hsize_t block_values = hsize_t(1) << 16;
 /// Switch a file created with create_file(path, true) to single-writer/multiple-reader mode:
 /// readers (h5py with swmr=True, eisim analyze) may open it while it is written. No new objects
 /// can be created afterwards.
 void start_swmr(hid_t file);
 
-/// A 2-D dataset [rows × cols] of doubles (or float32 on disk) extendable along rows, chunked
-/// by row; `append` adds one row.
+/// A 2-D dataset [rows × cols] of doubles (or float32 on disk) extendable along rows, in chunks
+/// of one row by at most block_values columns; `append` adds one row.
 class row_appender {
 public:
     row_appender() = default;
@@ -115,13 +124,15 @@ public:
     /// Reopen an existing extendable dataset (to resume writing).
     static row_appender open(hid_t loc, const std::string& name);
     void append(const double* row);
+    /// Append one row written in blocks of columns (one chunk each) through a buffer of one block.
+    void append(const fill_block& fill);
     void truncate(hsize_t rows);
     hsize_t rows() const { return rows_; }
     hsize_t cols() const { return cols_; }
 
 private:
     handle dset_;
-    hsize_t rows_ = 0, cols_ = 0;
+    hsize_t rows_ = 0, cols_ = 0, chunk_cols_ = 1;
 };
 
 } // namespace eisim::h5

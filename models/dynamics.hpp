@@ -11,8 +11,10 @@
 // buffers are a workspace owned by the caller and overwritten on every call (no state survives).
 // Its products are shared by rows among threads (parallel.hpp) and, for sparse networks, use
 // compressed rows (sparse_recurrent); neither changes the equations.
+#include <tuple>
 #include <vector>
 
+#include "models/error.hpp"
 #include "models/input.hpp"
 #include "models/network.hpp"
 #include "models/parallel.hpp"
@@ -27,11 +29,10 @@ struct sparse_recurrent {
     sparse_matrix W, Wt;
     void update(const projection& p, long n) {
         std::vector<Eigen::Triplet<double>> entries(p.size()), transposed(p.size());
-        for (std::size_t s = 0; s < p.size(); ++s) {
-            const double w = p.sign[s]*p.m[s];
-            entries[s] = {static_cast<int>(p.post[s]), static_cast<int>(p.pre[s]), w};
-            transposed[s] = {static_cast<int>(p.pre[s]), static_cast<int>(p.post[s]), w};
-        }
+        p.for_each([&](std::size_t s, int i, int j, int sign, double m) {
+            entries[s] = {i, j, sign*m};
+            transposed[s] = {j, i, sign*m};
+        });
         W.resize(n, n);
         Wt.resize(n, n);
         W.setFromTriplets(entries.begin(), entries.end());
@@ -39,18 +40,31 @@ struct sparse_recurrent {
     }
 };
 
-/// The matrices the hot loop uses, lowered from a network's projections: dense always, and the
-/// recurrent weights also in compressed rows when `sparse` products are asked for.
+/// The matrices the hot loop uses, lowered from a network's projections: the signed dense
+/// matrices always (a dense-layout projection's own W, no copy; a lists one's lowered copy), and
+/// the recurrent weights also in compressed rows when `sparse` products are asked for. It refers
+/// to the network it was made from, which must outlive it; update() after the weights change.
 struct lowered_network {
-    matrix W_rec, W_in, W_out;
+private:
+    matrix own_rec_, own_in_, own_out_; // copies for lists-layout projections
+public:
+    const matrix& W_rec;
+    const matrix& W_in;
+    const matrix& W_out;
     vector inv_tau;
     bool sparse = false;
     sparse_recurrent S_rec;
-    explicit lowered_network(const network& net, bool sparse_products = false): sparse(sparse_products) { update(net); }
+    explicit lowered_network(const network& net, bool sparse_products = false):
+        W_rec(net.recurrent.is_dense()? net.recurrent.W: own_rec_), W_in(net.input.is_dense()? net.input.W: own_in_),
+        W_out(net.readout.is_dense()? net.readout.W: own_out_), sparse(sparse_products) { update(net); }
+    lowered_network(const lowered_network&) = delete;
+    lowered_network& operator=(const lowered_network&) = delete;
     void update(const network& net) {
-        net.recurrent.dense(W_rec);
-        net.input.dense(W_in);
-        net.readout.dense(W_out);
+        for (auto [p, own, used]: {std::tuple{&net.recurrent, &own_rec_, &W_rec}, std::tuple{&net.input, &own_in_, &W_in},
+                                    std::tuple{&net.readout, &own_out_, &W_out}}) {
+            EISIM_ASSERT(used == (p->is_dense()? &p->W: own)); // the same network, in the same layout
+            if (!p->is_dense()) p->dense(*own);
+        }
         inv_tau = net.tau.cwiseInverse();
         if (sparse) S_rec.update(net.recurrent, net.n());
     }

@@ -29,7 +29,7 @@ double geometry::primal(double y) const {
     return y;
 }
 
-long geometry::step(vector& m, const vector& g, double eta) const {
+long geometry::step(Eigen::Ref<vector> m, const Eigen::Ref<const vector>& g, double eta) const {
     long held = 0;
     switch (type) {
     case kind::eg:

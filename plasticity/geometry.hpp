@@ -30,7 +30,7 @@ struct geometry {
     double dual(double m) const;
     double primal(double y) const;
     /// m ← (∇φ)⁻¹(∇φ(m) − η g), projected; returns the number of synapses held at the bound.
-    long step(vector& m, const vector& g, double eta) const;
+    long step(Eigen::Ref<vector> m, const Eigen::Ref<const vector>& g, double eta) const;
 };
 
 inline const registry<geometry::kind>& geometry_registry() {

@@ -18,9 +18,15 @@ optimizer::optimizer(const plasticity_desc& d, long total_steps):
 
 long optimizer::apply(network& net, const gradients& g, plastic_set which, long t) {
     long held = 0;
-    if (which.recurrent) held += apply("recurrent", net.recurrent.m, g.recurrent, t);
-    if (which.input) held += apply("input", net.input.m, g.input, t);
-    if (which.readout) held += apply("readout", net.readout.m, g.readout, t);
+    const auto step = [&](projection& P, const vector& gp) {
+        const long total = static_cast<long>(P.size());
+        held += P.update_magnitudes([&](Eigen::Ref<vector> m, long s0) {
+            return apply(P.name, m, gp.segment(s0, m.size()), s0, total, t);
+        });
+    };
+    if (which.recurrent) step(net.recurrent, g.recurrent);
+    if (which.input) step(net.input, g.input);
+    if (which.readout) step(net.readout, g.readout);
     return held;
 }
 
@@ -30,6 +36,11 @@ double optimizer::learning_rate(long t) const {
 }
 
 long optimizer::apply(const std::string& proj, vector& m, const vector& g, long t) {
+    return apply(proj, m, g, 0, m.size(), t);
+}
+
+long optimizer::apply(const std::string& proj, Eigen::Ref<vector> m, const Eigen::Ref<const vector>& g, long s0, long total,
+                      long t) {
     if (wd_ == 0.0 && mu_ == 0.0) return geo_.step(m, g, learning_rate(t)); // g̃ = g: no copy
     vector gt = g;
     if (wd_ != 0.0) {
@@ -38,9 +49,10 @@ long optimizer::apply(const std::string& proj, vector& m, const vector& g, long 
     }
     if (mu_ != 0.0) {
         vector& v = velocity_[proj];
-        if (v.size() != gt.size()) v = vector::Zero(gt.size());
-        v = mu_*v + gt;
-        gt = v;
+        if (v.size() != total) v = vector::Zero(total);
+        auto vs = v.segment(s0, m.size());
+        vs = mu_*vs + gt;
+        gt = vs;
     }
     return geo_.step(m, gt, learning_rate(t));
 }

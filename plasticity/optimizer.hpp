@@ -49,6 +49,9 @@ public:
 
     /// One mirror step of projection `proj` at learning step t (0-based); returns synapses held at the bound.
     long apply(const std::string& proj, vector& m, const vector& g, long t);
+    /// The same step on synapses [s0, s0 + m.size()) of projection `proj` (of `total` synapses):
+    /// g is their gradient; the momentum buffer is the projection's, at the same offset.
+    long apply(const std::string& proj, Eigen::Ref<vector> m, const Eigen::Ref<const vector>& g, long s0, long total, long t);
     /// The mirror step of every projection in `which` of `net` with its gradient in `g`; returns
     /// the synapses held at the bound, summed over the projections.
     long apply(network& net, const gradients& g, plastic_set which, long t);

@@ -31,6 +31,7 @@ public:
 
 private:
     plastic_set which_;
+    projection::synapse_lists rec_, in_;                 // the synapses of the plastic projections
     vector decay_rec_, decay_in_, alpha_rec_, alpha_in_; // per synapse: 1 − α_post, α_post
     matrix P_rec_, P_in_;                                // nnz × B traces
 };

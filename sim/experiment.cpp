@@ -47,7 +47,7 @@ trial_batch make_regression_trials(const config& c, const network& teacher, rng&
     tb.x0 = matrix::Zero(c.network.n(), P);
     tb.mask.assign(T + 1, 0.0);
     tb.mask[T] = 1.0;
-    const lowered_network low(teacher, sparse_products(c.integrator, teacher));
+    const lowered_network low(teacher, sparse_products(c.integrator, c.network));
     const fixed_point fp = relax(teacher, low, U, tb.x0, c.integrator, c.task.fixed_point_tol, c.task.relax_max_ms);
     matrix r;
     teacher.phi.apply(fp.x, r);
@@ -66,7 +66,7 @@ trial_batch make_trials(const config& c, const network* teacher_ptr, long index)
     const network& teacher = *teacher_ptr; // tasks without one returned above
     if (task.fixed_point) return make_regression_trials(c, teacher, g);
     trial_batch tb = make_inputs(c, g);
-    const lowered_network low(teacher, sparse_products(c.integrator, teacher));
+    const lowered_network low(teacher, sparse_products(c.integrator, c.network));
     auto noise = stream(seed_of(c.task.teacher_seed), "teacher-noise", static_cast<std::uint64_t>(index));
     const trajectory tr = integrate(teacher, low, tb.u, tb.x0, c.integrator, noise);
     std::vector<const matrix*> xs;
@@ -95,10 +95,12 @@ std::vector<projection_summary> summarize(const network& net) {
         projection_summary s;
         s.name = p->name;
         s.n = static_cast<long>(p->size());
-        if (s.n > 0) {
-            const vector l = p->m.array().log();
-            s.mean_ln = l.mean();
-            s.sd_ln = s.n > 1? std::sqrt((l.array() - s.mean_ln).square().sum()/(s.n - 1)): 0.0;
+        if (s.n > 0) { // two passes over the synapses, no copy of them
+            double sum = 0.0, ss = 0.0;
+            p->for_each([&](std::size_t, int, int, int, double m) { sum += std::log(m); });
+            s.mean_ln = sum/static_cast<double>(s.n);
+            p->for_each([&](std::size_t, int, int, int, double m) { ss += (std::log(m) - s.mean_ln)*(std::log(m) - s.mean_ln); });
+            s.sd_ln = s.n > 1? std::sqrt(ss/static_cast<double>(s.n - 1)): 0.0;
         }
         out.push_back(s);
     }
@@ -108,12 +110,12 @@ std::vector<projection_summary> summarize(const network& net) {
 void simulate(const config& c, const run_options& opt) {
     check_output_path(opt.out, opt.overwrite);
     const auto seed = seed_of(c.training.seed);
-    const network net = build_network(c.network, seed);
+    const network net = build_network(c.network, seed, layout_for(c.integrator, c.network));
     auto g = stream(seed, "trials", 0);
     const bool decision = task_registry().get(c.task.kind).decision; // the task's own inputs
     const trial_batch tb = decision? make_decision_trials(c.task, c.integrator.dt_ms, c.observation_steps(), c.network.n(), g)
                                    : make_inputs(c, g);
-    const lowered_network low(net, sparse_products(c.integrator, net));
+    const lowered_network low(net, sparse_products(c.integrator, c.network));
     auto noise = stream(seed, "noise", 0);
     const trajectory tr = integrate(net, low, tb.u, tb.x0, c.integrator, noise);
     run_recorder rec(opt.out, opt.overwrite, to_toml(c), c.training.seed);
@@ -135,12 +137,13 @@ run_summary learn(const config& c, const run_options& opt) {
     if (!opt.resume) check_output_path(opt.out, opt.overwrite);
     const auto t0 = clock_type::now();
     const auto seed = seed_of(c.training.seed);
-    network student = build_network(c.network, seed);
+    const layout storage = layout_for(c.integrator, c.network);
+    network student = build_network(c.network, seed, storage);
     const task_info& task = task_registry().get(c.task.kind);
     // The teacher (tasks that have one) is needed only to make trials: with one fixed set of
     // trials it is released once they are made and it is written to the file.
     std::optional<network> teacher;
-    if (task.teacher) teacher = build_network(c.network, seed_of(c.task.teacher_seed));
+    if (task.teacher) teacher = build_network(c.network, seed_of(c.task.teacher_seed), storage);
     const plastic_set which = plastic_of(c);
     if (task.fixed_point) { // fewer patterns than plastic synapses: the overparameterised setting
         const std::size_t synapses = (which.recurrent? student.recurrent.size(): 0) + (which.input? student.input.size(): 0) +
@@ -167,7 +170,7 @@ run_summary learn(const config& c, const run_options& opt) {
         for (auto p: {"recurrent", "input", "readout"}) {
             if (saved.m.at(p).size() != static_cast<long>(student.get(p).size()))
                 throw file_error("'" + opt.out + "': the checkpoint does not match the network its config builds");
-            student.get(p).m = saved.m.at(p);
+            student.get(p).set_magnitudes(saved.m.at(p));
             if (c.plasticity.momentum != 0.0) opt_state.velocity()[p] = saved.velocity.at(p);
         }
         rec.truncate_to(s0);
@@ -189,7 +192,7 @@ run_summary learn(const config& c, const run_options& opt) {
         fixed = make_trials(c, teacher? &*teacher: nullptr, 0);
         teacher.reset();
     }
-    lowered_network low(student, sparse_products(c.integrator, student));
+    lowered_network low(student, sparse_products(c.integrator, c.network));
     progress bar(S - s0, opt.quiet);
 
     // The loss, its credit (with_credit) and the task's accuracy of one forward pass. The regression
@@ -284,12 +287,11 @@ run_summary learn(const config& c, const run_options& opt) {
     for (std::size_t i = 0; i < summary.final.size(); ++i) {
         // The signs are fixed per synapse (Dale's law); a weight changes sign only if its magnitude
         // leaves [0, ∞), which the mirror steps never allow — counted as a check.
-        const auto& p1 = student.get(summary.final[i].name);
         long changes = 0, held = 0;
-        for (std::size_t k = 0; k < p1.size(); ++k) {
-            if (!(p1.m[k] >= 0.0)) ++changes;
-            if (p1.m[k] <= c.plasticity.min_magnitude && c.plasticity.geometry != "eg") ++held;
-        }
+        student.get(summary.final[i].name).for_each([&](std::size_t, int, int, int, double m) {
+            if (!(m >= 0.0)) ++changes;
+            if (m <= c.plasticity.min_magnitude && c.plasticity.geometry != "eg") ++held;
+        });
         summary.final[i].sign_changes = changes;
         summary.final[i].held_at_bound = held;
     }

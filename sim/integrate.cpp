@@ -86,10 +86,13 @@ void adaptive_steps(const rate_dynamics& sys, matrix x, const input_grid& u, con
 
 } // namespace
 
-bool sparse_products(const integrator_desc& d, const network& net) {
+bool sparse_products(const integrator_desc& d, const network_desc& net) {
     if (d.products != "auto") return d.products == "sparse";
-    const double n = static_cast<double>(net.n());
-    return n > 0 && static_cast<double>(net.recurrent.size()) <= d.sparse_below*n*n;
+    return net.n() > 0 && expected_density(net) <= d.sparse_below;
+}
+
+layout layout_for(const integrator_desc& d, const network_desc& net) {
+    return sparse_products(d, net)? layout::lists: layout::dense;
 }
 
 trajectory integrate(const network& net, const lowered_network& low, const input_grid& u,

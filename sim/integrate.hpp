@@ -27,8 +27,12 @@ struct integrator_desc {
     double sparse_below = 0.1;      // auto: sparse when nnz/N² is at most this
 };
 
-/// Whether `products` (with its density threshold) asks for sparse recurrent products on `net`.
-bool sparse_products(const integrator_desc& d, const network& net);
+/// Whether `products` asks for sparse recurrent products on networks of description `net`
+/// (auto: when their expected density, expected_density(net), is at most sparse_below).
+bool sparse_products(const integrator_desc& d, const network_desc& net);
+/// The layout for such networks: lists for sparse products (they build compressed rows from the
+/// synapse lists), dense for dense products (the weights held once, in the matrix they use).
+layout layout_for(const integrator_desc& d, const network_desc& net);
 
 const registry<int>& stepper_registry();
 

@@ -41,6 +41,20 @@ std::vector<double> stack(int n_trials, int T1, long rows, Get&& get) {
     return out;
 }
 
+// pre, post and sign of every synapse (a dense-layout projection makes the lists for the while).
+void write_synapses(hid_t g, const projection& p) {
+    if (!p.is_dense()) {
+        h5::write(g, "pre", p.pre);
+        h5::write(g, "post", p.post);
+        h5::write(g, "sign", p.sign);
+        return;
+    }
+    const auto lists = p.lists();
+    h5::write(g, "pre", lists.pre);
+    h5::write(g, "post", lists.post);
+    h5::write(g, "sign", lists.sign);
+}
+
 } // namespace
 
 run_recorder::run_recorder(const std::string& path, bool overwrite, const std::string& resolved_config, std::int64_t seed,
@@ -69,9 +83,7 @@ void run_recorder::write_network(const network& net, const std::vector<std::stri
     h5::write(g, "cell_sign", cs);
     for (auto* p: {&net.recurrent, &net.input, &net.readout}) {
         auto pg = h5::create_group(g, p->name);
-        h5::write(pg, "pre", p->pre);
-        h5::write(pg, "post", p->post);
-        h5::write(pg, "sign", p->sign);
+        write_synapses(pg, *p);
         const bool is_plastic = std::find(plastic.begin(), plastic.end(), p->name) != plastic.end();
         h5::write_attr(pg, "plastic", std::int64_t(is_plastic));
         h5::write_attr(pg, "pre_population", p->pre_population);
@@ -85,10 +97,9 @@ void run_recorder::write_teacher(const network& teacher) {
     auto g = h5::create_group(file_, "teacher");
     for (auto* p: {&teacher.recurrent, &teacher.input, &teacher.readout}) {
         auto pg = h5::create_group(g, p->name);
-        h5::write(pg, "pre", p->pre);
-        h5::write(pg, "post", p->post);
-        h5::write(pg, "sign", p->sign);
-        h5::write(pg, "weight", to_std(p->signed_weights()));
+        write_synapses(pg, *p);
+        h5::create_double(pg, "weight", {p->size()});
+        h5::overwrite(pg, "weight", [&](hsize_t first, hsize_t n, double* out) { p->signed_weights(first, n, out); });
     }
 }
 
@@ -168,7 +179,7 @@ void run_recorder::checkpoint(long step, const network& net, const std::map<std:
     auto sg = h5::open_group(file_, "checkpoint/slot" + std::to_string(next_slot_));
     for (auto* p: {&net.recurrent, &net.input, &net.readout}) {
         auto pg = h5::open_group(sg, p->name);
-        h5::overwrite(pg, "m", p->m.data());
+        h5::overwrite(pg, "m", [&](hsize_t first, hsize_t n, double* out) { p->magnitudes(first, n, out); });
         // Without momentum there is no velocity: the dataset keeps its zeros (HDF5's fill value).
         auto v = velocity.find(p->name);
         if (v != velocity.end() && v->second.size() == static_cast<long>(p->size())) h5::overwrite(pg, "velocity", v->second.data());
@@ -221,8 +232,8 @@ void run_recorder::snapshot(long step, double loss, const network& net, double a
     traj_loss_.append(&loss);
     if (has_accuracy_) traj_acc_.append(&accuracy);
     for (auto& [name, app]: weights_) {
-        const vector w = net.get(name).signed_weights();
-        app.append(w.data());
+        const projection& p = net.get(name);
+        app.append([&](hsize_t first, hsize_t n, double* out) { p.signed_weights(first, n, out); });
     }
     flush();
 }

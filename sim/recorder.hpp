@@ -8,7 +8,8 @@
 //   /network/<p>   pre, post, sign [nnz]; attrs plastic, pre_population, post_population
 //   /trajectory    step [T], loss [T], accuracy [T] (the task's: fraction correct or R²);
 //                  <p>/weight [T × nnz] signed weights, one row per snapshot
-//                  (float64, or float32 with training.record_precision; chunked one row per chunk)
+//                  (float64, or float32 with training.record_precision; chunks of one row by at most
+//                  2^16 columns, h5::block_values)
 //   /training      loss [steps], held_at_bound [steps], learning_rate [steps], accuracy [steps]
 //                  (accuracy: added without a version bump; files written before it lack it)
 //   /activity      steps [n]; step_<k>/{time [T+1] (ms), input [trials × T+1 × n_in],

@@ -181,18 +181,47 @@ TEST_CASE("sparse recurrent products agree with the dense ones, for any thread c
 }
 
 TEST_CASE("products = auto chooses sparse products below the density threshold", "[sparse]") {
-    const network thin = make_network(80, 20, 2, 0.05), thick = make_network(80, 20, 2, 0.5);
-    const double density = static_cast<double>(thin.recurrent.size())/(100.0*100.0);
+    network_desc thin, thick;
+    thin.n_e = thick.n_e = 80;
+    thin.n_i = thick.n_i = 20;
+    thin.p_ee = thin.p_ei = thin.p_ie = thin.p_ii = 0.05;
+    thick.p_ee = thick.p_ei = thick.p_ie = thick.p_ii = 0.5;
+    // Expected density without autapses: p (N² − N)/N².
+    CHECK(expected_density(thin) == Approx(0.05*(100.0*100 - 100)/(100.0*100)).epsilon(1e-14));
+    CHECK(expected_density(thin) == Approx(static_cast<double>(build_network(thin, 5).recurrent.size())/1e4).epsilon(0.1));
     integrator_desc d;
     d.products = "auto";
     d.sparse_below = 0.1;
-    REQUIRE(density < 0.1);
     CHECK(sparse_products(d, thin));
     CHECK_FALSE(sparse_products(d, thick));
+    CHECK(layout_for(d, thin) == layout::lists);
+    CHECK(layout_for(d, thick) == layout::dense);
     d.products = "dense";
     CHECK_FALSE(sparse_products(d, thin));
+    CHECK(layout_for(d, thin) == layout::dense);
     d.products = "sparse";
     CHECK(sparse_products(d, thick));
+    CHECK(layout_for(d, thick) == layout::lists);
     config c = default_config();
     CHECK_THROWS_AS(apply_override(c, "integrator.products=csr"), config_error);
+}
+
+TEST_CASE("the products use a dense-layout network's own matrices, and see its changes", "[layout]") {
+    network_desc d;
+    d.n_e = 40; d.n_i = 10; d.n_in = 3;
+    network lists = build_network(d, 4), dense = build_network(d, 4, layout::dense);
+    const lowered_network low_l(lists), low_d(dense);
+    CHECK(&low_d.W_rec == &dense.recurrent.W); // no copy of the weights
+    CHECK(&low_d.W_in == &dense.input.W);
+    CHECK(&low_d.W_out == &dense.readout.W);
+    CHECK(low_d.W_rec == low_l.W_rec);
+    CHECK(low_d.W_in == low_l.W_in);
+    CHECK(low_d.W_out == low_l.W_out);
+    // The same change of magnitudes through either layout, then the products' matrices again.
+    const auto doubled = [](Eigen::Ref<vector> m, long) { m *= 2.0; return 0L; };
+    lists.recurrent.update_magnitudes(doubled);
+    dense.recurrent.update_magnitudes(doubled);
+    lowered_network after(lists);
+    CHECK(low_d.W_rec == after.W_rec);
+    CHECK(low_d.W_rec == 2.0*low_l.W_rec); // the old copy of the lists layout is stale
 }

@@ -65,6 +65,44 @@ TEST_CASE("sparse recurrent products learn what dense products learn, to round-o
     CHECK(worst <= 1e-9); // a few learning steps amplify the round-off differences of the products
 }
 
+TEST_CASE("a run file is the same whichever layout holds the weights", "[recording][layout]") {
+    // p = 1 at N = 300: 89 700 recurrent synapses, so every weight row and checkpoint is written in
+    // two blocks (h5::block_values). Dense products hold the weights in the dense layout, sparse
+    // products in synapse lists (sim/integrate.hpp): same synapse ids, same values to round-off.
+    const std::string p1 = " run -q --set network.n_e=240 --set network.n_i=60 --set task.duration_ms=10 --set task.batch=2"
+                           " --set training.steps=2 --set connectivity.p_ee=1 --set connectivity.p_ei=1"
+                           " --set connectivity.p_ie=1 --set connectivity.p_ii=1";
+    const auto dense = run_ok(p1 + " --set integrator.products=dense");
+    const auto lists = run_ok(p1 + " --set integrator.products=sparse");
+    auto a = h5::open_file(dense), b = h5::open_file(lists);
+    const auto nnz = h5::shape(a, "network/recurrent/pre")[0];
+    REQUIRE(nnz == 300u*299u);
+    REQUIRE(nnz > h5::block_values);
+    for (auto p: {"recurrent", "input", "readout"})
+        for (auto what: {"pre", "post", "sign"}) {
+            const std::string name = std::string("network/") + p + "/" + what;
+            INFO(name);
+            CHECK(h5::read_int(a, name) == h5::read_int(b, name));
+        }
+    const auto wa = all_weights(dense), wb = all_weights(lists);
+    REQUIRE(wa.size() == wb.size());
+    double worst = 0;
+    for (std::size_t i = 0; i < wa.size(); ++i) worst = std::max(worst, std::abs(wa[i] - wb[i])/std::max(std::abs(wa[i]), 1e-300));
+    CHECK(worst <= 1e-9);
+    // The last row, the checkpoint and the teacher against each other in the dense run's own file.
+    const auto last = h5::read_rows(a, "trajectory/recurrent/weight", h5::shape(a, "trajectory/recurrent/weight")[0] - 1, 1);
+    const auto sign = h5::read_int(a, "network/recurrent/sign");
+    auto m = h5::read_double(a, "checkpoint/slot0/recurrent/m");
+    if (h5::read_double(a, "checkpoint/slot1/step")[0] > h5::read_double(a, "checkpoint/slot0/step")[0])
+        m = h5::read_double(a, "checkpoint/slot1/recurrent/m");
+    REQUIRE(m.size() == last.size());
+    bool same = true;
+    for (std::size_t s = 0; s < m.size(); ++s) same = same && last[s] == static_cast<double>(sign[s])*m[s];
+    CHECK(same);
+    const auto ta = h5::read_double(a, "teacher/recurrent/weight"), tb = h5::read_double(b, "teacher/recurrent/weight");
+    CHECK(ta == tb);
+}
+
 TEST_CASE("float32 recording stores the float64 weights rounded to float32", "[recording]") {
     const auto f64 = run_ok(small);
     const auto f32 = run_ok(small + " --set training.record_precision=float32 --set training.record_compression=4");

@@ -130,3 +130,86 @@ TEST_CASE("same seed gives the same network and another seed another", "[network
     CHECK(a.recurrent.m == b.recurrent.m);
     CHECK(a.recurrent.pre != c.recurrent.pre);
 }
+
+// The two layouts (network.hpp) hold the same synapses: what is built, read, gathered and
+// changed through either is the same, value for value.
+namespace {
+network_desc mixed() {
+    auto d = small();
+    d.readout_from = "all";   // readout columns of both signs
+    d.p_ee = 0.6; d.p_ii = 0.0; // a block with no synapses, and columns of I cells without I targets
+    return d;
+}
+} // namespace
+
+TEST_CASE("a dense-layout network holds exactly the synapses and weights of the lists layout", "[network][layout]") {
+    const network a = build_network(mixed(), 21), b = build_network(mixed(), 21, layout::dense);
+    for (auto name: {"recurrent", "input", "readout"}) {
+        INFO(name);
+        const projection &L = a.get(name), &D = b.get(name);
+        REQUIRE_FALSE(L.is_dense());
+        REQUIRE(D.is_dense());
+        CHECK(D.pre.empty());
+        CHECK(D.m.size() == 0);
+        REQUIRE(D.size() == L.size());
+        const auto lists = D.lists();
+        CHECK(lists.pre == L.pre);
+        CHECK(lists.post == L.post);
+        CHECK(lists.sign == L.sign);
+        CHECK(D.magnitudes() == L.m);          // bit for bit: the same draws, the same rescaling
+        CHECK(D.signed_weights() == L.signed_weights());
+        CHECK(D.dense() == L.dense());
+        CHECK(D.W == L.dense()); // the matrix the products use; 0 where there is no synapse
+        // Any range of synapse ids, read through either.
+        const std::size_t n = L.size();
+        for (std::size_t begin: {std::size_t{0}, std::size_t{1}, n/3, n - 1})
+            for (std::size_t count: {std::size_t{1}, std::size_t{17}, n/2}) {
+                const std::size_t c = std::min(count, n - begin);
+                std::vector<double> x(c), y(c);
+                L.signed_weights(begin, c, x.data());
+                D.signed_weights(begin, c, y.data());
+                CHECK(x == y);
+                L.magnitudes(begin, c, x.data());
+                D.magnitudes(begin, c, y.data());
+                CHECK(x == y);
+            }
+    }
+    CHECK(b.recurrent.size() < static_cast<std::size_t>(b.n())*b.n()); // absent entries exist
+}
+
+TEST_CASE("the gathers and the magnitude updates agree between the layouts", "[network][layout]") {
+    network a = build_network(mixed(), 22), b = build_network(mixed(), 22, layout::dense);
+    for (auto name: {"recurrent", "input", "readout"}) {
+        INFO(name);
+        projection &L = a.get(name), &D = b.get(name);
+        const matrix G = matrix::Random(L.n_post, L.n_pre);
+        vector gl, gd;
+        L.gather(G, gl);
+        D.gather(G, gd);
+        CHECK(gl == gd);
+        CHECK(D.gather(vector(Eigen::Map<const vector>(G.data(), G.size()))) == gl);
+        // set_magnitudes, then an update that sees every synapse once, with its id.
+        const vector m = vector::Random(static_cast<long>(L.size())).cwiseAbs();
+        L.set_magnitudes(m);
+        D.set_magnitudes(m);
+        CHECK(D.magnitudes() == m);
+        std::vector<int> seen(L.size(), 0);
+        const long counted = D.update_magnitudes([&](Eigen::Ref<vector> block, long s0) {
+            for (long k = 0; k < block.size(); ++k) {
+                ++seen[static_cast<std::size_t>(s0 + k)];
+                CHECK(block[k] == m[s0 + k]);
+                block[k] = 2.0*block[k] + 1.0;
+            }
+            return block.size();
+        });
+        CHECK(counted == static_cast<long>(L.size()));
+        CHECK(std::all_of(seen.begin(), seen.end(), [](int k) { return k == 1; }));
+        CHECK(D.magnitudes() == (2.0*m.array() + 1.0).matrix());
+        // Entries without a synapse were not touched: W is 0 wherever the lists layout's is.
+        const matrix Wl = [&] { L.set_magnitudes((2.0*m.array() + 1.0).matrix()); return L.dense(); }();
+        CHECK(D.W == Wl);
+        D.scale(0.5);
+        L.scale(0.5);
+        CHECK(D.W == L.dense());
+    }
+}
