@@ -94,7 +94,7 @@ int learn_cmd(const config& c, const std::string& out) {
     const run_summary s = learn(c, opt);
     double loop = 0;
     for (double t: s.step_seconds) loop += t;
-    // Step 0 also writes /activity; the median leaves it out of the typical step.
+    // With training.activity_trials = 0 (as run.py sets it) no step writes /activity: all are alike.
     print_json({{"step_median_s", median(s.step_seconds)},
                 {"steps", static_cast<double>(s.step_seconds.size())},
                 {"setup_s", s.seconds - loop},
