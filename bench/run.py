@@ -20,13 +20,14 @@ ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
 # How many timed repetitions each size gets: learning steps of eisim and of the peer, forward passes,
 # and repetitions of one floor product. Chosen so that the whole suite stays under 15 minutes on
-# 2 cores. eisim's timed runs write no /activity (training.activity_trials = 0), so every learning
+# 2 cores. The floor's products are short and the first few after allocating their matrices are
+# slow: one forward product at N = 4000 measured 29 ms as the median of 4 and 17 ms of 30. eisim's timed runs write no /activity (training.activity_trials = 0), so every learning
 # step is a typical one and all of them are timed.
 REPS = {
     100: dict(eisim_steps=4, peer_steps=3, forward=3, floor=20),
-    250: dict(eisim_steps=16, peer_steps=4, forward=9, floor=40),
-    1000: dict(eisim_steps=4, peer_steps=2, forward=2, floor=20),
-    4000: dict(eisim_steps=1, peer_steps=1, forward=1, floor=4),
+    250: dict(eisim_steps=16, peer_steps=4, forward=9, floor=100),
+    1000: dict(eisim_steps=4, peer_steps=2, forward=2, floor=50),
+    4000: dict(eisim_steps=1, peer_steps=1, forward=1, floor=30),
 }
 # The peer is not run where one of its learning steps takes minutes (rk4 at N = 4000: about 6 min a
 # step on 2 cores, extrapolated from N = 1000 by N²); the row says so.
