@@ -154,9 +154,7 @@ def main():
     ap.add_argument("--python", default=sys.executable, help="the interpreter for the PyTorch peer")
     ap.add_argument("--peer-4000", action="store_true", help="also run the peer at N = 4000 (euler, p = 0.2; about 6 min more)")
     args = ap.parse_args()
-    if args.peer_4000:
-        PEER_SKIPPED.pop(PEER_4000, None)
-    else:
+    if not args.peer_4000:
         PEER_SKIPPED[PEER_4000] = PEER_4000_SKIPPED
     # Asked of a child: importing torch here would make this process large for no use.
     args.torch = subprocess.run([args.python, "-c", "import torch"], capture_output=True).returncode == 0

@@ -372,6 +372,16 @@ void overwrite(hid_t loc, const std::string& name, const fill_block& fill) {
     }
 }
 
+void write(hid_t loc, const std::string& name, hsize_t n, const fill_block& fill) {
+    handle space(check(H5Screate_simple(1, &n, nullptr), "dataspace for " + name), H5Sclose);
+    handle dcpl(H5Pcreate(H5P_DATASET_CREATE), H5Pclose);
+    H5Pset_fill_time(dcpl, H5D_FILL_TIME_NEVER); // every value is written below
+    handle dset(check(H5Dcreate2(loc, name.c_str(), H5T_IEEE_F64LE, space, H5P_DEFAULT, dcpl, H5P_DEFAULT),
+                      "cannot create dataset '" + name + "'"), H5Dclose);
+    dset.reset();
+    overwrite(loc, name, fill);
+}
+
 void start_swmr(hid_t file) {
     if (H5Fstart_swmr_write(file) < 0) fail("cannot start single-writer/multiple-reader mode");
 }

@@ -107,6 +107,8 @@ using fill_block = std::function<void(hsize_t first, hsize_t n, double* out)>;
 /// Write the whole of an existing 1-D dataset of doubles in blocks of `block_values`, through a
 /// buffer of that size (a large dataset is never copied whole into memory).
 void overwrite(hid_t loc, const std::string& name, const fill_block& fill);
+/// A new 1-D dataset of n doubles, written the same way (no fill value is written before them).
+void write(hid_t loc, const std::string& name, hsize_t n, const fill_block& fill);
 /// The values per block of the blockwise writes, and the columns per chunk of an appended row:
 /// 2^16 (half a MB of doubles, a chunk HDF5's default cache holds).
 constexpr hsize_t block_values = hsize_t(1) << 16;

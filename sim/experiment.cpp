@@ -99,7 +99,10 @@ std::vector<projection_summary> summarize(const network& net) {
             double sum = 0.0, ss = 0.0;
             p->for_each([&](std::size_t, int, int, int, double m) { sum += std::log(m); });
             s.mean_ln = sum/static_cast<double>(s.n);
-            p->for_each([&](std::size_t, int, int, int, double m) { ss += (std::log(m) - s.mean_ln)*(std::log(m) - s.mean_ln); });
+            p->for_each([&](std::size_t, int, int, int, double m) {
+                const double d = std::log(m) - s.mean_ln;
+                ss += d*d;
+            });
             s.sd_ln = s.n > 1? std::sqrt(ss/static_cast<double>(s.n - 1)): 0.0;
         }
         out.push_back(s);
