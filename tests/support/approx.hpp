@@ -3,9 +3,12 @@
 #include <cmath>
 #include <cstdio>
 #include <cstdlib>
+#include <filesystem>
 #include <fstream>
 #include <sstream>
+#include <stdexcept>
 #include <string>
+#include <stdlib.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -25,10 +28,35 @@ inline double rel_err(const matrix& a, const matrix& b) {
     return scale == 0? 0.0: (a - b).norm()/scale;
 }
 
-/// A fresh temporary path (the file does not exist).
+/// The test process's own temporary directory: made by mkdtemp, so no other process (nor an
+/// earlier one that had the same pid) owns it, and removed with everything in it at exit.
+class temp_directory {
+public:
+    temp_directory() {
+        std::string pattern = (std::filesystem::temp_directory_path()/"eisim_test_XXXXXX").string();
+        if (!::mkdtemp(pattern.data())) {
+            throw std::runtime_error("cannot make a temporary directory from " + pattern);
+        }
+        path_ = pattern;
+    }
+    ~temp_directory() {
+        std::error_code ignored;
+        std::filesystem::remove_all(path_, ignored);
+    }
+    temp_directory(const temp_directory&) = delete;
+    temp_directory& operator=(const temp_directory&) = delete;
+    const std::filesystem::path& path() const { return path_; }
+
+private:
+    std::filesystem::path path_;
+};
+
+/// A fresh temporary path: the file does not exist, since nothing else names files in this
+/// process's own directory.
 inline std::string temp_path(const std::string& suffix) {
+    static temp_directory directory;
     static int counter = 0;
-    return "/tmp/eisim_test_" + std::to_string(::getpid()) + "_" + std::to_string(counter++) + suffix;
+    return (directory.path()/("f" + std::to_string(counter++) + suffix)).string();
 }
 
 /// Run a shell command, returning its exit code and capturing stdout+stderr.
