@@ -242,10 +242,8 @@ run_summary learn(const config& c, const run_options& opt) {
                 break;
             }
             const perturbed_forward perturbed = [&](double sigma, std::uint64_t sample) {
-                network noisy = student;
-                noisy.noise_sigma = sigma;
                 auto g = stream(seed, "perturbation", sample);
-                return integrate(noisy, low, trials.u, trials.x0, c.integrator, g);
+                return integrate(student, low, trials.u, trials.x0, c.integrator, g, sigma);
             };
             // rflo_form = online: the weights learn during the trial (sim/online.hpp); the loss and
             // accuracy recorded for step s are still those of the weights before it.

@@ -28,16 +28,16 @@ void guard(const matrix& x, double t, double max_abs_x) {
 }
 
 template <typename Stepper>
-void fixed_steps(Stepper stepper, const rate_dynamics& sys, const network& net, matrix x,
+void fixed_steps(Stepper stepper, const rate_dynamics& sys, double noise_sigma, matrix x,
                  const input_grid& u, const integrator_desc& d, rng& noise, trajectory& tr) {
     const int T = u.steps;
     const double h = u.dt;
     tr.x.reserve(T + 1);
     tr.x.push_back(x);
     tr.obs.push_back(0);
-    const bool noisy = net.noise_sigma > 0.0;
+    const bool noisy = noise_sigma > 0.0;
     vector noise_scale;
-    if (noisy) noise_scale = (2.0*h*sys.inv_tau.array()).sqrt()*net.noise_sigma;
+    if (noisy) noise_scale = (2.0*h*sys.inv_tau.array()).sqrt()*noise_sigma;
     for (int k = 0; k < T; ++k) {
         const double t = k*h; // integer grid: never accumulated
         stepper.do_step(sys, x, t, h);
@@ -97,16 +97,21 @@ layout layout_for(const integrator_desc& d, const network_desc& net) {
 
 trajectory integrate(const network& net, const lowered_network& low, const input_grid& u,
                      const matrix& x0, const integrator_desc& d, rng& noise) {
+    return integrate(net, low, u, x0, d, noise, net.noise_sigma);
+}
+
+trajectory integrate(const network& net, const lowered_network& low, const input_grid& u,
+                     const matrix& x0, const integrator_desc& d, rng& noise, double noise_sigma) {
     dynamics_workspace ws;
     const rate_dynamics sys{low.inv_tau, low.W_rec, low.W_in, u, net.phi, net.bias, ws, low.sparse_rec()};
     trajectory tr;
     tr.stepper = d.stepper;
     tr.dt_obs = u.dt;
     switch (stepper_registry().get(d.stepper)) {
-    case 0: fixed_steps(odeint_steppers::euler<matrix>(), sys, net, x0, u, d, noise, tr); break;
-    case 1: fixed_steps(odeint_steppers::rk4<matrix>(), sys, net, x0, u, d, noise, tr); break;
+    case 0: fixed_steps(odeint_steppers::euler<matrix>(), sys, noise_sigma, x0, u, d, noise, tr); break;
+    case 1: fixed_steps(odeint_steppers::rk4<matrix>(), sys, noise_sigma, x0, u, d, noise, tr); break;
     default:
-        if (net.noise_sigma > 0.0) throw user_error("private noise (network.noise_sigma > 0) needs a fixed-step stepper (euler or rk4), not dopri5");
+        if (noise_sigma > 0.0) throw user_error("private noise (network.noise_sigma > 0) needs a fixed-step stepper (euler or rk4), not dopri5");
         adaptive_steps(sys, x0, u, d, tr);
         break;
     }

@@ -40,5 +40,9 @@ const registry<int>& stepper_registry();
 /// private noise (used only if net.noise_sigma > 0; euler and rk4 only).
 trajectory integrate(const network& net, const lowered_network& low, const input_grid& u,
                      const matrix& x0, const integrator_desc& d, rng& noise);
+/// The same with private noise of size noise_sigma in place of net.noise_sigma: node
+/// perturbation's noisy passes, without a copy of the network.
+trajectory integrate(const network& net, const lowered_network& low, const input_grid& u,
+                     const matrix& x0, const integrator_desc& d, rng& noise, double noise_sigma);
 
 } // namespace eisim

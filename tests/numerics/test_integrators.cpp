@@ -157,3 +157,37 @@ TEST_CASE("an Eigen state and a std::vector state give the same answer", "[integ
     }
     for (int i = 0; i < 10; ++i) CHECK(xe(i, 0) == Approx(xv[i]).epsilon(1e-12));
 }
+
+TEST_CASE("private noise is Euler-Maruyama of variance 2 h sigma^2 / tau, and a sigma given to integrate replaces the network's",
+          "[integrator][noise]") {
+    // One Euler step from the same state with and without noise differs by sqrt(2 h/τ_i) σ ξ,
+    // ξ ~ N(0, 1): the standardised differences have mean 0 and variance 1.
+    auto p = make_linear(0.5, 0.5);
+    const long B = 2000;
+    const double sigma = 0.3;
+    p.u = input_grid(0.5, 1, 2, B);
+    const matrix x0 = matrix::NullaryExpr(12, B, [](Eigen::Index i, Eigen::Index b) { return std::sin(0.3*i + 0.01*b); });
+    integrator_desc d;
+    d.stepper = "euler";
+    d.dt_ms = 0.5;
+    const lowered_network low(p.net);
+    rng quiet(1), loud(2);
+    const matrix clean = integrate(p.net, low, p.u, x0, d, quiet).x.back();
+    const matrix noisy = integrate(p.net, low, p.u, x0, d, loud, sigma).x.back();
+    double sum = 0.0, sum2 = 0.0;
+    for (long b = 0; b < B; ++b)
+        for (long i = 0; i < 12; ++i) {
+            const double z = (noisy(i, b) - clean(i, b))/(std::sqrt(2.0*0.5/p.net.tau[i])*sigma);
+            sum += z;
+            sum2 += z*z;
+        }
+    const double n = 12.0*B, mean = sum/n, var = sum2/n - mean*mean;
+    CHECK(std::abs(mean) < test::z_tol/std::sqrt(n));
+    CHECK(std::abs(var - 1.0) < test::z_tol*std::sqrt(2.0/n));
+
+    // The override and a network that carries the same σ draw the same path from the same stream.
+    network carrying = p.net;
+    carrying.noise_sigma = sigma;
+    rng again(2);
+    CHECK(integrate(carrying, low, p.u, x0, d, again).x.back() == noisy);
+}

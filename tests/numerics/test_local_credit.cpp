@@ -71,10 +71,8 @@ TEST_CASE("every local rule's estimate points along the exact gradient", "[credi
     const trajectory tr = forward(p, p.net, noise);
     const gradients exact = exact_gradient(p.net, low, tr, p.trials, plastic_set{});
     const perturbed_forward perturbed = [&](double sigma, std::uint64_t sample) {
-        network noisy = p.net;
-        noisy.noise_sigma = sigma;
         auto g = stream(11, "perturbation", sample);
-        return integrate(noisy, low, p.trials.u, p.trials.x0, p.integ, g);
+        return integrate(p.net, low, p.trials.u, p.trials.x0, p.integ, g, sigma);
     };
     for (auto rule: {"feedback_alignment", "rflo", "node_perturbation"}) {
         credit_desc d;
