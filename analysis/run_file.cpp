@@ -3,7 +3,9 @@
 #include <algorithm>
 #include <cmath>
 #include <limits>
+#include <map>
 #include <sstream>
+#include <tuple>
 #include <toml.hpp>
 
 #include "models/error.hpp"
@@ -21,6 +23,20 @@ index_vector to_index(const std::vector<std::int64_t>& v) {
     index_vector out(static_cast<long>(v.size()));
     for (std::size_t i = 0; i < v.size(); ++i) out[static_cast<long>(i)] = static_cast<long>(v[i]);
     return out;
+}
+
+// "a, b, c".
+std::string joined(const std::vector<std::string>& names) {
+    std::string out;
+    for (auto& n: names) out += (out.empty()? "": ", ") + n;
+    return out;
+}
+
+// "no population 'X' (known: E, I, ...)".
+std::string no_population(const std::string& name, const std::vector<population_info>& populations) {
+    std::vector<std::string> known;
+    for (auto& q: populations) known.push_back(q.name);
+    return "no population '" + name + "' (known: " + joined(known) + ")";
 }
 
 // A [T] or [T × 1] dataset read as T values.
@@ -63,8 +79,11 @@ run_file::run_file(const std::string& path): path_(path) {
         steps_ = read_column(traj, "step", path_);
         long T = snapshots();
 
+        if (format_version_ >= 2) read_populations(net);
+
         // Known projections first, in the recorder's order; then any other group.
         auto names = h5::subgroups(net);
+        if (format_version_ >= 2) names.erase(std::remove(names.begin(), names.end(), "populations"), names.end());
         std::vector<std::string> ordered;
         for (auto& k: known)
             if (std::find(names.begin(), names.end(), k.name) != names.end()) ordered.push_back(k.name);
@@ -89,16 +108,17 @@ run_file::run_file(const std::string& path): path_(path) {
                 if (h5::has_attr(g, attr)) *field = h5::read_attr_string(g, attr);
                 else if (fallback) *field = fallback;
                 else fail("/network/" + name + ": missing attribute '" + attr + "'");
+                if (*field != "network" && *field != "input" && *field != "output")
+                    fail("/network/" + name + ": " + attr + " \"" + *field + "\" (expected network, input or output)");
             }
-            const auto population_size = [&](const std::string& pop) -> long {
-                if (pop == "network") return n_e_ + n_i_;
-                if (pop == "input") return n_in_;
-                if (pop == "output") return n_out_;
-                return -1;
+            // A side's size: from the populations (version 2), else from /network's attributes.
+            const auto side_extent = [&](const std::string& side) -> long {
+                if (format_version_ >= 2) return side_size(side);
+                return side == "network"? n_e_ + n_i_: side == "input"? n_in_: n_out_;
             };
-            p.n_pre = h5::has_attr(g, "n_pre")? static_cast<long>(h5::read_attr_int(g, "n_pre")): population_size(p.pre_population);
-            p.n_post = h5::has_attr(g, "n_post")? static_cast<long>(h5::read_attr_int(g, "n_post")): population_size(p.post_population);
-            // Indices into the network must name a cell, so that E and I can be told apart.
+            p.n_pre = h5::has_attr(g, "n_pre")? static_cast<long>(h5::read_attr_int(g, "n_pre")): side_extent(p.pre_population);
+            p.n_post = h5::has_attr(g, "n_post")? static_cast<long>(h5::read_attr_int(g, "n_post")): side_extent(p.post_population);
+            // Indices into the network must name a cell, so that their populations can be told apart.
             for (auto [idx, pop, what]: {std::tuple{&p.pre, &p.pre_population, "pre"}, std::tuple{&p.post, &p.post_population, "post"}}) {
                 if (idx->size() == 0) continue;
                 const long lo = idx->minCoeff(), hi = idx->maxCoeff();
@@ -107,6 +127,9 @@ run_file::run_file(const std::string& path): path_(path) {
                     fail("/network/" + name + "/" + what + ": index " + std::to_string(lo < 0? lo: hi) + " out of range [0, " +
                          std::to_string(bound) + ")");
             }
+            if (h5::has_attr(g, "connectivity")) p.connectivity = h5::read_attr_string(g, "connectivity");
+            if (h5::has_attr(g, "delay")) p.delay = static_cast<long>(h5::read_attr_int(g, "delay"));
+            if (format_version_ >= 2) read_projection_populations(g, p);
             const std::string wpath = name + "/weight";
             if (!h5::exists(traj, wpath)) fail("missing dataset /trajectory/" + wpath);
             const auto dims = h5::shape(traj, wpath);
@@ -116,6 +139,7 @@ run_file::run_file(const std::string& path): path_(path) {
             T = std::min(T, static_cast<long>(dims[0]));
             projections_.push_back(std::move(p));
         }
+        if (format_version_ < 2) synthesise_populations();
         steps_.resize(static_cast<std::size_t>(std::max(T, 0L)));
         if (T < 1) fail("the trajectory holds no snapshot");
         for (long k = 1; k < T; ++k)
@@ -126,6 +150,131 @@ run_file::run_file(const std::string& path): path_(path) {
         if (msg.rfind("'" + path_ + "'", 0) == 0) throw;
         fail(msg); // name the file in errors from the h5 layer
     }
+}
+
+void run_file::read_populations(hid_t net) {
+    const std::string where = "/network/populations";
+    if (!h5::exists(net, "populations")) fail("missing group " + where + " (format version 2 lists the circuit's populations)");
+    auto g = h5::open_group(net, "populations");
+    const auto dataset = [&](const char* field) {
+        if (!h5::exists(g, field)) fail("missing dataset " + where + "/" + field);
+        return std::string(field);
+    };
+    const auto names = h5::read_strings(g, dataset("name"));
+    const auto models = h5::read_strings(g, dataset("model"));
+    const auto sides = h5::read_strings(g, dataset("side"));
+    const auto firsts = h5::read_int(g, dataset("first"));
+    const auto sizes = h5::read_int(g, dataset("size"));
+    const auto signs = h5::read_int(g, dataset("sign"));
+    const std::size_t P = names.size();
+    if (P == 0) fail(where + " holds no population");
+    const auto optional_doubles = [&](const char* field) {
+        auto v = h5::exists(g, field)? h5::read_double(g, field): std::vector<double>(P, std::numeric_limits<double>::quiet_NaN());
+        if (v.size() != P) fail(where + "/" + field + " has " + std::to_string(v.size()) + " entries for " + std::to_string(P) + " populations");
+        return v;
+    };
+    const auto tau = optional_doubles("tau_ms"), bias = optional_doubles("bias");
+    if (models.size() != P || sides.size() != P || firsts.size() != P || sizes.size() != P || signs.size() != P)
+        fail(where + ": name, model, side, first, size and sign differ in length");
+    std::map<std::string, long> next_first; // per side: where the next population starts
+    long excitatory = 0, inhibitory = 0;
+    for (std::size_t k = 0; k < P; ++k) {
+        population_info q{names[k], models[k], sides[k], static_cast<long>(firsts[k]), static_cast<long>(sizes[k]),
+                          static_cast<int>(signs[k]), tau[k], bias[k]};
+        const std::string what = where + ": population '" + q.name + "'";
+        if (q.name.empty()) fail(where + ": population " + std::to_string(k) + " has no name");
+        for (std::size_t j = 0; j < k; ++j)
+            if (names[j] == q.name) fail(where + ": two populations named '" + q.name + "'");
+        if (q.side != "network" && q.side != "input" && q.side != "output")
+            fail(what + ": side \"" + q.side + "\" (expected network, input or output)");
+        if (q.size < 0) fail(what + ": negative size " + std::to_string(q.size));
+        if (q.first != next_first[q.side])
+            fail(what + " starts at index " + std::to_string(q.first) + " of side " + q.side + "; expected " +
+                 std::to_string(next_first[q.side]) + " (the populations of a side follow each other in order)");
+        next_first[q.side] += q.size;
+        if (q.side != "output" && q.sign != 1 && q.sign != -1)
+            fail(what + ": sign " + std::to_string(q.sign) + " (expected +1 or -1)");
+        if (q.side == "network") (q.sign > 0? excitatory: inhibitory) += q.size;
+        populations_.push_back(std::move(q));
+    }
+    if (excitatory != n_e_ || inhibitory != n_i_)
+        fail(where + ": the network populations hold " + std::to_string(excitatory) + " excitatory and " +
+             std::to_string(inhibitory) + " inhibitory cells; /network says n_e = " + std::to_string(n_e_) + ", n_i = " +
+             std::to_string(n_i_));
+}
+
+void run_file::read_projection_populations(hid_t group, projection_info& p) const {
+    const std::string where = "/network/" + p.name;
+    for (auto [end, list, side, idx]: {std::tuple{"pre", &p.pre_populations, &p.pre_population, &p.pre},
+                                       std::tuple{"post", &p.post_populations, &p.post_population, &p.post}}) {
+        const std::string field = std::string(end) + "_populations";
+        if (!h5::exists(group, field)) fail("missing dataset " + where + "/" + field);
+        *list = h5::read_strings(group, field);
+        if (list->empty()) fail(where + "/" + field + " is empty");
+        std::vector<bool> listed(populations_.size(), false);
+        for (auto& name: *list) {
+            const auto q = std::find_if(populations_.begin(), populations_.end(), [&](auto& x) { return x.name == name; });
+            if (q == populations_.end()) fail(where + "/" + field + ": " + no_population(name, populations_));
+            if (q->side != *side)
+                fail(where + "/" + field + ": population '" + name + "' is on side " + q->side + ", not " + *side);
+            listed[static_cast<std::size_t>(q - populations_.begin())] = true;
+        }
+        for (long k = 0; k < idx->size(); ++k) {
+            const std::size_t j = find_population(*side, (*idx)[k]);
+            if (j < populations_.size() && listed[j]) continue;
+            fail(where + "/" + end + ": synapse " + std::to_string(k) + " (index " + std::to_string((*idx)[k]) + ") is in " +
+                 (j < populations_.size()? "population '" + populations_[j].name + "'": "no population of side " + *side) +
+                 ", not among " + field + " (" + joined(*list) + ")");
+        }
+    }
+}
+
+void run_file::synthesise_populations() {
+    // Version 1 is the default circuit's shape (docs/circuits.md, "Migration from version 1").
+    const auto extent = [&](const std::string& side, long attr) {
+        long n = attr;
+        for (auto& p: projections_) {
+            if (p.pre_population == side) n = std::max(n, p.n_pre);
+            if (p.post_population == side) n = std::max(n, p.n_post);
+        }
+        return n;
+    };
+    populations_.push_back({"E", "rate", "network", 0, n_e_, 1});
+    if (n_i_ > 0) populations_.push_back({"I", "rate", "network", n_e_, n_i_, -1});
+    populations_.push_back({"in", "input", "input", 0, extent("input", n_in_), 1});
+    populations_.push_back({"out", "readout", "output", 0, extent("output", n_out_), 0});
+    // A side's populations: those its indices touch, in order (all of them when it has none).
+    for (auto& p: projections_)
+        for (auto [list, side, idx]: {std::tuple{&p.pre_populations, &p.pre_population, &p.pre},
+                                      std::tuple{&p.post_populations, &p.post_population, &p.post}}) {
+            std::vector<bool> touched(populations_.size(), idx->size() == 0);
+            for (long k = 0; k < idx->size(); ++k) touched[population_index(*side, (*idx)[k])] = true;
+            for (std::size_t j = 0; j < populations_.size(); ++j)
+                if (touched[j] && populations_[j].side == *side) list->push_back(populations_[j].name);
+        }
+}
+
+const population_info& run_file::population(const std::string& name) const {
+    for (auto& q: populations_) if (q.name == name) return q;
+    fail(no_population(name, populations_));
+}
+
+std::size_t run_file::find_population(const std::string& side, long index) const {
+    std::size_t j = 0;
+    while (j < populations_.size() && !(populations_[j].side == side && populations_[j].holds(index))) ++j;
+    return j;
+}
+
+std::size_t run_file::population_index(const std::string& side, long index) const {
+    const std::size_t j = find_population(side, index);
+    if (j == populations_.size()) fail("no " + side + " population holds index " + std::to_string(index));
+    return j;
+}
+
+long run_file::side_size(const std::string& side) const {
+    long n = 0;
+    for (auto& q: populations_) if (q.side == side) n += q.size;
+    return n;
 }
 
 void run_file::read_config() {

@@ -1,16 +1,27 @@
 #pragma once
-// Reading a run file (HDF5) for analysis. The layout is the contract of shared/DESIGN.md ("The run
-// file") as sim/recorder.hpp writes it; a file made anywhere else in the same layout reads the
-// same. What the analysis needs, and what happens when it is absent:
+// Reading a run file (HDF5) for analysis. The layout is the contract of docs/circuits.md ("The run
+// file (format version 2)", which adds the circuit to version 1's layout) as sim/recorder.hpp
+// writes it; a file made anywhere else in the same layout reads the same. What the analysis
+// needs, and what happens when it is absent:
 //
-//   /                  attrs format = "eisim.run" (required), format_version ≤ 1 (required),
+//   /                  attrs format = "eisim.run" (required), format_version 1 or 2 (required),
 //                      config (TOML text; optional: plasticity.min_magnitude and
 //                      plasticity.geometry / p are taken from it when present), seed (optional)
 //   /network           attrs n_e, n_i (required), n_in, n_out (optional)
-//   /network/<proj>    every group here is a projection: pre, post, sign [nnz] (required);
+//   /network/populations  version 2 (required there): datasets name, model, side [P] strings,
+//                      first, size, sign [P] integers (required), tau_ms, bias [P] (optional);
+//                      the populations of a side follow each other from index 0, in order, and
+//                      the network's hold n_e excitatory and n_i inhibitory cells. Version 1 has
+//                      none: its populations are E (cells 0..n_e−1), I (n_e..N−1; none when
+//                      n_i = 0), in (the input channels) and out (the readout units).
+//   /network/<proj>    every other group here is a projection: pre, post, sign [nnz] (required);
 //                      attrs plastic (optional, default 1), pre_population, post_population
-//                      (optional for recurrent/input/readout, whose defaults are known), n_pre,
-//                      n_post (optional; defaults from the populations)
+//                      (the sides; optional for recurrent/input/readout, whose defaults are
+//                      known), n_pre, n_post (optional; defaults from the sides), connectivity,
+//                      delay (optional); version 2: pre_populations, post_populations [k] strings
+//                      (required; every pre and post index lies in one of them). In version 1
+//                      a side's populations are those its indices touch (all of them when it
+//                      has no synapse).
 //   /trajectory/step   [T] or [T × 1] learning step of each snapshot (required, increasing)
 //   /trajectory/loss   [T] or [T × 1] (optional)
 //   /trajectory/<proj>/weight   [T × nnz] signed weights (required for each projection)
@@ -18,7 +29,9 @@
 //
 // A file that is not HDF5, is truncated, is not a run file, has a newer format_version, or
 // lacks a required part throws eisim::file_error naming the file and the part.
+#include <cstddef>
 #include <cstdint>
+#include <limits>
 #include <optional>
 #include <string>
 #include <vector>
@@ -30,17 +43,32 @@ namespace eisim::analysis {
 
 /// The newest run-file format this reader understands (sim/recorder.hpp's run_format_version;
 /// a test checks that the two agree).
-constexpr std::int64_t readable_format_version = 1;
+constexpr std::int64_t readable_format_version = 2;
 
 /// The bound at which euclidean/p-norm runs hold magnitudes when no config says otherwise.
 constexpr double default_min_magnitude = 1e-8;
 
+/// One population of the circuit (docs/circuits.md): the indices first..first+size−1 of its side.
+struct population_info {
+    std::string name;
+    std::string model; // "rate", "input" or "readout"
+    std::string side;  // "network" (cells), "input" (channels) or "output" (readout units)
+    long first = 0, size = 0;
+    int sign = 0;      // +1 excitatory, −1 inhibitory (Dale's law), 0 for readouts
+    double tau_ms = std::numeric_limits<double>::quiet_NaN(); // NaN where the model or file has none
+    double bias = std::numeric_limits<double>::quiet_NaN();
+    bool holds(long index) const { return index >= first && index < first + size; }
+};
+
 struct projection_info {
     std::string name;
-    std::string pre_population, post_population; // "network", "input" or "output"
+    std::string pre_population, post_population; // the sides: "network", "input" or "output"
+    std::vector<std::string> pre_populations, post_populations; // the populations of each side, in order
+    std::string connectivity; // the connectivity rule ("" when the file has none: version 1)
+    long delay = 0;           // synaptic delay in time steps
     long n_pre = 0, n_post = 0;
     bool plastic = true;
-    index_vector pre, post; // cell or channel index of each synapse
+    index_vector pre, post; // side index of each synapse (network cell, input channel, output unit)
     index_vector sign;      // +1 or −1 (Dale's law: the sign of the presynaptic cell)
     long size() const { return static_cast<long>(pre.size()); }
 };
@@ -56,6 +84,20 @@ public:
     long n_i() const { return n_i_; }
     long n_in() const { return n_in_; }
     long n_out() const { return n_out_; }
+
+    /// The populations, in the circuit's order (version 1: E, I, in, out).
+    const std::vector<population_info>& populations() const { return populations_; }
+    /// The population named `name`; throws eisim::file_error if none.
+    const population_info& population(const std::string& name) const;
+    /// The position in populations() of the population of `side` that holds side index `index`;
+    /// throws eisim::file_error if none does.
+    std::size_t population_index(const std::string& side, long index) const;
+    /// The population of `side` that holds side index `index` (population_index).
+    const population_info& population_of(const std::string& side, long index) const {
+        return populations_[population_index(side, index)];
+    }
+    /// The number of indices of a side: the summed sizes of its populations.
+    long side_size(const std::string& side) const;
     /// Root attributes that may be absent in files not written by eisim ("" when absent).
     std::string attr_text(const std::string& name) const;
     /// An integer root attribute, when present and an integer.
@@ -86,6 +128,7 @@ private:
     h5::handle file_;
     std::int64_t format_version_ = 0;
     long n_e_ = 0, n_i_ = 0, n_in_ = 0, n_out_ = 0;
+    std::vector<population_info> populations_;
     std::vector<projection_info> projections_;
     std::vector<double> steps_;
     double min_magnitude_ = default_min_magnitude;
@@ -94,6 +137,10 @@ private:
     double trained_p_ = 0;
 
     [[noreturn]] void fail(const std::string& what) const;
+    std::size_t find_population(const std::string& side, long index) const; // populations_.size() if none
+    void read_populations(hid_t net);
+    void synthesise_populations();
+    void read_projection_populations(hid_t group, projection_info& p) const;
     void read_config();
 };
 

@@ -7,6 +7,7 @@
 #include <cstdint>
 #include <random>
 #include <string>
+#include <tuple>
 #include <vector>
 
 #include "analysis/stats.hpp"
@@ -92,6 +93,16 @@ struct file_projection {
     std::vector<std::int64_t> pre, post;
     std::vector<std::int8_t> sign;
     std::vector<vector> weights; // one signed-weight vector per snapshot
+    std::vector<std::string> pre_populations, post_populations; // version 2 (written when not empty)
+    std::string connectivity;                                   // version 2 (written when not empty)
+};
+
+/// One population of a hand-made version-2 run file (docs/circuits.md).
+struct file_population {
+    std::string name, model, side;
+    long first = 0, size = 0;
+    int sign = 0;
+    double tau_ms = std::nan(""), bias = std::nan("");
 };
 
 /// A hand-made run file in the documented layout.
@@ -100,10 +111,18 @@ struct file_spec {
     std::int64_t format_version = 1;
     std::string config = "[plasticity]\ngeometry = \"eg\"\nmin_magnitude = 1e-6\n";
     long n_e = 0, n_i = 0, n_in = 0, n_out = 0;
+    std::vector<file_population> populations; // /network/populations, written when not empty
     std::vector<double> steps, loss;
     std::vector<file_projection> projections;
     bool with_trajectory = true;
 };
+
+/// The population of `spec` on `side` that holds side index `index` (nullptr if none).
+inline const file_population* population_at(const file_spec& spec, const std::string& side, long index) {
+    for (auto& q: spec.populations)
+        if (q.side == side && index >= q.first && index < q.first + q.size) return &q;
+    return nullptr;
+}
 
 inline void write_run_file(const std::string& path, const file_spec& s) {
     auto f = h5::create_file(path);
@@ -116,6 +135,31 @@ inline void write_run_file(const std::string& path, const file_spec& s) {
     h5::write_attr(net, "n_i", std::int64_t(s.n_i));
     h5::write_attr(net, "n_in", std::int64_t(s.n_in));
     h5::write_attr(net, "n_out", std::int64_t(s.n_out));
+    if (!s.populations.empty()) {
+        auto g = h5::create_group(net, "populations");
+        std::vector<std::string> name, model, side;
+        std::vector<std::int64_t> first, size;
+        std::vector<std::int8_t> sign;
+        std::vector<double> tau, bias;
+        for (auto& q: s.populations) {
+            name.push_back(q.name);
+            model.push_back(q.model);
+            side.push_back(q.side);
+            first.push_back(q.first);
+            size.push_back(q.size);
+            sign.push_back(static_cast<std::int8_t>(q.sign));
+            tau.push_back(q.tau_ms);
+            bias.push_back(q.bias);
+        }
+        h5::write(g, "name", name);
+        h5::write(g, "model", model);
+        h5::write(g, "side", side);
+        h5::write(g, "first", first);
+        h5::write(g, "size", size);
+        h5::write(g, "sign", sign);
+        h5::write(g, "tau_ms", tau);
+        h5::write(g, "bias", bias);
+    }
     for (auto& p: s.projections) {
         auto g = h5::create_group(net, p.name);
         h5::write(g, "pre", p.pre);
@@ -126,6 +170,12 @@ inline void write_run_file(const std::string& path, const file_spec& s) {
         h5::write_attr(g, "post_population", p.post_population);
         h5::write_attr(g, "n_pre", std::int64_t(p.n_pre));
         h5::write_attr(g, "n_post", std::int64_t(p.n_post));
+        if (!p.pre_populations.empty()) h5::write(g, "pre_populations", p.pre_populations);
+        if (!p.post_populations.empty()) h5::write(g, "post_populations", p.post_populations);
+        if (!p.connectivity.empty()) {
+            h5::write_attr(g, "connectivity", p.connectivity);
+            h5::write_attr(g, "delay", std::int64_t(0));
+        }
     }
     if (!s.with_trajectory) return;
     auto traj = h5::create_group(f, "trajectory");
@@ -209,6 +259,110 @@ inline file_spec synthetic_run(const analysis::geometry& g, long n_e = 160, long
     vector r0 = rp.w0.cwiseAbs(), r1 = rp.w1.cwiseAbs();
     for (long k = 0; k < 3; ++k) r1[k] = 1e-6; // held at the bound
     out.weights = {r0, 0.5*(r0 + r1), r1};
+    s.projections.push_back(out);
+    return s;
+}
+
+/// `s` as version 2: the default circuit's populations (E, I, in, out; docs/circuits.md's
+/// migration note) and, per projection, the populations of each side that its indices touch.
+inline file_spec as_version_2(file_spec s) {
+    s.format_version = 2;
+    s.populations = {{"E", "rate", "network", 0, s.n_e, 1, 20.0, 0.0}};
+    if (s.n_i > 0) s.populations.push_back({"I", "rate", "network", s.n_e, s.n_i, -1, 20.0, 0.0});
+    s.populations.push_back({"in", "input", "input", 0, s.n_in, 1});
+    s.populations.push_back({"out", "readout", "output", 0, s.n_out, 0});
+    for (auto& p: s.projections)
+        for (auto [list, side, idx]: {std::tuple{&p.pre_populations, &p.pre_population, &p.pre},
+                                      std::tuple{&p.post_populations, &p.post_population, &p.post}}) {
+            list->clear();
+            for (auto& q: s.populations)
+                if (q.side == *side && std::any_of(idx->begin(), idx->end(), [&](std::int64_t i) { return population_at(s, *side, i) == &q; }))
+                    list->push_back(q.name);
+        }
+    return s;
+}
+
+/// A version-2 run file of a circuit with four rate populations, E (40 cells), PV (10), SST (8)
+/// and VIP (6), one input population `stim` (3 channels) and one readout `out` (2 units):
+///   recurrent  [E, PV, SST, VIP] → [E, PV, SST, VIP], bernoulli p = 0.3 without autapses, except
+///              that VIP → E and SST → SST hold no synapse; weights change by a Gaussian in the
+///              EG dual space (as synthetic_run), signs by the presynaptic population;
+///   input      stim → [E, PV] (channel c mod 3 onto cell c), plastic;
+///   readout    E → out, all to all, plastic.
+/// Synapses in the circuit order: pre cell outer, post cell inner.
+inline file_spec four_population_run(std::uint64_t seed = 5) {
+    file_spec s;
+    s.format_version = 2;
+    s.populations = {{"E", "rate", "network", 0, 40, 1, 20.0, 0.0},    {"PV", "rate", "network", 40, 10, -1, 10.0, 0.0},
+                     {"SST", "rate", "network", 50, 8, -1, 20.0, 0.5}, {"VIP", "rate", "network", 58, 6, -1, 15.0, 0.0},
+                     {"stim", "input", "input", 0, 3, 1},              {"out", "readout", "output", 0, 2, 0}};
+    s.n_e = 40;
+    s.n_i = 24;
+    s.n_in = 3;
+    s.n_out = 2;
+    s.steps = {0, 10, 20};
+    s.loss = {1.0, 0.5, 0.25};
+    const long N = s.n_e + s.n_i;
+    const std::vector<std::string> rates = {"E", "PV", "SST", "VIP"};
+    const auto eg = analysis::eg_geometry();
+    std::mt19937_64 rng(seed);
+    std::uniform_real_distribution<double> u01;
+
+    // Signed weights at the three snapshots: magnitudes of a Gaussian EG dual change (the middle
+    // snapshot halfway in the dual space), with the given signs.
+    const auto set_weights = [&](file_projection& p, std::uint64_t stream) {
+        const long n = static_cast<long>(p.pre.size());
+        const auto pair = dual_gaussian_change(eg, n, stream);
+        vector w0(n), wmid(n), w1(n);
+        for (long k = 0; k < n; ++k) {
+            const double sgn = p.sign[k], m0 = std::abs(pair.w0[k]), m1 = std::abs(pair.w1[k]);
+            w0[k] = sgn*m0;
+            w1[k] = sgn*m1;
+            wmid[k] = sgn*std::exp(0.5*(eg.dual(m0) + eg.dual(m1)) - 1);
+        }
+        p.weights = {w0, wmid, w1};
+    };
+
+    file_projection rec{"recurrent", "network", "network", N, N};
+    rec.pre_populations = rec.post_populations = rates;
+    rec.connectivity = "bernoulli";
+    for (long pre = 0; pre < N; ++pre)
+        for (long post = 0; post < N; ++post) {
+            const auto& a = population_at(s, "network", pre)->name;
+            const auto& b = population_at(s, "network", post)->name;
+            const bool none = (a == "VIP" && b == "E") || (a == "SST" && b == "SST");
+            if (u01(rng) < 0.3 && pre != post && !none) {
+                rec.pre.push_back(pre);
+                rec.post.push_back(post);
+                rec.sign.push_back(static_cast<std::int8_t>(population_at(s, "network", pre)->sign));
+            }
+        }
+    set_weights(rec, seed + 1);
+    s.projections.push_back(rec);
+
+    file_projection in{"input", "input", "network", s.n_in, N};
+    in.pre_populations = {"stim"};
+    in.post_populations = {"E", "PV"};
+    in.connectivity = "file";
+    for (long c = 0; c < 50; ++c) {
+        in.pre.push_back(c % s.n_in);
+        in.post.push_back(c);
+        in.sign.push_back(1);
+    }
+    set_weights(in, seed + 2);
+    s.projections.push_back(in);
+
+    file_projection out{"readout", "network", "output", N, s.n_out};
+    out.pre_populations = {"E"};
+    out.post_populations = {"out"};
+    out.connectivity = "all_to_all";
+    for (long c = 0; c < s.n_e; ++c)
+        for (long o = 0; o < s.n_out; ++o) {
+            out.pre.push_back(c);
+            out.post.push_back(o);
+            out.sign.push_back(1);
+        }
+    set_weights(out, seed + 3);
     s.projections.push_back(out);
     return s;
 }

@@ -1,0 +1,177 @@
+// Circuits as data in the run file (docs/circuits.md, format version 2): the populations and each
+// projection's populations read back, version 1 read as the default circuit, and the files a
+// reader must refuse.
+#include <catch2/catch.hpp>
+
+#include <cmath>
+#include <utility>
+
+#include "analysis/analyze.hpp"
+#include "analysis/json.hpp"
+#include "analysis/report.hpp"
+#include "analysis/run_file.hpp"
+#include "models/error.hpp"
+#include "tests/analysis/fixture.hpp"
+
+using namespace eisim;
+
+namespace {
+
+std::string write(const test::file_spec& spec) {
+    const auto path = test::temp_path(".h5");
+    test::write_run_file(path, spec);
+    return path;
+}
+
+/// The message of the file_error that reading `path` throws ("" when it reads).
+std::string read_error(const std::string& path) {
+    try {
+        analysis::run_file f(path);
+    } catch (const file_error& e) {
+        return e.what();
+    }
+    return "";
+}
+
+} // namespace
+
+TEST_CASE("a version-2 file's populations and projection populations read back", "[analysis][circuits]") {
+    const auto spec = test::four_population_run();
+    const analysis::run_file f(write(spec));
+    CHECK(f.format_version() == 2);
+    REQUIRE(f.populations().size() == spec.populations.size());
+    for (std::size_t j = 0; j < spec.populations.size(); ++j) {
+        const auto& want = spec.populations[j];
+        const auto& got = f.populations()[j];
+        INFO(want.name);
+        CHECK(got.name == want.name);
+        CHECK(got.model == want.model);
+        CHECK(got.side == want.side);
+        CHECK(got.first == want.first);
+        CHECK(got.size == want.size);
+        CHECK(got.sign == want.sign);
+        CHECK((std::isnan(want.tau_ms)? std::isnan(got.tau_ms): got.tau_ms == want.tau_ms));
+        CHECK((std::isnan(want.bias)? std::isnan(got.bias): got.bias == want.bias));
+    }
+    // "populations" is not a projection.
+    REQUIRE(f.projections().size() == spec.projections.size());
+    for (auto& want: spec.projections) {
+        INFO(want.name);
+        const auto& got = f.projection(want.name);
+        CHECK(got.pre_populations == want.pre_populations);
+        CHECK(got.post_populations == want.post_populations);
+        CHECK(got.connectivity == want.connectivity);
+        CHECK(got.delay == 0);
+    }
+    // Every side index maps to the population that holds it.
+    for (auto side: {"network", "input", "output"}) {
+        long n = 0;
+        for (auto& q: spec.populations) n += q.side == side? q.size: 0;
+        CHECK(f.side_size(side) == n);
+        for (long i = 0; i < f.side_size(side); ++i) REQUIRE(f.population_of(side, i).name == test::population_at(spec, side, i)->name);
+    }
+    CHECK_THROWS_AS(f.population_of("network", f.side_size("network")), file_error);
+    CHECK(f.population("SST").first == 50);
+    CHECK_THROWS_WITH(f.population("PV2"), Catch::Contains("no population 'PV2' (known: E, PV, SST, VIP, stim, out)"));
+}
+
+TEST_CASE("a version-1 file reads as the default circuit: populations E, I, in, out", "[analysis][circuits]") {
+    const auto spec = test::synthetic_run(analysis::eg_geometry(), 30, 10);
+    const analysis::run_file f(write(spec));
+    CHECK(f.format_version() == 1);
+    const auto& pops = f.populations();
+    REQUIRE(pops.size() == 4);
+    const std::vector<std::tuple<std::string, std::string, std::string, long, long, int>> want = {
+        {"E", "rate", "network", 0, spec.n_e, 1},
+        {"I", "rate", "network", spec.n_e, spec.n_i, -1},
+        {"in", "input", "input", 0, spec.n_in, 1},
+        {"out", "readout", "output", 0, spec.n_out, 0}};
+    for (std::size_t j = 0; j < want.size(); ++j) {
+        INFO(std::get<0>(want[j]));
+        CHECK(std::tie(pops[j].name, pops[j].model, pops[j].side, pops[j].first, pops[j].size, pops[j].sign) == want[j]);
+        CHECK(std::isnan(pops[j].tau_ms));
+    }
+    CHECK(f.population_of("network", spec.n_e - 1).name == "E");
+    CHECK(f.population_of("network", spec.n_e).name == "I");
+    const std::vector<std::string> ei = {"E", "I"};
+    CHECK(f.projection("recurrent").pre_populations == ei);
+    CHECK(f.projection("recurrent").post_populations == ei);
+    CHECK(f.projection("input").pre_populations == std::vector<std::string>{"in"});
+    CHECK(f.projection("input").post_populations == ei);
+    CHECK(f.projection("readout").pre_populations == std::vector<std::string>{"E"}); // it reads the E cells only
+    CHECK(f.projection("readout").post_populations == std::vector<std::string>{"out"});
+    CHECK(f.projection("recurrent").connectivity.empty());
+
+    // The same circuit written as version 2 gives the same report, block for block.
+    const auto v1 = analysis::to_json(analysis::analyze(f));
+    const auto v2 = analysis::to_json(analysis::analyze(analysis::run_file(write(test::as_version_2(spec)))));
+    CHECK(v2.at_path("network").dump() == v1.at_path("network").dump());
+    CHECK(v2.at_path("projections").dump() == v1.at_path("projections").dump());
+    std::vector<std::string> names;
+    for (auto& [name, b]: v1.at_path("projections.recurrent.blocks").items()) names.push_back(name);
+    CHECK(names == std::vector<std::string>{"all", "EE", "EI", "IE", "II"});
+
+    // Without inhibitory cells there is no I.
+    auto no_i = test::synthetic_run(analysis::eg_geometry(), 20, 0);
+    const analysis::run_file g(write(no_i));
+    std::vector<std::string> got;
+    for (auto& q: g.populations()) got.push_back(q.name);
+    CHECK(got == std::vector<std::string>{"E", "in", "out"});
+    CHECK(g.projection("recurrent").pre_populations == std::vector<std::string>{"E"});
+}
+
+TEST_CASE("format versions and version-2 layouts a reader must refuse", "[analysis][circuits][errors]") {
+    const auto good = test::four_population_run();
+    const auto refused = [&](const test::file_spec& spec, const std::string& part) {
+        const auto path = write(spec);
+        const auto msg = read_error(path);
+        INFO(msg);
+        CHECK(msg.rfind("'" + path + "': ", 0) == 0); // names the file
+        CHECK(msg.find(part) != std::string::npos);   // and the part
+    };
+    auto spec = good;
+    spec.format_version = 3;
+    refused(spec, "format_version 3 is newer than this eisim reads (2)");
+    spec.format_version = 0;
+    refused(spec, "invalid format_version 0");
+
+    spec = good;
+    spec.populations.clear();
+    refused(spec, "missing group /network/populations");
+
+    spec = good;
+    spec.projections[0].post_populations.clear();
+    refused(spec, "missing dataset /network/recurrent/post_populations");
+
+    spec = good;
+    spec.projections[1].post_populations = {"E", "PV2"};
+    refused(spec, "/network/input/post_populations: no population 'PV2' (known: E, PV, SST, VIP, stim, out)");
+
+    spec = good;
+    spec.projections[1].pre_populations = {"E"};
+    refused(spec, "/network/input/pre_populations: population 'E' is on side network, not input");
+
+    spec = good;
+    spec.projections[1].post_populations = {"E"}; // yet cells 40..49 (PV) get input
+    refused(spec, "/network/input/post: synapse 40 (index 40) is in population 'PV', not among post_populations (E)");
+
+    spec = good;
+    spec.populations[2].first = 51;
+    refused(spec, "population 'SST' starts at index 51 of side network; expected 50");
+
+    spec = good;
+    spec.n_e = 39;
+    refused(spec, "the network populations hold 40 excitatory and 24 inhibitory cells; /network says n_e = 39, n_i = 24");
+
+    spec = good;
+    spec.populations[1].sign = 0;
+    refused(spec, "population 'PV': sign 0");
+
+    spec = good;
+    spec.populations[4].side = "inputs";
+    refused(spec, "population 'stim': side \"inputs\"");
+
+    spec = good;
+    spec.populations[5].name = "E";
+    refused(spec, "two populations named 'E'");
+}
