@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cmath>
 #include <cstdio>
+#include <map>
 
 #include "analysis/export_common.hpp"
 #include "models/error.hpp"
@@ -24,10 +25,46 @@ vector subset(const vector& w, const std::vector<long>& idx) {
     return out;
 }
 
-block_report make_block(const std::string& name, const projection_info& p, const std::vector<long>& idx, const vector& w0,
-                        const vector& w1, double bound, const geometry_options& g, standardization chosen) {
+// The synapses of one block and what names it.
+struct block_members {
+    std::string name;
+    std::vector<std::string> pre_populations, post_populations;
+    std::vector<long> synapses;
+};
+
+// The blocks of projection p among `synapses` (analyze.hpp): by the (post, pre) population pair of
+// each synapse, a side that is not the network counting as one; in population order, non-empty only.
+std::vector<block_members> blocks_of(const run_file& f, const projection_info& p, const std::vector<long>& synapses) {
+    const bool pre_net = p.pre_population == "network", post_net = p.post_population == "network";
+    if (!pre_net && !post_net) return {};
+    std::map<std::pair<std::size_t, std::size_t>, std::vector<long>> members; // (post, pre) positions in populations()
+    for (long i: synapses)
+        members[{post_net? f.population_index("network", p.post[i]): 0, pre_net? f.population_index("network", p.pre[i]): 0}]
+            .push_back(i);
+    bool short_names = true;
+    for (const auto* list: {&p.pre_populations, &p.post_populations})
+        for (auto& n: *list) short_names = short_names && n.size() == 1;
+    const auto& pops = f.populations();
+    std::vector<block_members> out;
+    for (auto& [key, idx]: members) {
+        block_members b{"", p.pre_populations, p.post_populations, std::move(idx)};
+        if (pre_net) b.pre_populations = {pops[key.second].name};
+        if (post_net) b.post_populations = {pops[key.first].name};
+        if (!pre_net || !post_net) b.name = pops[post_net? key.first: key.second].name;
+        else if (short_names) b.name = pops[key.first].name + pops[key.second].name;
+        else b.name = pops[key.second].name + "->" + pops[key.first].name;
+        out.push_back(std::move(b));
+    }
+    return out;
+}
+
+block_report make_block(const block_members& m, const projection_info& p, const vector& w0, const vector& w1, double bound,
+                        const geometry_options& g, standardization chosen) {
+    const auto& idx = m.synapses;
     block_report b;
-    b.name = name;
+    b.name = m.name;
+    b.pre_populations = m.pre_populations;
+    b.post_populations = m.post_populations;
     b.n_synapses = static_cast<long>(idx.size());
     const vector a = subset(w0, idx), c = subset(w1, idx);
     b.initial = summarize_log_normal(a);
@@ -89,6 +126,7 @@ analysis_report analyze(const run_file& f, const analysis_options& options) {
     r.n_i = f.n_i();
     r.n_in = f.n_in();
     r.n_out = f.n_out();
+    r.populations = f.populations();
     r.snapshots = f.snapshots();
     r.bound = f.min_magnitude();
     r.bound_source = f.min_magnitude_from_config()? "config": "default";
@@ -113,13 +151,14 @@ analysis_report analyze(const run_file& f, const analysis_options& options) {
     r.from = {from, f.steps()[from], loss[from]};
     r.to = {to, f.steps()[to], loss[to]};
 
-    const auto type_of = [&](long cell) { return cell < r.n_e? 'E': 'I'; };
     for (const auto& p: f.projections()) {
         if (!p.plastic) { r.frozen.push_back(p.name); continue; }
         projection_report pr;
         pr.name = p.name;
         pr.pre_population = p.pre_population;
         pr.post_population = p.post_population;
+        pr.pre_populations = p.pre_populations;
+        pr.post_populations = p.post_populations;
         pr.n_pre = p.n_pre;
         pr.n_post = p.n_post;
         pr.n_synapses = p.size();
@@ -127,25 +166,11 @@ analysis_report analyze(const run_file& f, const analysis_options& options) {
         // The weights a (possibly degraded) measurement sees; without realism options, all of them.
         const auto seen = measure_pair(options.measure, table_of(p), cells, from, f.weights(p.name, from), to,
                                        f.weights(p.name, to));
-        const vector& w0 = seen.from;
-        const vector& w1 = seen.to;
-        const std::vector<long>& all = seen.synapse;
-        pr.blocks.push_back(make_block("all", p, all, w0, w1, r.bound, r.geometry, r.standardize));
-
-        const bool pre_net = p.pre_population == "network", post_net = p.post_population == "network";
-        std::vector<std::string> names;
-        if (pre_net && post_net) names = {"EE", "EI", "IE", "II"};
-        else if (pre_net || post_net) names = {"E", "I"};
-        for (const auto& name: names) {
-            std::vector<long> idx;
-            for (long i: all) {
-                std::string key;
-                if (post_net) key += type_of(p.post[i]);
-                if (pre_net) key += type_of(p.pre[i]);
-                if (key == name) idx.push_back(i);
-            }
-            if (!idx.empty()) pr.blocks.push_back(make_block(name, p, idx, w0, w1, r.bound, r.geometry, r.standardize));
-        }
+        const auto block = [&](const block_members& m) {
+            return make_block(m, p, seen.from, seen.to, r.bound, r.geometry, r.standardize);
+        };
+        pr.blocks.push_back(block({"all", p.pre_populations, p.post_populations, seen.synapse}));
+        for (const auto& m: blocks_of(f, p, seen.synapse)) pr.blocks.push_back(block(m));
         r.projections.push_back(std::move(pr));
     }
     if (r.projections.empty())

@@ -8,10 +8,13 @@
 //   * synapses held at the bound:  #{ |w_to| ≤ b (1 + 1e−9) },  b = plasticity.min_magnitude;
 //   * sign changes:                #{ w_from · w_to < 0 }                    (Dale's law: 0);
 //   * Dale violations:             #{ sign_i · w_i < 0 at either snapshot }  (sign from /network).
-// Blocks: cells 0..n_e−1 are E, n_e..N−1 are I. A recurrent projection (network → network) has
-// blocks named post-then-pre: EE (E→E), EI (I→E), IE (E→I), II. A projection touching the network
-// on one side only has blocks "E" and "I" by the type of that cell (input: post, readout: pre).
-// Block "all" always exists; other blocks are listed only when they hold synapses.
+// Blocks are population pairs (run_file's populations, docs/circuits.md). A projection among rate
+// populations (network → network) has one block per (post X, pre Y) pair, named XY when each of
+// its populations' names is one character (EE = E→E, EI = I→E: version-1 files keep EE, EI, IE,
+// II), else "Y->X" (e.g. "PV->E"). A projection from input channels or onto readout units has one
+// block per population of its network side, named after it ("E", "PV"). Block "all" comes first
+// and always exists; the others follow in population order (post outer, pre inner) and are
+// listed only when they hold synapses.
 #include <optional>
 #include <string>
 #include <vector>
@@ -41,6 +44,7 @@ struct snapshot_ref {
 
 struct block_report {
     std::string name;
+    std::vector<std::string> pre_populations, post_populations; // the block's populations (all: the projection's)
     long n_synapses = 0;
     log_normal_summary initial, final;
     long held_at_bound = 0;
@@ -51,7 +55,8 @@ struct block_report {
 };
 
 struct projection_report {
-    std::string name, pre_population, post_population;
+    std::string name, pre_population, post_population;          // the sides
+    std::vector<std::string> pre_populations, post_populations; // their populations, in order
     long n_pre = 0, n_post = 0, n_synapses = 0;
     double bound = 0;
     std::vector<block_report> blocks; // "all" first
@@ -66,6 +71,7 @@ struct analysis_report {
     std::string trained_geometry;           // from the stored config ("" when absent)
     double trained_p = 0;
     long n_e = 0, n_i = 0, n_in = 0, n_out = 0;
+    std::vector<population_info> populations; // the run file's
     long snapshots = 0;
     snapshot_ref from, to;
     double bound = 0;                       // plasticity.min_magnitude used for held_at_bound

@@ -37,22 +37,25 @@ def text(v):
     return v.decode() if isinstance(v, bytes) else str(v)
 
 
-def block_members(f, proj, blocks):
-    """Synapse indices of each block, by the rules of analysis/analyze.hpp."""
+def block_members(f, proj, pj, populations):
+    """Synapse indices of each block: those whose pre and post indices lie in the block's
+    populations (the report names them; their index ranges are in network.populations)."""
     g = f["network/" + proj]
-    n_e = int(f["network"].attrs["n_e"])
-    pre_net = text(g.attrs.get("pre_population", "network" if proj != "input" else "input")) == "network"
-    post_net = text(g.attrs.get("post_population", "network" if proj != "readout" else "output")) == "network"
     pre = g["pre"][:]
     post = g["post"][:]
-    key = np.full(pre.shape, "", dtype=object)
-    if post_net:
-        key = key + np.where(post < n_e, "E", "I").astype(object)
-    if pre_net:
-        key = key + np.where(pre < n_e, "E", "I").astype(object)
+
+    def within(idx, names, side):
+        inside = np.zeros(idx.shape, dtype=bool)
+        for q in populations:
+            if q["name"] in names and q["side"] == side:
+                inside |= (idx >= q["first"]) & (idx < q["first"] + q["size"])
+        return inside
+
     out = {}
-    for b in blocks:
-        out[b] = np.arange(len(pre)) if b == "all" else np.nonzero(key == b)[0]
+    for b, bj in pj["blocks"].items():
+        keep = within(pre, bj["pre_populations"], pj["pre_population"]) & \
+            within(post, bj["post_populations"], pj["post_population"])
+        out[b] = np.arange(len(pre)) if b == "all" else np.nonzero(keep)[0]
     return out
 
 
@@ -65,7 +68,7 @@ def ln_weights(f, proj, pj, rep, out):
     w0 = f["trajectory/%s/weight" % proj][rep["from"]["index"]]
     w1 = f["trajectory/%s/weight" % proj][rep["to"]["index"]]
     blocks = list(pj["blocks"].keys())
-    members = block_members(f, proj, blocks)
+    members = block_members(f, proj, pj, rep["network"]["populations"])
     rows, cols = grid_of(len(blocks))
     fig, axes = plt.subplots(rows, cols, figsize=(4.2 * cols, 3.2 * rows), squeeze=False)
     for ax, b in zip(axes.flat, blocks):

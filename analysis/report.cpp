@@ -1,5 +1,6 @@
 #include "analysis/report.hpp"
 
+#include <algorithm>
 #include <cmath>
 #include <cstdio>
 #include <fstream>
@@ -108,6 +109,18 @@ json to_json(const analysis_report& r) {
     net.set("n_i", r.n_i);
     net.set("n_in", r.n_in);
     net.set("n_out", r.n_out);
+    json pops = json::array();
+    for (auto& q: r.populations) {
+        json pj = json::object();
+        pj.set("name", q.name);
+        pj.set("model", q.model);
+        pj.set("side", q.side);
+        pj.set("first", q.first);
+        pj.set("size", q.size);
+        pj.set("sign", static_cast<long>(q.sign));
+        pops.push_back(pj);
+    }
+    net.set("populations", pops);
     j.set("network", net);
 
     j.set("from", snapshot_json(r.from));
@@ -139,6 +152,8 @@ json to_json(const analysis_report& r) {
         json pj = json::object();
         pj.set("pre_population", p.pre_population);
         pj.set("post_population", p.post_population);
+        pj.set("pre_populations", json::array(p.pre_populations));
+        pj.set("post_populations", json::array(p.post_populations));
         pj.set("n_pre", p.n_pre);
         pj.set("n_post", p.n_post);
         pj.set("n_synapses", p.n_synapses);
@@ -149,6 +164,8 @@ json to_json(const analysis_report& r) {
         json blocks = json::object();
         for (auto& b: p.blocks) {
             json bj = json::object();
+            bj.set("pre_populations", json::array(b.pre_populations));
+            bj.set("post_populations", json::array(b.post_populations));
             bj.set("n_synapses", b.n_synapses);
             bj.set("held_at_bound", b.held_at_bound);
             bj.set("sign_changes", b.sign_changes);
@@ -179,12 +196,12 @@ void write_json(const analysis_report& r, const std::string& path) {
 namespace {
 
 // One row of the geometry table: a block under one standardisation (* = the one reported).
-void print_geometry_row(std::ostream& os, const std::string& block, const geometry_result& g, bool chosen) {
+void print_geometry_row(std::ostream& os, int width, const std::string& block, const geometry_result& g, bool chosen) {
     char line[512];
     const auto* best = find_candidate(g, g.best);
     const bool per_neuron = g.standardize == standardization::per_neuron;
     const std::string variant = name_of(g.standardize) + (chosen? "*": "");
-    std::snprintf(line, sizeof line, "  %-5s %-11s %8ld %7s %5s | %-6s %7s %7s %7s  %s\n", block.c_str(), variant.c_str(), g.n,
+    std::snprintf(line, sizeof line, "  %-*s %-11s %8ld %7s %5s | %-6s %7s %7s %7s  %s\n", width, block.c_str(), variant.c_str(), g.n,
                   per_neuron? std::to_string(g.neurons).c_str(): "-", per_neuron? std::to_string(g.neurons_skipped).c_str(): "-",
                   g.best.empty()? "-": g.best.c_str(), fmt("%.4f", best? best->dcdf: NAN).c_str(), fmt("%.4f", g.floor).c_str(),
                   fmt("%.2g", best? best->relative_change: NAN).c_str(), compress_names(g.consistent).c_str());
@@ -223,23 +240,25 @@ void print_table(std::ostream& os, const analysis_report& r) {
         std::snprintf(line, sizeof line, "\n%s (%s -> %s): %ld synapses, held at bound %ld, sign changes %ld\n", p.name.c_str(),
                       p.pre_population.c_str(), p.post_population.c_str(), p.n_synapses, all.held_at_bound, all.sign_changes);
         os << line;
-        std::snprintf(line, sizeof line, "  %-5s %8s | %-24s | %-24s | %7s\n", "block", "n", "before: mean  sd  skew  KS",
+        int width = 5; // the block column: wide enough for "block" and every block's name
+        for (auto& b: p.blocks) width = std::max(width, static_cast<int>(b.name.size()));
+        std::snprintf(line, sizeof line, "  %-*s %8s | %-24s | %-24s | %7s\n", width, "block", "n", "before: mean  sd  skew  KS",
                       "after:  mean  sd  skew  KS", "held");
         os << line;
         for (auto& b: p.blocks) {
-            std::snprintf(line, sizeof line, "  %-5s %8ld | %7s %5s %5s %5s | %7s %5s %5s %5s | %7ld\n", b.name.c_str(),
+            std::snprintf(line, sizeof line, "  %-*s %8ld | %7s %5s %5s %5s | %7s %5s %5s %5s | %7ld\n", width, b.name.c_str(),
                           b.n_synapses, fmt("%.3f", b.initial.mean_ln).c_str(), fmt("%.3f", b.initial.sd_ln).c_str(),
                           fmt("%.2f", b.initial.skew_ln).c_str(), fmt("%.3f", b.initial.ks).c_str(),
                           fmt("%.3f", b.final.mean_ln).c_str(), fmt("%.3f", b.final.sd_ln).c_str(),
                           fmt("%.2f", b.final.skew_ln).c_str(), fmt("%.3f", b.final.ks).c_str(), b.held_at_bound);
             os << line;
         }
-        std::snprintf(line, sizeof line, "  %-5s %-11s %8s %7s %5s | %-6s %7s %7s %7s  %s\n", "block", "standardize", "n",
+        std::snprintf(line, sizeof line, "  %-*s %-11s %8s %7s %5s | %-6s %7s %7s %7s  %s\n", width, "block", "standardize", "n",
                       "neurons", "skip", "best", "dCDF", "floor", "rel.chg", "consistent");
         os << line;
         for (auto& b: p.blocks) {
-            print_geometry_row(os, b.name, b.geometry_pooled, r.standardize == standardization::pooled);
-            print_geometry_row(os, b.name, b.geometry_per_neuron, r.standardize == standardization::per_neuron);
+            print_geometry_row(os, width, b.name, b.geometry_pooled, r.standardize == standardization::pooled);
+            print_geometry_row(os, width, b.name, b.geometry_per_neuron, r.standardize == standardization::per_neuron);
         }
     }
     if (!r.frozen.empty()) {

@@ -1,12 +1,16 @@
 // Circuits as data in the run file (docs/circuits.md, format version 2): the populations and each
-// projection's populations read back, version 1 read as the default circuit, and the files a
+// projection's populations read back, blocks named by population pairs and counted as the
+// synapses' own pre and post indices say, version 1 read as the default circuit, and the files a
 // reader must refuse.
 #include <catch2/catch.hpp>
 
+#include <algorithm>
 #include <cmath>
+#include <filesystem>
 #include <utility>
 
 #include "analysis/analyze.hpp"
+#include "analysis/figures.hpp"
 #include "analysis/json.hpp"
 #include "analysis/report.hpp"
 #include "analysis/run_file.hpp"
@@ -16,6 +20,8 @@
 using namespace eisim;
 
 namespace {
+
+const std::string exe = EISIM_EXE;
 
 std::string write(const test::file_spec& spec) {
     const auto path = test::temp_path(".h5");
@@ -31,6 +37,38 @@ std::string read_error(const std::string& path) {
         return e.what();
     }
     return "";
+}
+
+/// The blocks a projection of `spec` should have besides "all", computed from its synapses' own
+/// indices: (post, pre) population pairs in population order, those with synapses, with their counts.
+std::vector<std::pair<std::string, long>> expected_blocks(const test::file_spec& spec, const test::file_projection& p) {
+    const bool pre_net = p.pre_population == "network", post_net = p.post_population == "network";
+    bool short_names = true;
+    for (auto* list: {&p.pre_populations, &p.post_populations})
+        for (auto& n: *list) short_names = short_names && n.size() == 1;
+    std::vector<std::pair<std::string, long>> out;
+    for (auto& x: spec.populations) {
+        if (post_net && x.side != "network") continue;
+        if (!post_net && x.name != p.post_populations.front()) continue; // a side that does not split: once
+        for (auto& y: spec.populations) {
+            if (pre_net && y.side != "network") continue;
+            if (!pre_net && y.name != p.pre_populations.front()) continue;
+            long n = 0;
+            for (std::size_t k = 0; k < p.pre.size(); ++k)
+                n += (!post_net || test::population_at(spec, "network", p.post[k]) == &x) &&
+                     (!pre_net || test::population_at(spec, "network", p.pre[k]) == &y);
+            if (n == 0) continue;
+            std::string name = !pre_net? x.name: !post_net? y.name: short_names? x.name + y.name: y.name + "->" + x.name;
+            out.emplace_back(name, n);
+        }
+    }
+    return out;
+}
+
+std::vector<std::pair<std::string, long>> reported_blocks(const analysis::projection_report& p) {
+    std::vector<std::pair<std::string, long>> out;
+    for (std::size_t b = 1; b < p.blocks.size(); ++b) out.emplace_back(p.blocks[b].name, p.blocks[b].n_synapses);
+    return out;
 }
 
 } // namespace
@@ -73,6 +111,69 @@ TEST_CASE("a version-2 file's populations and projection populations read back",
     CHECK_THROWS_AS(f.population_of("network", f.side_size("network")), file_error);
     CHECK(f.population("SST").first == 50);
     CHECK_THROWS_WITH(f.population("PV2"), Catch::Contains("no population 'PV2' (known: E, PV, SST, VIP, stim, out)"));
+}
+
+TEST_CASE("blocks are population pairs, counted from the synapses' own indices", "[analysis][circuits]") {
+    const auto spec = test::four_population_run();
+    const auto path = write(spec);
+    const auto r = analysis::analyze(analysis::run_file(path));
+    for (auto& p: spec.projections) {
+        INFO(p.name);
+        const auto& got = r.projection(p.name);
+        REQUIRE(got.blocks.front().name == "all");
+        CHECK(got.blocks.front().n_synapses == static_cast<long>(p.pre.size()));
+        CHECK(reported_blocks(got) == expected_blocks(spec, p));
+        long sum = 0;
+        for (std::size_t b = 1; b < got.blocks.size(); ++b) sum += got.blocks[b].n_synapses;
+        CHECK(sum == static_cast<long>(p.pre.size())); // the blocks partition the projection
+    }
+    // Names: "pre->post" (PV is no single character), post-major in population order, empty pairs left out.
+    const auto& rec = r.projection("recurrent");
+    CHECK(rec.blocks[1].name == "E->E");
+    CHECK(rec.blocks[2].name == "PV->E");
+    CHECK(rec.blocks[3].name == "SST->E");
+    CHECK(rec.blocks[4].name == "E->PV"); // VIP->E holds no synapse
+    for (auto& b: rec.blocks) {
+        CHECK(b.name != "VIP->E");
+        CHECK(b.name != "SST->SST");
+    }
+    CHECK(rec.block("PV->E").pre_populations == std::vector<std::string>{"PV"});
+    CHECK(rec.block("PV->E").post_populations == std::vector<std::string>{"E"});
+    // Input and readout: by the network side's population.
+    const auto& in = r.projection("input");
+    CHECK(in.blocks.size() == 3);
+    CHECK(in.block("E").n_synapses == 40);
+    CHECK(in.block("PV").n_synapses == 10);
+    CHECK(in.block("PV").pre_populations == std::vector<std::string>{"stim"});
+    CHECK(r.projection("readout").block("E").n_synapses == 40*2);
+    // A change Gaussian in the EG dual space (one width for all synapses: the pooled test's case).
+    const auto consistent_with_eg = [](const analysis::geometry_result& g) {
+        return std::find(g.consistent.begin(), g.consistent.end(), "eg") != g.consistent.end();
+    };
+    CHECK(rec.block("all").geometry_pooled.best == "eg");
+    CHECK(consistent_with_eg(rec.block("E->E").geometry_pooled));
+
+    // The JSON paths follow the names, and list the populations.
+    const auto j = analysis::to_json(r);
+    CHECK(j.at_path("projections.recurrent.blocks.PV->E.n_synapses").as_int() == rec.block("PV->E").n_synapses);
+    CHECK(j.at_path("projections.recurrent.blocks.PV->E.pre_populations")[0].as_string() == "PV");
+    CHECK(j.at_path("projections.input.blocks.PV.n_synapses").as_int() == 10);
+    CHECK(j.at_path("projections.recurrent.pre_populations").size() == 4);
+    const auto& pops = j.at_path("network.populations");
+    REQUIRE(pops.size() == spec.populations.size());
+    CHECK(pops[1]["name"].as_string() == "PV");
+    CHECK(pops[1]["first"].as_int() == 40);
+    CHECK(pops[1]["sign"].as_int() == -1);
+
+    // The command prints the table with the long names, and draws its figures when it can.
+    const auto dir = test::temp_path(".figures");
+    const bool figures = test::run(analysis::python_interpreter() + " -c 'import matplotlib, numpy, h5py'").code == 0;
+    const auto cli = test::run(exe + " analyze " + path + (figures? " --figures " + dir: std::string()));
+    INFO(cli.output);
+    REQUIRE(cli.code == 0);
+    CHECK(cli.output.find("  SST->E   ") != std::string::npos);
+    if (figures) CHECK(std::filesystem::file_size(dir + "/recurrent_ln_weights.png") > 1000);
+    else WARN("no python with matplotlib, numpy and h5py: the figures of a version-2 file are not drawn");
 }
 
 TEST_CASE("a version-1 file reads as the default circuit: populations E, I, in, out", "[analysis][circuits]") {
