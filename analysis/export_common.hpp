@@ -35,7 +35,7 @@ observed_edges observe_edges(const run_file& run, const projection_info& p, cons
 /// Throws eisim::user_error if `path` exists and overwrite is false, or if it is a directory.
 void check_new_file(const std::string& path, bool overwrite);
 
-/// The cell count of the "network" population (n_e + n_i).
-inline long network_size(const run_file& run) { return run.n_e() + run.n_i(); }
+/// The cell count of the network side (n_e + n_i).
+inline long network_size(const run_file& run) { return run.side_size("network"); }
 
 } // namespace eisim::analysis

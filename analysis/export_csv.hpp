@@ -4,8 +4,8 @@
 //
 //   projection,synapse_id,pre,post,sign,initial_weight,final_weight
 //
-// pre and post index the projection's own populations (cells for "network", channels for
-// "input"/"output"); sign is +1 or −1; the weights are signed, written with 17 significant
+// pre and post index the projection's sides (cells for "network", channels for "input", units
+// for "output"; run_file's populations say which population each index is in); sign is +1 or −1; the weights are signed, written with 17 significant
 // digits (they read back bit for bit), at the first and the last snapshot of the trajectory.
 // The realism transforms (analysis/realism.hpp) choose the rows and degrade the weights; an
 // initial weight that was below the detection threshold is written as "nan". Rows follow the

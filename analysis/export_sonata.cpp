@@ -24,8 +24,22 @@ namespace {
 constexpr std::uint32_t sonata_magic = 0x0A7A;
 const std::vector<std::uint32_t> sonata_version = {0, 1};
 const std::string network_population = "network", input_population = "input";
-// node_type_id of the cells and channels (node_types.csv).
-constexpr std::uint64_t type_e = 100, type_i = 101, type_input = 200;
+// node_type_id of each population (node_types.csv; 0 for readouts, which are no nodes): 100 + its
+// position among the network's populations (E = 100, I = 101 in the default circuit), then the
+// input populations from the next free hundred (200, 201, ... for up to 100 network populations).
+std::vector<std::uint64_t> node_type_ids(const run_file& run) {
+    const auto& pops = run.populations();
+    std::uint64_t networks = 0;
+    for (auto& q: pops) networks += q.side == network_population;
+    const std::uint64_t input_base = 100*(1 + std::max<std::uint64_t>(1, (networks + 99)/100));
+    std::vector<std::uint64_t> ids(pops.size(), 0);
+    std::uint64_t n = 0, i = 0;
+    for (std::size_t j = 0; j < pops.size(); ++j) {
+        if (pops[j].side == network_population) ids[j] = 100 + n++;
+        else if (pops[j].side == input_population) ids[j] = input_base + i++;
+    }
+    return ids;
+}
 
 const char* const nodes_file = "nodes.h5";
 const char* const edges_file = "edges.h5";
@@ -86,15 +100,6 @@ bool is_sonata_projection(const projection_info& p) {
     return node_pop(p.pre_population) && node_pop(p.post_population);
 }
 
-long input_size(const run_file& run) {
-    long n = run.n_in();
-    for (auto& p: run.projections()) {
-        if (p.pre_population == input_population) n = std::max(n, p.n_pre);
-        if (p.post_population == input_population) n = std::max(n, p.n_post);
-    }
-    return n;
-}
-
 // What nodes.h5 needs beyond run_file: /network/tau and /network attr transfer (both optional).
 struct cell_properties {
     std::vector<double> tau; // ms; empty when the file has none
@@ -125,64 +130,101 @@ void write_node_population(hid_t nodes, const std::string& name, const std::vect
     h5::write(pop, "node_group_index", iota_u64(type_id.size()));
 }
 
+// The node type and the name of each population's nodes on one side, in index order.
+struct side_nodes {
+    std::vector<std::uint64_t> type;
+    std::vector<std::string> pop_name;
+    std::vector<const population_info*> population; // of each node
+};
+
+side_nodes nodes_of(const run_file& run, const std::string& side) {
+    side_nodes n;
+    const auto& pops = run.populations();
+    const auto type_id = node_type_ids(run);
+    for (std::size_t j = 0; j < pops.size(); ++j) {
+        if (pops[j].side != side) continue;
+        const auto size = static_cast<std::size_t>(pops[j].size);
+        n.type.insert(n.type.end(), size, type_id[j]);
+        n.pop_name.insert(n.pop_name.end(), size, pops[j].name);
+        n.population.insert(n.population.end(), size, &pops[j]);
+    }
+    return n;
+}
+
 void write_nodes(const std::string& path, const run_file& run, const cell_properties& props,
                  const std::vector<bool>& cells) {
     auto file = h5::create_file(path);
     write_sonata_root(file);
     auto nodes = h5::create_group(file, "nodes");
-    const long N = network_size(run);
     {
-        std::vector<std::uint64_t> type(static_cast<std::size_t>(N));
-        std::vector<std::string> ei(static_cast<std::size_t>(N));
-        std::vector<std::int8_t> observed(static_cast<std::size_t>(N));
-        for (long i = 0; i < N; ++i) {
-            const bool exc = i < run.n_e();
-            type[i] = exc? type_e: type_i;
-            ei[i] = exc? "e": "i";
-            observed[i] = cells[static_cast<std::size_t>(i)]? 1: 0;
+        const auto net = nodes_of(run, network_population);
+        const std::size_t N = net.type.size();
+        std::vector<std::string> ei(N);
+        std::vector<std::int8_t> observed(N);
+        for (std::size_t i = 0; i < N; ++i) {
+            ei[i] = net.population[i]->sign > 0? "e": "i";
+            observed[i] = cells[i]? 1: 0;
         }
-        write_node_population(nodes, network_population, type);
+        write_node_population(nodes, network_population, net.type);
         auto group = h5::create_group(nodes, network_population + "/0");
         h5::write(group, "ei", ei);
+        h5::write(group, "pop_name", net.pop_name);
         if (!props.tau.empty()) h5::write(group, "tau", props.tau);
         h5::write(group, "observed", observed);
     }
     {
-        const long n_in = input_size(run);
-        write_node_population(nodes, input_population, std::vector<std::uint64_t>(static_cast<std::size_t>(n_in), type_input));
+        const auto in = nodes_of(run, input_population);
+        write_node_population(nodes, input_population, in.type);
         auto group = h5::create_group(nodes, input_population + "/0");
-        h5::write(group, "observed", std::vector<std::int8_t>(static_cast<std::size_t>(n_in), 1));
+        h5::write(group, "pop_name", in.pop_name);
+        h5::write(group, "observed", std::vector<std::int8_t>(in.type.size(), 1));
     }
 }
 
-void write_node_types(const std::string& path, const cell_properties& props) {
-    const std::string tmpl = "eisim:rate_neuron" + (props.transfer.empty()? std::string(): "_" + props.transfer);
+void write_node_types(const std::string& path, const run_file& run, const cell_properties& props) {
+    const std::string transfer = props.transfer.empty()? std::string(): "_" + props.transfer;
     std::ofstream os(path);
-    os << "node_type_id population model_type model_template ei pop_name\n"
-       << type_e << ' ' << network_population << " point_neuron " << tmpl << " e E\n"
-       << type_i << ' ' << network_population << " point_neuron " << tmpl << " i I\n"
-       << type_input << ' ' << input_population << " virtual NULL NULL input\n";
+    os << "node_type_id population model_type model_template ei pop_name\n";
+    const auto& pops = run.populations();
+    const auto type_id = node_type_ids(run);
+    for (std::size_t j = 0; j < pops.size(); ++j) {
+        const auto& q = pops[j];
+        if (q.side == network_population)
+            os << type_id[j] << ' ' << network_population << " point_neuron eisim:" << q.model << "_neuron" << transfer << ' '
+               << (q.sign > 0? "e": "i") << ' ' << q.name << '\n';
+        else if (q.side == input_population)
+            os << type_id[j] << ' ' << input_population << " virtual NULL NULL " << q.name << '\n';
+    }
     if (!os) throw user_error("writing '" + path + "' failed");
 }
 
 // ---- edges.h5 -------------------------------------------------------------------------------
 
-// The class of an endpoint, for edge types: "E", "I" (cells) or the channel population's name.
-std::string endpoint_class(const run_file& run, const std::string& population, long index) {
-    if (population != network_population) return population;
-    return index < run.n_e()? "E": "I";
-}
-
 struct edge_type {
-    std::string population, source_class, target_class;
+    std::string population, source_class, target_class; // the projection; the endpoints' populations
     int sign;
 };
 
-// edge_type_id = 100 q + 4·[source is I] + 2·[sign < 0] + [target is I], q = 1, 2, ... the
-// exported projection's position: fixed ids for the fixed types (recurrent E→E = 100, E→I = 101,
-// I→E = 106, I→I = 107; input→E = 200, input→I = 201).
-std::uint64_t edge_type_id(int q, const edge_type& t) {
-    return 100u*static_cast<std::uint64_t>(q) + 4u*(t.source_class == "I") + 2u*(t.sign < 0) + (t.target_class == "I");
+// edge_type_id = S q + (2 a + [sign < 0]) B + b: q = 1, 2, ... the exported projection's position,
+// a and b the positions of the source and target populations in the projection's pre_populations
+// and post_populations, B = max(2, #post_populations), S = 100 (or the power of ten that makes
+// room for every projection's types). The default circuit keeps fixed ids: recurrent E→E = 100,
+// E→I = 101, I→E = 106, I→I = 107; input→E = 200, input→I = 201.
+struct edge_type_ids {
+    std::uint64_t stride = 100;
+    static std::uint64_t span(const projection_info& p) { return std::max<std::uint64_t>(2, p.post_populations.size()); }
+    explicit edge_type_ids(const std::vector<const projection_info*>& projections) {
+        for (auto* p: projections)
+            while (stride < 2*p->pre_populations.size()*span(*p)) stride *= 10;
+    }
+    std::uint64_t operator()(int q, const projection_info& p, std::size_t a, int sign, std::size_t b) const {
+        return stride*static_cast<std::uint64_t>(q) + (2*a + (sign < 0))*span(p) + b;
+    }
+};
+
+// The position of population `name` in `list`.
+std::size_t position_in(const std::vector<std::string>& list, const std::string& name) {
+    return static_cast<std::size_t>(std::find(list.begin(), list.end(), name) - list.begin());
 }
 
 void write_index(hid_t indices, const std::string& name, const std::vector<std::uint64_t>& node_of_edge, std::uint64_t n_nodes) {
@@ -192,11 +234,7 @@ void write_index(hid_t indices, const std::string& name, const std::vector<std::
     h5::write(g, "range_to_edge_id", index.range_to_edge_id.data(), {index.range_to_edge_id.size()/2, 2});
 }
 
-std::uint64_t population_size(const run_file& run, const std::string& population) {
-    return static_cast<std::uint64_t>(population == network_population? network_size(run): input_size(run));
-}
-
-void write_edge_population(hid_t edges, const run_file& run, int q, const observed_edges& e,
+void write_edge_population(hid_t edges, const run_file& run, int q, const edge_type_ids& type_id, const observed_edges& e,
                            std::map<std::uint64_t, edge_type>& types) {
     const auto& p = *e.projection;
     const auto n = static_cast<std::size_t>(e.size());
@@ -208,9 +246,10 @@ void write_edge_population(hid_t edges, const run_file& run, int q, const observ
         target[i] = static_cast<std::uint64_t>(p.post[k]);
         sign[i] = static_cast<std::int8_t>(p.sign[k]);
         synapse[i] = static_cast<std::uint64_t>(k);
-        const edge_type t{p.name, endpoint_class(run, p.pre_population, p.pre[k]),
-                          endpoint_class(run, p.post_population, p.post[k]), p.sign[k] < 0? -1: 1};
-        type[i] = edge_type_id(q, t);
+        const edge_type t{p.name, run.population_of(p.pre_population, p.pre[k]).name,
+                          run.population_of(p.post_population, p.post[k]).name, p.sign[k] < 0? -1: 1};
+        type[i] = type_id(q, p, position_in(p.pre_populations, t.source_class), t.sign,
+                          position_in(p.post_populations, t.target_class));
         types.emplace(type[i], t);
     }
     auto pop = h5::create_group(edges, p.name);
@@ -227,8 +266,8 @@ void write_edge_population(hid_t edges, const run_file& run, int q, const observ
     h5::write(group, "sign", sign);
     h5::write(group, "synapse_id", synapse);
     auto indices = h5::create_group(pop, "indices");
-    write_index(indices, "source_to_target", source, population_size(run, p.pre_population));
-    write_index(indices, "target_to_source", target, population_size(run, p.post_population));
+    write_index(indices, "source_to_target", source, static_cast<std::uint64_t>(run.side_size(p.pre_population)));
+    write_index(indices, "target_to_source", target, static_cast<std::uint64_t>(run.side_size(p.post_population)));
 }
 
 void write_edge_types(const std::string& path, const std::map<std::uint64_t, edge_type>& types) {
@@ -425,7 +464,8 @@ sonata_export_summary export_sonata(const run_file& run, const sonata_export_opt
     if (ec) throw user_error("cannot create the directory '" + o.out_dir + "': " + ec.message());
     staged_files staged(o.out_dir);
     write_nodes(staged.add(nodes_file), run, props, cells);
-    write_node_types(staged.add(node_types_file), props);
+    write_node_types(staged.add(node_types_file), run, props);
+    const edge_type_ids type_id(projections);
     std::map<std::uint64_t, edge_type> types;
     std::vector<std::string> edge_populations;
     {
@@ -433,7 +473,7 @@ sonata_export_summary export_sonata(const run_file& run, const sonata_export_opt
         write_sonata_root(file);
         auto edges = h5::create_group(file, "edges");
         for (std::size_t q = 0; q < observed.size(); ++q) {
-            write_edge_population(edges, run, static_cast<int>(q) + 1, observed[q], types);
+            write_edge_population(edges, run, static_cast<int>(q) + 1, type_id, observed[q], types);
             edge_populations.push_back(observed[q].projection->name);
             s.edges.emplace_back(observed[q].projection->name, observed[q].size());
         }

@@ -4,18 +4,20 @@
 // tools that read SONATA (libsonata, bmtk, NEST's SonataNetwork, ...) read a ground-truth
 // connectome whose learning rule is known. analysis/EXPORT.md lists every dataset; in short:
 //
-//   nodes.h5          /nodes/network  the E and I cells (node_id = cell index; E first, then I)
-//                     /nodes/input    the input channels, a virtual population
+//   nodes.h5          /nodes/network  the rate populations' cells (node_id = cell index; one node
+//                                     type per population, 0/pop_name its name, 0/ei its sign)
+//                     /nodes/input    the input channels, a virtual population (pop_name likewise)
 //   edges.h5          /edges/<proj>   one edge population per projection between those populations
-//                                     (recurrent: network→network, input: input→network); the
-//                                     readout has no node population to point to and is not written.
+//                                     (network→network, input→network); a readout has no node
+//                                     population to point to and is not written.
 //                                     Edge e is the e-th observed synapse in the run file's order
 //                                     (without realism transforms: edge id = synapse id).
 //                                     Group 0: syn_weight (signed, at the chosen step),
 //                                     initial_weight (signed, first snapshot), sign (int8),
 //                                     synapse_id (the run file's synapse index).
 //                                     indices/source_to_target and indices/target_to_source.
-//   node_types.csv, edge_types.csv    space-separated type tables
+//   node_types.csv, edge_types.csv    space-separated type tables (a row per population; edge
+//                                     types by the populations of both ends and the sign)
 //   circuit_config.json               the files, as the SONATA circuit config lists them
 //   weights_<proj>.h5 (--trajectory)  the weight trajectory as a SONATA report: /report/network
 //                                     with elements = the edges grouped by target node.

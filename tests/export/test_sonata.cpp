@@ -8,9 +8,11 @@
 #include <fstream>
 #include <set>
 #include <sstream>
+#include <tuple>
 
 #include "analysis/json.hpp"
 #include "analysis/run_file.hpp"
+#include "tests/analysis/fixture.hpp"
 #include "tests/export/fixture.hpp"
 
 using namespace eisim;
@@ -452,4 +454,82 @@ TEST_CASE("the realism options reach the SONATA export", "[export][sonata][reali
         }
         CHECK(!fs::exists(dir));
     }
+}
+
+TEST_CASE("SONATA export of a version-2 circuit names each node by its population", "[export][sonata][circuits]") {
+    const auto spec = four_population_run();
+    const auto path = temp_path(".h5");
+    write_run_file(path, spec);
+    const analysis::run_file run(path);
+    const auto e = export_ok(path, "");
+
+    // The expected node type of each population: 100, 101, ... over the network's, 200, ... over the inputs.
+    std::map<std::string, std::uint64_t> type_of;
+    std::map<std::string, std::uint64_t> next = {{"network", 100}, {"input", 200}};
+    for (auto& q: spec.populations)
+        if (next.count(q.side)) type_of[q.name] = next[q.side]++;
+    const auto types = read_types(e.path("node_types.csv"));
+    CHECK(types.size() == type_of.size()); // one row per population that is a node population
+    std::map<std::string, std::map<std::string, std::string>> type_row;
+    for (auto& row: types) type_row[row.at("node_type_id")] = row;
+
+    auto f = h5::open_file(e.path("nodes.h5"));
+    for (std::string side: {"network", "input"}) {
+        INFO(side);
+        auto pop = h5::open_group(f, "nodes/" + side);
+        const auto type = read_u64(pop, "node_type_id");
+        const auto pop_name = h5::read_strings(pop, "0/pop_name");
+        const auto n = static_cast<std::size_t>(run.side_size(side));
+        REQUIRE(type.size() == n);
+        REQUIRE(pop_name.size() == n);
+        const auto ei = side == "network"? h5::read_strings(pop, "0/ei"): std::vector<std::string>{};
+        for (std::size_t i = 0; i < n; ++i) {
+            const auto* q = population_at(spec, side, static_cast<long>(i));
+            REQUIRE(q != nullptr);
+            INFO("node " << i << " of " << q->name);
+            REQUIRE(pop_name[i] == q->name);
+            REQUIRE(type[i] == type_of.at(q->name));
+            const auto& row = type_row.at(std::to_string(type[i]));
+            REQUIRE(row.at("pop_name") == q->name);
+            REQUIRE(row.at("population") == side);
+            REQUIRE(row.at("model_type") == (side == "network"? "point_neuron": "virtual"));
+            if (side == "network") {
+                REQUIRE(ei[i] == (q->sign > 0? "e": "i"));
+                REQUIRE(row.at("ei") == ei[i]);
+            }
+        }
+    }
+
+    // Edges: one population per projection between node populations, edge id = synapse id, and
+    // each edge's type naming the populations of its two ends.
+    auto ef = h5::open_file(e.path("edges.h5"));
+    CHECK(!h5::exists(ef, "edges/readout"));
+    std::map<std::string, std::map<std::string, std::string>> edge_type;
+    for (auto& row: read_types(e.path("edge_types.csv"))) edge_type[row.at("edge_type_id")] = row;
+    for (auto& p: spec.projections) {
+        if (p.post_population == "output") continue;
+        INFO(p.name);
+        auto pop = h5::open_group(ef, "edges/" + p.name);
+        std::vector<std::uint64_t> ids(p.pre.size());
+        for (std::size_t k = 0; k < ids.size(); ++k) ids[k] = k;
+        CHECK(read_u64(pop, "0/synapse_id") == ids);
+        check_edges_equal_run(run, pop, run.projection(p.name), run.snapshots() - 1);
+        const auto type = read_u64(pop, "edge_type_id");
+        REQUIRE(type.size() == p.pre.size());
+        std::map<std::uint64_t, std::tuple<std::string, std::string, int>> seen; // type id → its class
+        for (std::size_t k = 0; k < type.size(); ++k) {
+            const auto& row = edge_type.at(std::to_string(type[k]));
+            const auto cls = std::make_tuple(population_at(spec, p.pre_population, p.pre[k])->name,
+                                             population_at(spec, p.post_population, p.post[k])->name, int(p.sign[k]));
+            REQUIRE(row.at("population") == p.name);
+            REQUIRE(row.at("source_class") == std::get<0>(cls));
+            REQUIRE(row.at("target_class") == std::get<1>(cls));
+            REQUIRE(std::stoi(row.at("sign")) == std::get<2>(cls));
+            REQUIRE(seen.emplace(type[k], cls).first->second == cls); // one class per type id
+        }
+        std::set<std::tuple<std::string, std::string, int>> classes;
+        for (auto& [id, cls]: seen) classes.insert(cls);
+        CHECK(classes.size() == seen.size()); // and one type id per class
+    }
+    fs::remove_all(e.dir);
 }
