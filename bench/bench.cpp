@@ -80,7 +80,7 @@ void shared_product(const matrix& M, const matrix& X, matrix& Y) {
 }
 
 void print_json(const std::vector<std::pair<std::string, double>>& fields, const config& c) {
-    std::printf("{\"N\": %d, \"batch\": %d, \"steps_per_trial\": %d, \"stepper\": \"%s\", \"threads\": %d", c.network.n(),
+    std::printf("{\"N\": %d, \"batch\": %d, \"steps_per_trial\": %d, \"stepper\": \"%s\", \"threads\": %d", c.circuit.n(),
                 c.task.batch, c.observation_steps(), c.integrator.stepper.c_str(), threads());
     for (auto& [k, v]: fields) std::printf(", \"%s\": %.9g", k.c_str(), v);
     std::printf("}\n");
@@ -107,11 +107,11 @@ int learn_cmd(const config& c, const std::string& out) {
 
 int forward_cmd(const config& c, int reps) {
     const auto seed = static_cast<std::uint64_t>(c.training.seed);
-    const network net = build_network(c.network, seed, layout_for(c.integrator, c.network));
+    const network net = build_network(c.circuit, seed, layout_for(c.integrator, c.circuit));
     auto g = stream(seed, "trials", 0);
     const input_grid u = make_input(c.input, c.integrator.dt_ms, c.observation_steps(), c.task.batch, g);
-    const matrix x0 = matrix::Zero(c.network.n(), c.task.batch);
-    const lowered_network low(net, sparse_products(c.integrator, c.network));
+    const matrix x0 = matrix::Zero(c.circuit.n(), c.task.batch);
+    const lowered_network low(net, sparse_products(c.integrator, c.circuit));
     const double t = timed_median(reps, [&] {
         auto noise = stream(seed, "noise", 0);
         const trajectory tr = integrate(net, low, u, x0, c.integrator, noise);
@@ -122,7 +122,7 @@ int forward_cmd(const config& c, int reps) {
 }
 
 int floor_cmd(const config& c, int reps) {
-    const long N = c.network.n(), B = c.task.batch;
+    const long N = c.circuit.n(), B = c.task.batch;
     const long T = c.observation_steps(), s = stages_of(c.integrator.stepper);
     const long K = B*T*s;
     rng g(7);

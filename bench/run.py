@@ -49,9 +49,9 @@ SKIPPED = 77
 
 def settings(n, stepper, p, duration_ms, extra=()):
     n_e = int(round(0.8 * n))
-    s = [f"network.n_e={n_e}", f"network.n_i={n - n_e}", "task.batch=16", f"task.duration_ms={duration_ms}",
+    s = [f"populations.E.size={n_e}", f"populations.I.size={n - n_e}", "task.batch=16", f"task.duration_ms={duration_ms}",
          "integrator.dt_ms=1", f"integrator.stepper={stepper}", "training.record_every=1", "training.activity_trials=0"]
-    s += [f"connectivity.{k}={p}" for k in ("p_ee", "p_ei", "p_ie", "p_ii")]
+    s += [f"projections.recurrent.p={p}"]
     return s + list(extra)
 
 

@@ -24,29 +24,40 @@ namespace eisim {
 
 /// W_rec and W_recᵀ in compressed rows, for networks sparse enough that the products are faster
 /// so (bench/ measures the crossover). Row sums run over stored entries in column order, so the
-/// results differ from the dense products at round-off only.
+/// results differ from the dense products at round-off only. Synapses of several projections on
+/// one pair of cells add up.
 struct sparse_recurrent {
     sparse_matrix W, Wt;
-    void update(const projection& p, long n) {
-        std::vector<Eigen::Triplet<double>> entries(p.size()), transposed(p.size());
-        p.for_each([&](std::size_t s, int i, int j, int sign, double m) {
-            entries[s] = {i, j, sign*m};
-            transposed[s] = {j, i, sign*m};
-        });
-        W.resize(n, n);
-        Wt.resize(n, n);
+    void update(const network& net) {
+        std::size_t nnz = 0;
+        for (int k: net.of(product::recurrent)) nnz += net.projections[k].size();
+        std::vector<Eigen::Triplet<double>> entries, transposed;
+        entries.reserve(nnz);
+        transposed.reserve(nnz);
+        for (int k: net.of(product::recurrent))
+            net.projections[k].for_each([&](std::size_t, int i, int j, int sign, double m) {
+                entries.emplace_back(i, j, sign*m);
+                transposed.emplace_back(j, i, sign*m);
+            });
+        W.resize(net.n(), net.n());
+        Wt.resize(net.n(), net.n());
         W.setFromTriplets(entries.begin(), entries.end());
         Wt.setFromTriplets(transposed.begin(), transposed.end());
     }
 };
 
-/// The matrices the hot loop uses, lowered from a network's projections: the signed dense
-/// matrices always (a dense-layout projection's own W, no copy; a lists one's lowered copy), and
-/// the recurrent weights also in compressed rows when `sparse` products are asked for. It refers
-/// to the network it was made from, which must outlive it; update() after the weights change.
+/// The matrices the hot loop uses, lowered from a network's projections: each product (W_rec,
+/// W_in, W_out) is the sum of its projections' signed matrices. A product made of one dense-layout
+/// projection is that projection's own W (no copy); any other is a lowered copy. The recurrent
+/// weights are also held in compressed rows when `sparse` products are asked for. It refers to the
+/// network it was made from, which must outlive it; update() after the weights change.
 struct lowered_network {
 private:
-    matrix own_rec_, own_in_, own_out_; // copies for lists-layout projections
+    matrix own_rec_, own_in_, own_out_; // lowered copies
+    static const matrix& product_of(const network& net, product k, const matrix& own) {
+        const auto ks = net.of(k);
+        return ks.size() == 1 && net.projections[ks[0]].is_dense()? net.projections[ks[0]].W: own;
+    }
 public:
     const matrix& W_rec;
     const matrix& W_in;
@@ -55,18 +66,24 @@ public:
     bool sparse = false;
     sparse_recurrent S_rec;
     explicit lowered_network(const network& net, bool sparse_products = false):
-        W_rec(net.recurrent.is_dense()? net.recurrent.W: own_rec_), W_in(net.input.is_dense()? net.input.W: own_in_),
-        W_out(net.readout.is_dense()? net.readout.W: own_out_), sparse(sparse_products) { update(net); }
+        W_rec(product_of(net, product::recurrent, own_rec_)), W_in(product_of(net, product::input, own_in_)),
+        W_out(product_of(net, product::readout, own_out_)), sparse(sparse_products) { update(net); }
     lowered_network(const lowered_network&) = delete;
     lowered_network& operator=(const lowered_network&) = delete;
     void update(const network& net) {
-        for (auto [p, own, used]: {std::tuple{&net.recurrent, &own_rec_, &W_rec}, std::tuple{&net.input, &own_in_, &W_in},
-                                    std::tuple{&net.readout, &own_out_, &W_out}}) {
-            EISIM_ASSERT(used == (p->is_dense()? &p->W: own)); // the same network, in the same layout
-            if (!p->is_dense()) p->dense(*own);
+        for (auto [k, own, used, rows, cols]: {std::tuple{product::recurrent, &own_rec_, &W_rec, net.n(), net.n()},
+                                               std::tuple{product::input, &own_in_, &W_in, net.n(), net.n_in},
+                                               std::tuple{product::readout, &own_out_, &W_out, net.n_out, net.n()}}) {
+            EISIM_ASSERT(used == &product_of(net, k, *own)); // the same network, in the same layout
+            if (used != own) continue;
+            const auto ks = net.of(k);
+            if (ks.size() == 1) { net.projections[ks[0]].dense(*own); continue; }
+            own->setZero(rows, cols);
+            for (int p: ks)
+                net.projections[p].for_each([&](std::size_t, int i, int j, int sign, double m) { (*own)(i, j) += sign*m; });
         }
         inv_tau = net.tau.cwiseInverse();
-        if (sparse) S_rec.update(net.recurrent, net.n());
+        if (sparse) S_rec.update(net);
     }
     /// The compressed recurrent weights, or nullptr for dense products.
     const sparse_recurrent* sparse_rec() const { return sparse? &S_rec: nullptr; }
@@ -83,7 +100,7 @@ struct rate_dynamics {
     const matrix& W_in;      // N × n_in
     const input_grid& input; // u(t)
     const transfer& phi;
-    double bias;
+    const vector& bias;      // [N] b
     dynamics_workspace& ws;
     const sparse_recurrent* sparse = nullptr; // if given, W_rec's products use it (same values)
 
@@ -98,7 +115,7 @@ struct rate_dynamics {
             if (sparse) d.noalias() = sparse->W.middleRows(s.begin, s.size)*ws.r;
             else d.noalias() = W_rec.middleRows(s.begin, s.size)*ws.r;
             d.noalias() += W_in.middleRows(s.begin, s.size)*ws.u;
-            d.array() -= x.middleRows(s.begin, s.size).array() - bias;
+            d.array() -= x.middleRows(s.begin, s.size).array().colwise() - bias.segment(s.begin, s.size).array();
             d.array().colwise() *= inv_tau.segment(s.begin, s.size).array();
         });
     }

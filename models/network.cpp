@@ -2,6 +2,8 @@
 
 #include <algorithm>
 #include <cmath>
+#include <limits>
+#include <random>
 #include <Eigen/Eigenvalues>
 #include <Eigen/SVD>
 
@@ -79,7 +81,7 @@ projection::synapse_lists projection::lists() const {
     return out;
 }
 
-void projection::gather(const matrix& G, vector& g) const {
+void projection::gather(const Eigen::Ref<const matrix>& G, vector& g) const {
     g.resize(static_cast<long>(size()));
     for_each([&](std::size_t s, int i, int j, int sg, double) { g[static_cast<long>(s)] = sg*G(i, j); });
 }
@@ -106,13 +108,30 @@ vector projection::gather(vector G) const {
 }
 
 projection& network::get(const std::string& name) {
-    if (name == "recurrent") return recurrent;
-    if (name == "input") return input;
-    if (name == "readout") return readout;
-    throw user_error("unknown projection '" + name + "'; known: recurrent, input, readout");
+    const int i = index_of(name);
+    if (i >= 0) return projections[static_cast<std::size_t>(i)];
+    std::string known;
+    for (auto& p: projections) known += (known.empty()? "": ", ") + p.name;
+    throw user_error("unknown projection '" + name + "'; known: " + known);
 }
 const projection& network::get(const std::string& name) const {
     return const_cast<network*>(this)->get(name);
+}
+
+int network::index_of(const std::string& name) const {
+    for (std::size_t i = 0; i < projections.size(); ++i) if (projections[i].name == name) return static_cast<int>(i);
+    return -1;
+}
+
+const population* network::find(const std::string& name) const {
+    for (auto& p: populations) if (p.name == name) return &p;
+    return nullptr;
+}
+
+std::vector<int> network::of(product k) const {
+    std::vector<int> out;
+    for (std::size_t i = 0; i < projections.size(); ++i) if (projections[i].kind == k) out.push_back(static_cast<int>(i));
+    return out;
 }
 
 namespace {
@@ -164,95 +183,187 @@ struct synapse_sink {
     }
 };
 
-// Add a Bernoulli(p) block of synapses pre ∈ [pre0, pre0+npre), post ∈ [post0, post0+npost) with
-// log-normal magnitudes of median `median`. Column-major order (pre outer, post inner).
-void bernoulli_block(synapse_sink& out, rng& g, int pre0, int npre, int post0, int npost, double p, int sign,
-                     double median, double sigma_ln, bool no_autapses) {
-    if (p <= 0.0 || npre == 0 || npost == 0) return;
-    const double mu = std::log(median);
-    for (int j = pre0; j < pre0 + npre; ++j) {
-        for (int i = post0; i < post0 + npost; ++i) {
-            if (no_autapses && i == j) continue;
-            if (p < 1.0 && uniform(g) >= p) continue;
-            out.add(i, j, sign, std::exp(mu + sigma_ln*normal(g)));
+// The typical magnitude of block (x, y): the median (lognormal) or mean (gamma, constant), from
+// scale / max(expected in-degree, 1), or given directly.
+double typical_magnitude(const projection_desc& d, std::size_t x, std::size_t y, double in_degree) {
+    if (d.size_by == "median") return d.median.at(x, y);
+    if (d.size_by == "mean") {
+        const double mean = d.mean.at(x, y);
+        return d.weights == "lognormal"? mean*std::exp(-0.5*d.sigma_ln*d.sigma_ln): mean;
+    }
+    return d.scale.at(x, y)/std::max(in_degree, 1.0);
+}
+
+// One draw of a magnitude of the projection's distribution with typical value `typical`.
+double draw_magnitude(const projection_desc& d, double typical, rng& g) {
+    if (d.weights == "gamma") return std::gamma_distribution<double>(d.shape, typical/d.shape)(g);
+    if (d.weights == "constant") return typical;
+    return std::exp(std::log(typical) + d.sigma_ln*normal(g)); // lognormal, median `typical`
+}
+
+// The synapses of one projection, drawn from its own stream. Column-major order: pre cell outer
+// (its populations in the order listed), post cell inner; a file keeps its rows' order.
+// bernoulli draws a uniform per candidate pair and a magnitude per synapse, interleaved;
+// fixed_indegree draws every block's partners first (per post cell, without replacement), then
+// the magnitudes in synapse order.
+void draw_synapses(const projection_desc& d, const network& net, synapse_sink& out, rng& g) {
+    std::vector<const population*> pre, post;
+    for (auto& n: d.pre) pre.push_back(net.find(n));
+    for (auto& n: d.post) post.push_back(net.find(n));
+    const auto autapse = [&](std::size_t x, std::size_t y, int il, int jl) { return !d.autapses && post[x] == pre[y] && il == jl; };
+    if (d.connectivity == "file") {
+        const double in_degree = static_cast<double>(d.listed.size())/std::max(post[0]->size, 1);
+        const double typical = d.weights == "file"? 0.0: typical_magnitude(d, 0, 0, in_degree);
+        for (auto& s: d.listed)
+            out.add(post[0]->first + static_cast<int>(s.post), pre[0]->first + static_cast<int>(s.pre), pre[0]->sign,
+                    d.weights == "file"? s.magnitude: draw_magnitude(d, typical, g));
+        return;
+    }
+    // fixed_indegree: the partners of every post cell, kept as the post cells of every pre cell.
+    std::vector<std::vector<std::vector<int>>> chosen; // [y][pre cell] post side indices
+    if (d.connectivity == "fixed_indegree") {
+        chosen.resize(pre.size());
+        for (std::size_t y = 0; y < pre.size(); ++y) chosen[y].resize(static_cast<std::size_t>(pre[y]->size));
+        std::vector<char> taken;
+        for (std::size_t x = 0; x < post.size(); ++x)
+            for (std::size_t y = 0; y < pre.size(); ++y) {
+                const int k = static_cast<int>(d.k.at(x, y));
+                const bool skip_self = !d.autapses && post[x] == pre[y];
+                const int n = pre[y]->size - (skip_self? 1: 0); // candidates; with skip_self, index ≥ il is cell index + 1
+                for (int il = 0; il < post[x]->size; ++il) {
+                    taken.assign(static_cast<std::size_t>(n), 0);
+                    for (int r = n - k; r < n; ++r) { // Floyd's sampling of k of n without replacement
+                        const int t = std::uniform_int_distribution<int>(0, r)(g);
+                        taken[static_cast<std::size_t>(taken[static_cast<std::size_t>(t)]? r: t)] = 1;
+                    }
+                    for (int t = 0; t < n; ++t)
+                        if (taken[static_cast<std::size_t>(t)])
+                            chosen[y][static_cast<std::size_t>(skip_self && t >= il? t + 1: t)].push_back(post[x]->first + il);
+                }
+            }
+        for (auto& per_y: chosen) for (auto& col: per_y) std::sort(col.begin(), col.end());
+    }
+    for (std::size_t y = 0; y < pre.size(); ++y) {
+        const population& Y = *pre[y];
+        for (int jl = 0; jl < Y.size; ++jl) {
+            const int j = Y.first + jl;
+            if (d.connectivity == "fixed_indegree") {
+                std::size_t x = 0;
+                for (int i: chosen[y][static_cast<std::size_t>(jl)]) {
+                    while (i >= post[x]->first + post[x]->size) ++x;
+                    out.add(i, j, Y.sign, draw_magnitude(d, typical_magnitude(d, x, y, d.k.at(x, y)), g));
+                }
+                continue;
+            }
+            for (std::size_t x = 0; x < post.size(); ++x) {
+                const population& X = *post[x];
+                if (d.connectivity == "one_to_one") {
+                    if (!autapse(x, y, jl, jl)) out.add(X.first + jl, j, Y.sign, draw_magnitude(d, typical_magnitude(d, x, y, 1.0), g));
+                    continue;
+                }
+                const double p = d.connectivity == "all_to_all"? 1.0: d.p.at(x, y);
+                if (p <= 0.0) continue;
+                const double typical = typical_magnitude(d, x, y, p*Y.size);
+                for (int il = 0; il < X.size; ++il) {
+                    if (autapse(x, y, il, jl)) continue;
+                    if (p < 1.0 && uniform(g) >= p) continue;
+                    out.add(X.first + il, j, Y.sign, draw_magnitude(d, typical, g));
+                }
+            }
         }
     }
+}
+
+// Whether the projection's synapses come out in column-major order of its sides (pre then post
+// index ascending), as a dense layout holds them.
+bool column_major(const projection_desc& d, const network& net) {
+    if (d.connectivity == "file") return false;
+    for (const auto* pops: {&d.pre, &d.post})
+        for (std::size_t a = 1; a < pops->size(); ++a)
+            if (net.find((*pops)[a])->first < net.find((*pops)[a - 1])->first) return false;
+    return true;
 }
 
 } // namespace
 
-double expected_density(const network_desc& d) {
-    const double ne = d.n_e, ni = d.n_i, n = d.n();
-    if (n == 0) return 0.0;
-    return (d.p_ee*ne*(ne - 1) + d.p_ei*ne*ni + d.p_ie*ni*ne + d.p_ii*ni*(ni - 1))/(n*n);
-}
-
-network build_network(const network_desc& d, std::uint64_t seed, layout storage) {
+network build_network(const circuit_desc& d, std::uint64_t seed, layout storage) {
     network net;
-    net.n_e = d.n_e; net.n_i = d.n_i; net.n_in = d.n_in; net.n_out = d.n_out;
-    const int N = d.n();
+    int count[3] = {0, 0, 0}; // cells of each side
+    for (auto& pd: d.populations) {
+        population p;
+        p.name = pd.name;
+        p.model = pd.model;
+        p.side = pd.model == "rate"? side::network: pd.model == "input"? side::input: side::output;
+        p.first = count[static_cast<int>(p.side)];
+        p.size = pd.size;
+        count[static_cast<int>(p.side)] += pd.size;
+        p.sign = p.side == side::output? 0: pd.sign == "inhibitory"? -1: 1;
+        if (p.side == side::network) { p.tau_ms = pd.tau_ms; p.bias = pd.bias; }
+        else p.tau_ms = p.bias = std::numeric_limits<double>::quiet_NaN();
+        net.populations.push_back(p);
+    }
+    const int N = count[0];
+    net.n_in = count[1];
+    net.n_out = count[2];
     net.tau.resize(N);
     net.cell_sign.resize(N);
-    for (int i = 0; i < N; ++i) {
-        const bool exc = i < d.n_e;
-        net.tau[i] = exc? d.tau_e_ms: d.tau_i_ms;
-        net.cell_sign[i] = exc? 1.0: -1.0;
+    net.bias.resize(N);
+    bool first_rate = true;
+    for (std::size_t k = 0; k < d.populations.size(); ++k) {
+        const population& p = net.populations[k];
+        if (p.side != side::network) continue;
+        (p.sign > 0? net.n_e: net.n_i) += p.size;
+        net.tau.segment(p.first, p.size).setConstant(p.tau_ms);
+        net.cell_sign.segment(p.first, p.size).setConstant(p.sign);
+        net.bias.segment(p.first, p.size).setConstant(p.bias);
+        if (first_rate) net.phi = make_transfer(d.populations[k].transfer, d.populations[k].transfer_k, d.populations[k].transfer_n);
+        first_rate = false;
     }
-    net.phi = make_transfer(d.transfer, d.transfer_k, d.transfer_n);
-    net.bias = d.bias;
     net.noise_sigma = d.noise_sigma;
 
-    // Recurrent: one stream for structure and magnitudes; blocks in a fixed order (pre E, then pre I).
-    {
-        auto g = stream(seed, "recurrent");
-        projection& R = net.recurrent;
-        R.name = "recurrent"; R.pre_population = "network"; R.post_population = "network";
-        R.n_pre = N; R.n_post = N;
-        synapse_sink out(R, storage, expected_density(d)*N*N);
-        auto median = [&](double scale, double p, int npre) { return scale/std::max(p*npre, 1.0); };
-        // Column-major over the whole matrix: pre E columns then pre I columns, post E then I rows.
-        for (int j = 0; j < N; ++j) {
-            const bool pre_e = j < d.n_e;
-            const int sgn = pre_e? 1: -1;
-            const double p_to_e = pre_e? d.p_ee: d.p_ei, p_to_i = pre_e? d.p_ie: d.p_ii;
-            const double s_to_e = pre_e? d.scale_ee: d.scale_ei, s_to_i = pre_e? d.scale_ie: d.scale_ii;
-            const int npre = pre_e? d.n_e: d.n_i;
-            bernoulli_block(out, g, j, 1, 0, d.n_e, p_to_e, sgn, median(s_to_e, p_to_e, npre), d.sigma_ln, true);
-            bernoulli_block(out, g, j, 1, d.n_e, d.n_i, p_to_i, sgn, median(s_to_i, p_to_i, npre), d.sigma_ln, true);
-        }
-        out.finish();
-        if (d.spectral_radius > 0.0 && R.size() > 0) {
-            matrix lowered;
-            const matrix& W = R.is_dense()? R.W: (lowered = R.dense());
-            const double rho = spectral_radius(W);
-            lowered.resize(0, 0);
-            if (rho > 0.0) R.scale(d.spectral_radius/rho);
-        }
+    for (auto& pd: d.projections) {
+        projection P;
+        P.name = pd.name;
+        P.pre_populations = pd.pre;
+        P.post_populations = pd.post;
+        const side pre = net.find(pd.pre[0])->side, post = net.find(pd.post[0])->side;
+        P.kind = pre == side::input? product::input: post == side::output? product::readout: product::recurrent;
+        P.pre_population = pre == side::input? "input": "network";
+        P.post_population = post == side::output? "output": "network";
+        P.n_pre = count[static_cast<int>(pre)];
+        P.n_post = count[static_cast<int>(post)];
+        P.connectivity = pd.connectivity;
+        P.delay = pd.delay;
+        P.plastic = pd.plastic;
+        net.projections.push_back(std::move(P));
     }
-    // Input: excitatory afferents.
-    {
-        auto g = stream(seed, "input");
-        projection& P = net.input;
-        P.name = "input"; P.pre_population = "input"; P.post_population = "network";
-        P.n_pre = d.n_in; P.n_post = N;
-        const double median = d.scale_in/std::max(d.p_in*d.n_in, 1.0);
-        synapse_sink out(P, storage, d.p_in*d.n_in*N);
-        bernoulli_block(out, g, 0, d.n_in, 0, N, d.p_in, +1, median, d.sigma_ln, false);
+    for (std::size_t k = 0; k < d.projections.size(); ++k) {
+        const projection_desc& pd = d.projections[k];
+        projection& P = net.projections[k];
+        const bool alone = net.of(P.kind).size() == 1;
+        const layout here = storage == layout::dense && alone && column_major(pd, net)? layout::dense: layout::lists;
+        auto g = stream(seed, pd.name);
+        synapse_sink out(P, here, expected_synapses(d, pd));
+        draw_synapses(pd, net, out, g);
         out.finish();
     }
-    // Readout: from E cells (or all cells), all-to-all, sign of the presynaptic cell.
-    {
-        auto g = stream(seed, "readout");
-        projection& P = net.readout;
-        P.name = "readout"; P.pre_population = "network"; P.post_population = "output";
-        P.n_pre = N; P.n_post = d.n_out;
-        const int npre = d.readout_from == "all"? N: d.n_e;
-        const double median = d.scale_out/std::max(npre, 1);
-        synapse_sink out(P, storage, static_cast<double>(npre)*d.n_out);
-        bernoulli_block(out, g, 0, d.n_e, 0, d.n_out, 1.0, +1, median, d.sigma_ln, false);
-        if (d.readout_from == "all")
-            bernoulli_block(out, g, d.n_e, d.n_i, 0, d.n_out, 1.0, -1, median, d.sigma_ln, false);
-        out.finish();
+    if (d.spectral_radius > 0.0) {
+        std::vector<projection*> rescaled;
+        for (auto& name: d.rescaled()) rescaled.push_back(&net.get(name));
+        matrix lowered;
+        const matrix* W = &lowered;
+        if (rescaled.size() == 1 && rescaled[0]->is_dense()) W = &rescaled[0]->W;
+        else {
+            lowered.setZero(N, N);
+            for (auto* P: rescaled) P->for_each([&](std::size_t, int i, int j, int sign, double m) { lowered(i, j) += sign*m; });
+        }
+        const double rho = spectral_radius(*W);
+        lowered.resize(0, 0);
+        if (!(rho > 0.0))
+            throw config_error("network.spectral_radius", "the signed matrix of the rescaled projections has spectral radius 0 "
+                                                          "(a feedforward circuit, or no synapses drawn), so it cannot be "
+                                                          "rescaled: set network.spectral_radius = 0");
+        for (auto* P: rescaled) P->scale(d.spectral_radius/rho);
     }
     return net;
 }

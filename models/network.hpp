@@ -1,29 +1,32 @@
 #pragma once
-// A Dale's-law E/I rate network: populations, projections and their initial weights.
+// A Dale's-law circuit lowered for simulation: populations as index ranges of one state, and
+// projections, each a fixed set of synapses (docs/circuits.md describes the circuit).
 //
-// Populations: N = n_e + n_i cells, E first (indices 0..n_e−1), then I; cell_sign = +1 (E), −1 (I).
-// Time constants τ_i = tau_e_ms or tau_i_ms (ms).
+// Sides: the rate cells of every rate population form the state x (N cells, the populations in
+// their description's order); input populations form the channels u (n_in), readout
+// populations the outputs y (n_out). cell_sign = +1 (excitatory) or −1 (inhibitory), τ_i the
+// population's tau_ms (ms), b_i its bias.
 //
-// A projection is a fixed set of synapses s = 0..nnz−1 with presynaptic cell pre[s], postsynaptic
-// cell post[s] and sign[s] (the sign of the presynaptic cell: Dale's law). Its plastic parameters
-// are the magnitudes m[s] ≥ 0; the signed weight is w[s] = sign[s]·m[s]. The synapse id s never
-// changes during a run.
+// A projection is a fixed set of synapses s = 0..nnz−1 with presynaptic index pre[s] and
+// postsynaptic index post[s] on its sides, and sign[s] (the sign of the presynaptic population:
+// Dale's law). Its plastic parameters are the magnitudes m[s] ≥ 0; the signed weight is
+// w[s] = sign[s]·m[s]. The synapse id s never changes during a run. Projections are lowered into
+// three products (dynamics.hpp): W_rec (network → network), W_in (input → network) and W_out
+// (network → output), each the sum of its projections.
 //
-//   recurrent  N → N      Bernoulli per block, no autapses. Block XY means post X, pre Y
-//                         (p_ei: probability that an I cell projects to an E cell).
-//   input      n_in → N   excitatory afferents, Bernoulli(p_in).
-//   readout    N → n_out  reads the E cells (or all cells), all-to-all.
-//
-// Initial magnitudes are log-normal per block: ln m ~ N(ln(median), sigma_ln²) with
-// median = scale_XY / (p_XY · n_Y), so that `scale` is the summed median input of a block
-// (Song et al. 2005: sigma_ln = 0.9355). If spectral_radius > 0 the signed recurrent matrix is then
-// rescaled to that spectral radius (exact eigenvalues for N ≤ 2000, power iteration above).
+// Connectivity rules and initial magnitudes per block (post X, pre Y) are those of
+// docs/circuits.md: e.g. log-normal, ln m ~ N(ln(median), sigma_ln²) with median =
+// scale_XY / (p_XY · n_Y), so that `scale` is the summed median input of a block (Song et al.
+// 2005: sigma_ln = 0.9355). If spectral_radius > 0 the signed matrix of the rescaled projections is
+// then multiplied by one factor to that spectral radius (exact eigenvalues for N ≤ 1024, power
+// iteration above).
 #include <algorithm>
 #include <cstdint>
 #include <functional>
 #include <string>
 #include <vector>
 
+#include "models/circuit.hpp"
 #include "models/random.hpp"
 #include "models/transfer.hpp"
 #include "models/types.hpp"
@@ -42,11 +45,23 @@ namespace eisim {
 /// makes them. A lists projection may hold its synapses in another order; a dense one cannot.
 enum class layout { lists, dense };
 
+/// Which side of the lowered network a population's cells are on: the state (rate cells), the
+/// input channels, or the readout units. Each side is indexed from 0 over its populations in order.
+enum class side { network, input, output };
+/// The product a projection is lowered into, by its sides: W_rec (network → network), W_in
+/// (input → network) or W_out (network → output).
+enum class product { recurrent, input, readout };
+
 struct projection {
-    std::string name;            // "recurrent", "input" or "readout"
-    std::string pre_population;  // "network" or "input"
-    std::string post_population; // "network" or "output"
-    int n_pre = 0, n_post = 0;
+    std::string name;
+    std::string pre_population;  // the pre side: "network" or "input"
+    std::string post_population; // the post side: "network" or "output"
+    std::vector<std::string> pre_populations, post_populations; // the populations, in order
+    eisim::product kind = product::recurrent;
+    std::string connectivity;
+    int delay = 0;
+    bool plastic = true;
+    int n_pre = 0, n_post = 0; // the sizes of the pre and post sides; pre, post index them
     eisim::layout storage = layout::lists;
     // lists layout
     std::vector<std::int32_t> pre, post; // cell indices (stored in files as 64-bit integers)
@@ -86,7 +101,7 @@ struct projection {
     matrix dense() const;
     void dense(matrix& W) const;
     /// Gradient with respect to magnitudes from a dense gradient G = ∂L/∂W: g[s] = sign[s]·G(post[s], pre[s]).
-    void gather(const matrix& G, vector& g) const;
+    void gather(const Eigen::Ref<const matrix>& G, vector& g) const;
     /// The same gather in G's own memory: G is the column-major n_post × n_pre matrix as a vector,
     /// handed over, and comes back as g (no second copy when the synapses are in column-major
     /// order, pre then post ascending, as build_network makes them; otherwise a new vector).
@@ -113,46 +128,45 @@ template <typename F> void projection::for_each(F&& f, std::size_t begin, std::s
     }
 }
 
-/// Description of a network: plain numbers, validated by the config layer.
-struct network_desc {
-    int n_e = 800, n_i = 200, n_in = 20, n_out = 2;
-    double tau_e_ms = 20.0, tau_i_ms = 10.0;
-    std::string transfer = "relu";
-    double transfer_k = 1.0, transfer_n = 2.0;
-    double bias = 0.0;
-    double spectral_radius = 0.8;   // 0 = no rescaling
-    double noise_sigma = 0.0;       // private noise on x (Euler–Maruyama)
-    // connectivity
-    double p_ee = 0.2, p_ei = 0.4, p_ie = 0.4, p_ii = 0.4;
-    double scale_ee = 1.0, scale_ei = 1.2, scale_ie = 1.0, scale_ii = 1.2;
-    double sigma_ln = 0.9355;
-    double p_in = 0.2, scale_in = 1.0;
-    std::string readout_from = "e"; // "e" or "all"
-    double scale_out = 1.0;
-    int n() const { return n_e + n_i; }
+struct population {
+    std::string name, model; // model: rate, input or readout
+    eisim::side side = side::network;
+    int first = 0, size = 0; // cells first..first+size−1 of its side
+    int sign = 1;            // +1 excitatory, −1 inhibitory, 0 (readout: no outgoing synapses)
+    double tau_ms = 0.0, bias = 0.0; // rate only
 };
 
 struct network {
-    int n_e = 0, n_i = 0, n_in = 0, n_out = 0;
+    std::vector<population> populations;
+    std::vector<projection> projections; // in the description's order
+    int n_e = 0, n_i = 0;    // rate cells of each sign
+    int n_in = 0, n_out = 0; // input channels, readout units
     vector tau;       // [N] ms
     vector cell_sign; // [N] +1 E, −1 I
+    vector bias;      // [N] constant input b
     eisim::transfer phi;
-    double bias = 0.0;
     double noise_sigma = 0.0;
-    projection recurrent, input, readout;
 
     int n() const { return n_e + n_i; }
-    /// The projection by name ("recurrent", "input", "readout").
+    /// The projection by name; an unknown name lists the known ones.
     projection& get(const std::string& name);
     const projection& get(const std::string& name) const;
+    /// The index of a projection in `projections`, or −1.
+    int index_of(const std::string& name) const;
+    const population* find(const std::string& name) const;
+    /// The projections lowered into product `k`, by index.
+    std::vector<int> of(product k) const;
 };
 
-/// Build a network from its description, drawing structure and weights from `seed`'s streams. The
-/// layout changes how the synapses are held, never which synapses or weights are drawn.
-network build_network(const network_desc& d, std::uint64_t seed, layout storage = layout::lists);
-
-/// The expected fraction of the N × N recurrent entries that are synapses (autapses excluded).
-double expected_density(const network_desc& d);
+/// Build a network from its (validated) description, drawing structure and weights from `seed`'s
+/// streams (one per projection, named after it). The layout changes how synapses are held, never
+/// which synapses or weights are drawn; a dense layout is used only for a projection alone in its
+/// product whose synapses are in column-major order (others hold lists).
+network build_network(const circuit_desc& d, std::uint64_t seed, layout storage = layout::lists);
+inline network build_network(const network_desc& d, std::uint64_t seed, layout storage = layout::lists) {
+    return build_network(ei_circuit(d), seed, storage);
+}
+inline double expected_density(const network_desc& d) { return expected_density(ei_circuit(d)); }
 
 /// Spectral radius of a square matrix: exact eigenvalues for n ≤ exact_limit, power iteration above.
 double spectral_radius(const matrix& W, int exact_limit = 1024);

@@ -1,5 +1,7 @@
 #include "plasticity/exact_credit.hpp"
 
+#include <cmath>
+
 #include "models/butcher.hpp"
 #include "plasticity/outer_accumulator.hpp"
 
@@ -15,23 +17,82 @@ std::vector<const matrix*> observed(const trajectory& tr) {
 
 } // namespace
 
-gradients gather_gradients(const network& net, plastic_set which, double loss, const matrix& dW_rec,
+const vector& gradients::of(const network& net, const std::string& name) const {
+    return projection.at(static_cast<std::size_t>(net.index_of(name)));
+}
+
+bool gradients::finite() const {
+    if (!std::isfinite(loss)) return false;
+    for (auto& g: projection) if (g.size() > 0 && !g.allFinite()) return false;
+    return true;
+}
+
+bool plastic_set::of(const network& net, std::size_t k) const {
+    if (!projection.empty()) return projection[k];
+    switch (net.projections[k].kind) {
+    case product::recurrent: return recurrent;
+    case product::input: return input;
+    default: return readout;
+    }
+}
+
+plastic_set plastic_of(const network& net, const std::vector<std::string>& names) {
+    plastic_set p{false, false, false, std::vector<bool>(net.projections.size(), false)};
+    for (auto& name: names) {
+        const int k = net.index_of(name);
+        if (k < 0) net.get(name); // throws, listing the known projections
+        p.projection[static_cast<std::size_t>(k)] = true;
+        switch (net.projections[static_cast<std::size_t>(k)].kind) {
+        case product::recurrent: p.recurrent = true; break;
+        case product::input: p.input = true; break;
+        case product::readout: p.readout = true; break;
+        }
+    }
+    return p;
+}
+
+namespace {
+
+const matrix& of_product(product k, const matrix& rec, const matrix& in, const matrix& out) {
+    return k == product::recurrent? rec: k == product::input? in: out;
+}
+
+} // namespace
+
+gradients gather_gradients(const network& net, const plastic_set& which, double loss, const matrix& dW_rec,
                            const matrix& dW_in, const matrix& dW_out) {
     gradients g;
     g.loss = loss;
-    if (which.recurrent) net.recurrent.gather(dW_rec, g.recurrent);
-    if (which.input) net.input.gather(dW_in, g.input);
-    if (which.readout) net.readout.gather(dW_out, g.readout);
+    g.projection.resize(net.projections.size());
+    for (std::size_t k = 0; k < net.projections.size(); ++k) {
+        const eisim::projection& P = net.projections[k];
+        if (which.of(net, k)) P.gather(of_product(P.kind, dW_rec, dW_in, dW_out), g.projection[k]);
+    }
     return g;
 }
 
-gradients gather_gradients(const network& net, plastic_set which, double loss, outer_accumulator& dW_rec,
+gradients gather_gradients(const network& net, const plastic_set& which, double loss, outer_accumulator& dW_rec,
                            outer_accumulator& dW_in, const matrix& dW_out) {
     gradients g;
     g.loss = loss;
-    if (which.recurrent) g.recurrent = net.recurrent.gather(dW_rec.take());
-    if (which.input) g.input = net.input.gather(dW_in.take());
-    if (which.readout) net.readout.gather(dW_out, g.readout);
+    g.projection.resize(net.projections.size());
+    for (product kind: {product::recurrent, product::input}) {
+        const auto ks = net.of(kind);
+        std::vector<int> learning;
+        for (int k: ks) if (which.of(net, static_cast<std::size_t>(k))) learning.push_back(k);
+        if (learning.empty()) continue;
+        outer_accumulator& acc = kind == product::recurrent? dW_rec: dW_in;
+        if (ks.size() == 1) { // the product is this projection: gather in the sum's own memory
+            g.projection[static_cast<std::size_t>(ks[0])] = net.projections[static_cast<std::size_t>(ks[0])].gather(acc.take());
+            continue;
+        }
+        const vector G = acc.take();
+        const auto& P0 = net.projections[static_cast<std::size_t>(ks[0])];
+        const Eigen::Map<const matrix> dW(G.data(), P0.n_post, P0.n_pre);
+        for (int k: learning) net.projections[static_cast<std::size_t>(k)].gather(dW, g.projection[static_cast<std::size_t>(k)]);
+    }
+    for (int k: net.of(product::readout))
+        if (which.of(net, static_cast<std::size_t>(k))) net.projections[static_cast<std::size_t>(k)].gather(dW_out, g.projection[static_cast<std::size_t>(k)]);
     return g;
 }
 
@@ -56,7 +117,7 @@ output_errors output_error(const network& net, const lowered_network& low, const
 }
 
 gradients exact_gradient(const network& net, const lowered_network& low, const trajectory& tr,
-                         const trial_batch& trials, plastic_set which, feedback_matrices feedback) {
+                         const trial_batch& trials, const plastic_set& which, feedback_matrices feedback) {
     const long N = net.n(), B = trials.batch();
     const auto tab = tableau_for(tr.stepper);
     const int s = tab.stages();

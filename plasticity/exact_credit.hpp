@@ -16,6 +16,9 @@
 // held fixed, so it is the exact gradient of the computed solution up to the step-size control.
 // Private noise enters additively and leaves the adjoint unchanged. Finally, on magnitudes,
 // g[s] = sign[s]·∂L/∂W(post[s], pre[s]); absent synapses get no gradient.
+#include <string>
+#include <vector>
+
 #include "models/dynamics.hpp"
 #include "models/network.hpp"
 #include "models/task.hpp"
@@ -25,20 +28,32 @@ namespace eisim {
 
 struct gradients {
     double loss = 0.0;
-    vector recurrent, input, readout; // ∂L/∂m per synapse; empty if that projection is frozen
+    std::vector<vector> projection; // ∂L/∂m per synapse, by index in network::projections; empty if frozen
+    /// The gradient of projection `name` of `net`.
+    const vector& of(const network& net, const std::string& name) const;
+    bool finite() const;
 };
 
+/// Which projections learn. The products' flags say whether any projection of W_rec, W_in or
+/// W_out learns (the rules accumulate those dense gradients only then); `projection` says which
+/// do, by index in network::projections (empty: every projection of a flagged product).
 struct plastic_set {
     bool recurrent = true, input = true, readout = true;
+    std::vector<bool> projection;
+    bool of(const network& net, std::size_t k) const;
 };
+/// The plastic set of the projections named (every name must be a projection of `net`).
+plastic_set plastic_of(const network& net, const std::vector<std::string>& names);
 
-/// Gradients on magnitudes from dense gradients ∂L/∂W of the plastic projections (every rule ends here).
-gradients gather_gradients(const network& net, plastic_set which, double loss, const matrix& dW_rec,
+/// Gradients on magnitudes from dense gradients ∂L/∂W of the products (every rule ends here):
+/// each plastic projection gathers its synapses' entries, g[s] = sign[s]·∂L/∂W(post[s], pre[s]).
+gradients gather_gradients(const network& net, const plastic_set& which, double loss, const matrix& dW_rec,
                            const matrix& dW_in, const matrix& dW_out);
 class outer_accumulator;
-/// The same from accumulated dense gradients, gathered in the accumulators' own memory (so that the
-/// recurrent gradient costs one N × N matrix, not that and a copy per synapse).
-gradients gather_gradients(const network& net, plastic_set which, double loss, outer_accumulator& dW_rec,
+/// The same from accumulated dense gradients, gathered in the accumulators' own memory where a
+/// product has one projection (so that the recurrent gradient costs one N × N matrix, not that and
+/// a copy per synapse).
+gradients gather_gradients(const network& net, const plastic_set& which, double loss, outer_accumulator& dW_rec,
                            outer_accumulator& dW_in, const matrix& dW_out);
 
 /// The loss of a forward trajectory against the batch's targets.
@@ -52,7 +67,7 @@ struct feedback_matrices {
 };
 
 gradients exact_gradient(const network& net, const lowered_network& low, const trajectory& tr,
-                         const trial_batch& trials, plastic_set which, feedback_matrices feedback = {});
+                         const trial_batch& trials, const plastic_set& which, feedback_matrices feedback = {});
 
 /// Output errors e_k = ∂L/∂y_k (n_out × B per observation) and the loss, shared by every rule.
 struct output_errors {

@@ -11,7 +11,7 @@ double fixed_point_loss(const network& net, const lowered_network& low, const ma
 }
 
 gradients implicit_gradient(const network& net, const lowered_network& low, const matrix& X, const matrix& U,
-                            const matrix& target, plastic_set which) {
+                            const matrix& target, const plastic_set& which) {
     const long N = net.n(), P = X.cols();
     matrix r, dphi;
     net.phi.apply(X, r);

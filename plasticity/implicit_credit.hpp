@@ -22,6 +22,6 @@ double fixed_point_loss(const network& net, const lowered_network& low, const ma
 
 /// ∂L/∂m of every plastic projection at the fixed points X under inputs U (n_in × P).
 gradients implicit_gradient(const network& net, const lowered_network& low, const matrix& X, const matrix& U,
-                            const matrix& target, plastic_set which);
+                            const matrix& target, const plastic_set& which);
 
 } // namespace eisim

@@ -42,7 +42,7 @@ matrix rk_step(const rate_dynamics& f, const butcher_tableau& tab, const matrix&
 }
 
 gradients node_perturbation(const network& net, const lowered_network& low, const trajectory& clean,
-                            const trial_batch& trials, plastic_set which, const perturbed_forward& perturbed,
+                            const trial_batch& trials, const plastic_set& which, const perturbed_forward& perturbed,
                             double sigma, int samples, std::uint64_t step) {
     const long N = net.n(), B = trials.batch();
     const output_errors base = output_error(net, low, clean, trials);
@@ -78,7 +78,7 @@ gradients node_perturbation(const network& net, const lowered_network& low, cons
 } // namespace
 
 gradients rflo_gradient(const network& net, const lowered_network& low, const trajectory& tr, const trial_batch& trials,
-                        plastic_set which, const matrix& B_out) {
+                        const plastic_set& which, const matrix& B_out) {
     const long N = net.n(), B = trials.batch();
     const output_errors err = output_error(net, low, tr, trials);
     const std::size_t T = tr.obs.size() - 1;
@@ -113,7 +113,7 @@ credit::credit(const credit_desc& d, const network& net, std::uint64_t seed): de
 }
 
 gradients credit::operator()(const network& net, const lowered_network& low, const trajectory& tr,
-                             const trial_batch& trials, plastic_set which, const perturbed_forward& perturbed,
+                             const trial_batch& trials, const plastic_set& which, const perturbed_forward& perturbed,
                              std::uint64_t step) const {
     switch (credit_registry().get(desc_.rule)) {
     case 1: {

@@ -51,7 +51,7 @@ public:
     credit(const credit_desc& d, const network& net, std::uint64_t seed);
 
     gradients operator()(const network& net, const lowered_network& low, const trajectory& tr,
-                         const trial_batch& trials, plastic_set which, const perturbed_forward& perturbed,
+                         const trial_batch& trials, const plastic_set& which, const perturbed_forward& perturbed,
                          std::uint64_t step) const;
 
     const std::string& rule() const { return desc_.rule; }
@@ -64,6 +64,6 @@ private:
 };
 
 gradients rflo_gradient(const network& net, const lowered_network& low, const trajectory& tr, const trial_batch& trials,
-                        plastic_set which, const matrix& B_out);
+                        const plastic_set& which, const matrix& B_out);
 
 } // namespace eisim

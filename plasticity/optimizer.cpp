@@ -16,7 +16,7 @@ optimizer::optimizer(const plasticity_desc& d, long total_steps):
     mu_(d.momentum), wd_(d.weight_decay), schedule_(schedule_registry().get(d.schedule)),
     total_(total_steps) {}
 
-long optimizer::apply(network& net, const gradients& g, plastic_set which, long t) {
+long optimizer::apply(network& net, const gradients& g, const plastic_set& which, long t) {
     long held = 0;
     const auto step = [&](projection& P, const vector& gp) {
         const long total = static_cast<long>(P.size());
@@ -24,9 +24,8 @@ long optimizer::apply(network& net, const gradients& g, plastic_set which, long 
             return apply(P.name, m, gp.segment(s0, m.size()), s0, total, t);
         });
     };
-    if (which.recurrent) step(net.recurrent, g.recurrent);
-    if (which.input) step(net.input, g.input);
-    if (which.readout) step(net.readout, g.readout);
+    for (std::size_t k = 0; k < net.projections.size(); ++k)
+        if (which.of(net, k)) step(net.projections[k], g.projection[k]);
     return held;
 }
 

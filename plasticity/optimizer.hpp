@@ -31,7 +31,6 @@ struct plasticity_desc {
     double momentum = 0.0;
     std::string schedule = "constant";
     double weight_decay = 0.0;
-    std::vector<std::string> plastic = {"recurrent", "input", "readout"};
     double min_magnitude = 1e-8;
 };
 
@@ -54,7 +53,7 @@ public:
     long apply(const std::string& proj, Eigen::Ref<vector> m, const Eigen::Ref<const vector>& g, long s0, long total, long t);
     /// The mirror step of every projection in `which` of `net` with its gradient in `g`; returns
     /// the synapses held at the bound, summed over the projections.
-    long apply(network& net, const gradients& g, plastic_set which, long t);
+    long apply(network& net, const gradients& g, const plastic_set& which, long t);
     double learning_rate(long t) const;
     const geometry& geo() const { return geo_; }
 

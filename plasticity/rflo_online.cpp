@@ -27,34 +27,32 @@ void per_synapse(const projection::synapse_lists& p, const vector& inv_tau, doub
 
 } // namespace
 
-rflo_traces::rflo_traces(const network& net, plastic_set which, long batch, double dt_ms): which_(which) {
+rflo_traces::rflo_traces(const network& net, const plastic_set& which, long batch, double dt_ms): which_(which) {
     const vector inv_tau = net.tau.cwiseInverse();
-    if (which.recurrent) {
-        rec_ = net.recurrent.lists();
-        per_synapse(rec_, inv_tau, dt_ms, decay_rec_, alpha_rec_);
-        P_rec_ = matrix::Zero(static_cast<long>(net.recurrent.size()), batch);
-    }
-    if (which.input) {
-        in_ = net.input.lists();
-        per_synapse(in_, inv_tau, dt_ms, decay_in_, alpha_in_);
-        P_in_ = matrix::Zero(static_cast<long>(net.input.size()), batch);
+    for (std::size_t k = 0; k < net.projections.size(); ++k) {
+        const projection& P = net.projections[k];
+        if (P.kind == product::readout || !which.of(net, k)) continue;
+        traced t{k, P.kind == product::input, P.lists(), {}, {}, matrix::Zero(static_cast<long>(P.size()), batch)};
+        per_synapse(t.synapses, inv_tau, dt_ms, t.decay, t.alpha);
+        traced_.push_back(std::move(t));
     }
 }
 
 gradients rflo_traces::increment(const network& net, const matrix& B_out, const matrix& e, const matrix& r) const {
     gradients g;
+    g.projection.resize(net.projections.size());
     const matrix z = B_out*e; // (B_out e)_ib
-    if (which_.recurrent) g.recurrent = contract(rec_, z, P_rec_);
-    if (which_.input) g.input = contract(in_, z, P_in_);
-    if (which_.readout) net.readout.gather(e*r.transpose(), g.readout);
+    for (auto& t: traced_) g.projection[t.index] = contract(t.synapses, z, t.P);
+    const matrix dW_out = e*r.transpose();
+    for (int k: net.of(product::readout))
+        if (which_.of(net, static_cast<std::size_t>(k))) net.projections[static_cast<std::size_t>(k)].gather(dW_out, g.projection[static_cast<std::size_t>(k)]);
     return g;
 }
 
 void rflo_traces::advance(const network& net, const matrix& x, const matrix& r, const matrix& u) {
     matrix dphi;
     net.phi.derivative(x, dphi);
-    if (which_.recurrent) decay_and_add(rec_, decay_rec_, alpha_rec_, dphi, r, P_rec_);
-    if (which_.input) decay_and_add(in_, decay_in_, alpha_in_, dphi, u, P_in_);
+    for (auto& t: traced_) decay_and_add(t.synapses, t.decay, t.alpha, dphi, t.input? u: r, t.P);
 }
 
 } // namespace eisim

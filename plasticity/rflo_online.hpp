@@ -20,7 +20,7 @@ namespace eisim {
 class rflo_traces {
 public:
     /// Zero traces for `batch` trials on the observation step `dt_ms`.
-    rflo_traces(const network& net, plastic_set which, long batch, double dt_ms);
+    rflo_traces(const network& net, const plastic_set& which, long batch, double dt_ms);
 
     /// g(k) from the traces p(k), the output error e (n_out × B) and the rates r = φ(x_k) (N × B);
     /// `B_out` (N × n_out) is the fixed random feedback. `loss` is left 0.
@@ -31,9 +31,14 @@ public:
 
 private:
     plastic_set which_;
-    projection::synapse_lists rec_, in_;                 // the synapses of the plastic projections
-    vector decay_rec_, decay_in_, alpha_rec_, alpha_in_; // per synapse: 1 − α_post, α_post
-    matrix P_rec_, P_in_;                                // nnz × B traces
+    struct traced { // a plastic recurrent or input projection
+        std::size_t index;                 // in network::projections
+        bool input;                        // q = u (input) or r (recurrent)
+        projection::synapse_lists synapses;
+        vector decay, alpha;               // per synapse: 1 − α_post, α_post
+        matrix P;                          // nnz × B traces
+    };
+    std::vector<traced> traced_;
 };
 
 } // namespace eisim

@@ -1,8 +1,11 @@
 #include "sim/config.hpp"
 
 #include <algorithm>
+#include <cctype>
 #include <charconv>
 #include <cmath>
+#include <cstdlib>
+#include <filesystem>
 #include <fstream>
 #include <functional>
 #include <limits>
@@ -10,6 +13,7 @@
 #include <set>
 #include <sstream>
 #include <toml.hpp>
+#include <type_traits>
 
 #include "models/error.hpp"
 #include "models/transfer.hpp"
@@ -164,60 +168,361 @@ param list(const char* sec, const char* key, S config::*sp, std::vector<std::str
     return p;
 }
 
-// input.n_in is both the generator's channel count and the network's input width (one value).
-param input_channels(param p) {
-    auto set = p.set;
-    p.set = [set](config& c, const toml::value& v) { set(c, v); c.network.n_in = c.input.n_in; };
-    return p;
-}
-
 std::function<std::vector<std::string>()> fixed(std::vector<std::string> v) {
     return [v] { return v; };
 }
 
+// ---- The circuit: [[populations]] and [[projections]], arrays of tables (docs/circuits.md) ----
+
+// One key of a population or projection table: its comment, when it is shown (the model's or
+// the rule's own keys only), how to print and how to set it. `path` names the element in
+// messages, e.g. "projections[3].pre".
+template <typename E>
+struct element_key {
+    std::string key, doc;
+    std::function<bool(const E&)> shown;
+    std::function<std::string(const E&)> show;
+    std::function<void(E&, const toml::value&, const std::string& path)> set;
+};
+
+[[noreturn]] void bad_value(const std::string& path, const toml::value& v, const std::string& allowed) {
+    throw config_error(path, "got " + describe(v) + ", expected " + allowed);
+}
+
+double element_number(const std::string& path, const toml::value& v, double lo, double hi, bool integer = false) {
+    std::ostringstream allowed;
+    allowed << (integer? "an integer": "a number") << " in [" << format_real(lo) << ", " << format_real(hi) << "]";
+    double x;
+    if (v.is_integer()) x = static_cast<double>(v.as_integer());
+    else if (v.is_floating() && !integer) x = v.as_floating();
+    else bad_value(path, v, allowed.str());
+    if (!(x >= lo && x <= hi)) bad_value(path, v, allowed.str());
+    return x;
+}
+
+std::string element_string(const std::string& path, const toml::value& v, const std::vector<std::string>& choices = {}) {
+    std::string allowed;
+    for (auto& c: choices) allowed += (allowed.empty()? "": ", ") + c;
+    if (!v.is_string()) bad_value(path, v, choices.empty()? "a string": "a string, one of: " + allowed);
+    const std::string s = v.as_string();
+    if (!choices.empty() && std::find(choices.begin(), choices.end(), s) == choices.end()) bad_value(path, v, "one of: " + allowed);
+    return s;
+}
+
+std::string element_name(const std::string& path, const toml::value& v) {
+    const std::string s = element_string(path, v);
+    const bool ok = !s.empty() && std::all_of(s.begin(), s.end(), [](char c) { return std::isalnum(static_cast<unsigned char>(c)) || c == '_' || c == '-'; });
+    if (!ok) bad_value(path, v, "a name of letters, digits, '_' and '-'");
+    return s;
+}
+
+std::string show_block(const block_values& b) {
+    if (!b.is_table()) return format_real(b.value);
+    std::string s = "[";
+    for (std::size_t r = 0; r < b.table.size(); ++r) {
+        s += r? ", [": "[";
+        for (std::size_t c = 0; c < b.table[r].size(); ++c) s += (c? ", ": "") + format_real(b.table[r][c]);
+        s += "]";
+    }
+    return s + "]";
+}
+
+block_values element_block(const std::string& path, const toml::value& v, double lo, double hi) {
+    if (!v.is_array()) return block_values(element_number(path, v, lo, hi));
+    std::vector<std::vector<double>> table;
+    for (auto& row: v.as_array()) {
+        if (!row.is_array()) bad_value(path, v, "a number, or a table [[...], ...] with one row per post population");
+        table.emplace_back();
+        for (auto& x: row.as_array()) table.back().push_back(element_number(path, x, lo, hi));
+    }
+    if (table.empty()) bad_value(path, v, "a number, or a non-empty table");
+    return block_values(std::move(table));
+}
+
+std::string show_names(const std::vector<std::string>& v) {
+    if (v.size() == 1) return quote(v[0]);
+    std::string s = "[";
+    for (auto& e: v) s += (s.size() > 1? ", ": "") + quote(e);
+    return s + "]";
+}
+
+std::vector<std::string> element_names(const std::string& path, const toml::value& v) {
+    if (v.is_string()) return {element_name(path, v)};
+    if (!v.is_array() || v.as_array().empty()) bad_value(path, v, "a population name, or a list of them");
+    std::vector<std::string> out;
+    for (auto& e: v.as_array()) out.push_back(element_name(path, e));
+    return out;
+}
+
+// The CSV of an explicit synapse list: a header naming pre, post and (optionally) magnitude, then
+// one synapse per row.
+std::vector<listed_synapse> read_synapse_csv(const std::string& file, const std::string& path) {
+    std::ifstream in(file);
+    if (!in) throw config_error(path, "cannot read the synapse list '" + file + "'");
+    std::string line;
+    const auto split = [](const std::string& l) {
+        std::vector<std::string> cells;
+        std::string cell;
+        std::istringstream is(l);
+        while (std::getline(is, cell, ',')) {
+            const auto a = cell.find_first_not_of(" \t\r"), b = cell.find_last_not_of(" \t\r");
+            cells.push_back(a == std::string::npos? "": cell.substr(a, b - a + 1));
+        }
+        return cells;
+    };
+    if (!std::getline(in, line)) throw config_error(path, "'" + file + "' is empty; it needs the header pre,post,magnitude");
+    const auto header = split(line);
+    long col[3] = {-1, -1, -1};
+    const char* names[3] = {"pre", "post", "magnitude"};
+    for (std::size_t c = 0; c < header.size(); ++c)
+        for (int k = 0; k < 3; ++k) if (header[c] == names[k]) col[k] = static_cast<long>(c);
+    if (col[0] < 0 || col[1] < 0) throw config_error(path, "'" + file + "': the header '" + line + "' lacks pre and post (expected pre,post,magnitude)");
+    std::vector<listed_synapse> out;
+    for (long row = 2; std::getline(in, line); ++row) {
+        if (line.find_first_not_of(" \t\r") == std::string::npos) continue;
+        const auto cells = split(line);
+        const auto cell = [&](int k) -> const std::string& {
+            if (static_cast<std::size_t>(col[k]) >= cells.size())
+                throw config_error(path, "'" + file + "' row " + std::to_string(row) + ": no " + names[k] + " value");
+            return cells[static_cast<std::size_t>(col[k])];
+        };
+        listed_synapse s;
+        for (int k = 0; k < 2; ++k) {
+            const std::string& t = cell(k);
+            std::int64_t v = 0;
+            const auto r = std::from_chars(t.data(), t.data() + t.size(), v);
+            if (r.ec != std::errc() || r.ptr != t.data() + t.size())
+                throw config_error(path, "'" + file + "' row " + std::to_string(row) + ": " + names[k] + " = '" + t + "' is not an integer id");
+            (k == 0? s.pre: s.post) = v;
+        }
+        if (col[2] >= 0) {
+            const std::string& t = cell(2);
+            char* end = nullptr;
+            s.magnitude = std::strtod(t.c_str(), &end);
+            if (t.empty() || end != t.c_str() + t.size())
+                throw config_error(path, "'" + file + "' row " + std::to_string(row) + ": magnitude = '" + t + "' is not a number");
+        } else {
+            s.magnitude = std::numeric_limits<double>::quiet_NaN();
+        }
+        out.push_back(s);
+    }
+    return out;
+}
+
+bool is_rate(const population_desc& p) { return p.model == "rate"; }
+
+const std::vector<element_key<population_desc>>& population_keys() {
+    using P = population_desc;
+    const auto always = [](const P&) { return true; };
+    const auto rate = [](const P& p) { return is_rate(p); };
+    const auto power = [](const P& p) { return is_rate(p) && p.transfer == "power"; };
+    static const std::vector<element_key<P>> keys = {
+        {"name", "the population's name (letters, digits, '_', '-')", always, [](const P& p) { return quote(p.name); },
+         [](P& p, const toml::value& v, const std::string& at) { p.name = element_name(at, v); }},
+        {"model", "neuron model: rate (the network's cells), input (channels u), readout (outputs y = W_out r)", always,
+         [](const P& p) { return quote(p.model); },
+         [](P& p, const toml::value& v, const std::string& at) {
+             std::vector<std::string> names;
+             for (auto& m: neuron_models()) names.push_back(m.first);
+             p.model = element_string(at, v, names);
+         }},
+        {"size", "number of cells", always, [](const P& p) { return std::to_string(p.size); },
+         [](P& p, const toml::value& v, const std::string& at) { p.size = static_cast<int>(element_number(at, v, 1, 20000, true)); }},
+        {"sign", "Dale's law: excitatory or inhibitory, the sign of every outgoing synapse", [](const P& p) { return p.model != "readout"; },
+         [](const P& p) { return quote(p.sign); },
+         [](P& p, const toml::value& v, const std::string& at) { p.sign = element_string(at, v, {"excitatory", "inhibitory"}); }},
+        {"tau_ms", "membrane time constant (ms)", rate, [](const P& p) { return format_real(p.tau_ms); },
+         [](P& p, const toml::value& v, const std::string& at) {
+             p.tau_ms = element_number(at, v, 0, 1e6);
+             if (p.tau_ms <= 0) bad_value(at, v, "a number > 0");
+         }},
+        {"bias", "constant input b to every cell", rate, [](const P& p) { return format_real(p.bias); },
+         [](P& p, const toml::value& v, const std::string& at) { p.bias = element_number(at, v, -1e6, 1e6); }},
+        {"transfer", "transfer function r = phi(x): relu, softplus, tanh (rectified), power (k [x]+^n), linear", rate,
+         [](const P& p) { return quote(p.transfer); },
+         [](P& p, const toml::value& v, const std::string& at) { p.transfer = element_string(at, v, transfer_registry().names()); }},
+        {"transfer_k", "gain k of the power transfer function", power, [](const P& p) { return format_real(p.transfer_k); },
+         [](P& p, const toml::value& v, const std::string& at) {
+             p.transfer_k = element_number(at, v, 0, 1e6);
+             if (p.transfer_k <= 0) bad_value(at, v, "a number > 0");
+         }},
+        {"transfer_n", "exponent n of the power transfer function", power, [](const P& p) { return format_real(p.transfer_n); },
+         [](P& p, const toml::value& v, const std::string& at) { p.transfer_n = element_number(at, v, 1, 10); }},
+    };
+    return keys;
+}
+
+const std::vector<element_key<projection_desc>>& projection_keys() {
+    using Q = projection_desc;
+    const auto always = [](const Q&) { return true; };
+    const auto sized = [](const char* by) { return [by](const Q& q) { return q.weights != "file" && q.size_by == by; }; };
+    const auto set_size = [](const char* by) {
+        return [by](Q& q, const toml::value& v, const std::string& at) {
+            (std::string(by) == "scale"? q.scale: std::string(by) == "median"? q.median: q.mean) = element_block(at, v, 0, 1e6);
+            q.size_by = by;
+        };
+    };
+    const auto show_size = [](const char* by) {
+        return [by](const Q& q) { return show_block(std::string(by) == "scale"? q.scale: std::string(by) == "median"? q.median: q.mean); };
+    };
+    static const std::vector<element_key<Q>> keys = {
+        {"name", "the projection's name: /network/<name> and /trajectory/<name> in the run file", always,
+         [](const Q& q) { return quote(q.name); }, [](Q& q, const toml::value& v, const std::string& at) { q.name = element_name(at, v); }},
+        {"pre", "presynaptic population, or a list whose cells are concatenated in order", always,
+         [](const Q& q) { return show_names(q.pre); }, [](Q& q, const toml::value& v, const std::string& at) { q.pre = element_names(at, v); }},
+        {"post", "postsynaptic population, or a list", always, [](const Q& q) { return show_names(q.post); },
+         [](Q& q, const toml::value& v, const std::string& at) { q.post = element_names(at, v); }},
+        {"connectivity", "bernoulli (p), fixed_indegree (k), all_to_all, one_to_one, or file (an explicit list)", always,
+         [](const Q& q) { return quote(q.connectivity); },
+         [](Q& q, const toml::value& v, const std::string& at) {
+             q.connectivity = element_string(at, v, {"bernoulli", "fixed_indegree", "all_to_all", "one_to_one", "file"});
+         }},
+        {"p", "bernoulli: connection probability; a number, or a table [post][pre] (block XY: post X, pre Y)",
+         [](const Q& q) { return q.connectivity == "bernoulli"; }, [](const Q& q) { return show_block(q.p); },
+         [](Q& q, const toml::value& v, const std::string& at) { q.p = element_block(at, v, 0, 1); }},
+        {"k", "fixed_indegree: presynaptic partners of every post cell from each pre population (number or table)",
+         [](const Q& q) { return q.connectivity == "fixed_indegree"; }, [](const Q& q) { return show_block(q.k); },
+         [](Q& q, const toml::value& v, const std::string& at) { q.k = element_block(at, v, 0, 1e9); }},
+        {"file", "file: CSV with the header pre,post,magnitude (ids local to each population)",
+         [](const Q& q) { return q.connectivity == "file"; }, [](const Q& q) { return quote(q.file); }, nullptr}, // set by set_file
+        {"autapses", "whether a cell may synapse onto itself (where pre and post share a population)", always,
+         [](const Q& q) { return std::string(q.autapses? "true": "false"); },
+         [](Q& q, const toml::value& v, const std::string& at) {
+             if (!v.is_boolean()) bad_value(at, v, "true or false");
+             q.autapses = v.as_boolean();
+         }},
+        {"weights", "initial magnitudes: lognormal, gamma, constant, or file (the list's magnitude column)", always,
+         [](const Q& q) { return quote(q.weights); },
+         [](Q& q, const toml::value& v, const std::string& at) { q.weights = element_string(at, v, {"lognormal", "gamma", "constant", "file"}); }},
+        {"scale", "summed typical input of a block: typical magnitude = scale / max(expected in-degree, 1) (number or table)",
+         sized("scale"), show_size("scale"), set_size("scale")},
+        {"median", "lognormal: median magnitude (instead of scale; number or table)", sized("median"), show_size("median"), set_size("median")},
+        {"mean", "mean magnitude (instead of scale; number or table)", sized("mean"), show_size("mean"), set_size("mean")},
+        {"sigma_ln", "lognormal: sd of ln(magnitude) (Song et al. 2005: 0.9355)", [](const Q& q) { return q.weights == "lognormal"; },
+         [](const Q& q) { return format_real(q.sigma_ln); },
+         [](Q& q, const toml::value& v, const std::string& at) { q.sigma_ln = element_number(at, v, 0, 10); }},
+        {"shape", "gamma: shape k of Gamma(k, mean/k) (Song, Yang & Wang 2016: 2)", [](const Q& q) { return q.weights == "gamma"; },
+         [](const Q& q) { return format_real(q.shape); },
+         [](Q& q, const toml::value& v, const std::string& at) {
+             q.shape = element_number(at, v, 0, 1e6);
+             if (q.shape <= 0) bad_value(at, v, "a number > 0");
+         }},
+        {"delay", "synaptic delay in time steps (rate populations: 0 only)", always, [](const Q& q) { return std::to_string(q.delay); },
+         [](Q& q, const toml::value& v, const std::string& at) { q.delay = static_cast<int>(element_number(at, v, 0, 1e6, true)); }},
+        {"plastic", "whether the projection learns under [plasticity] (false: frozen)", always,
+         [](const Q& q) { return std::string(q.plastic? "true": "false"); },
+         [](Q& q, const toml::value& v, const std::string& at) {
+             if (!v.is_boolean()) bad_value(at, v, "true or false");
+             q.plastic = v.as_boolean();
+         }},
+    };
+    return keys;
+}
+
+// connectivity.file: resolved against `base` (the config file's folder) and read now.
+void set_file(projection_desc& q, const toml::value& v, const std::string& at, const std::string& base) {
+    const std::string given = element_string(at, v);
+    std::filesystem::path path(given);
+    if (path.is_relative() && !base.empty()) path = std::filesystem::path(base)/path;
+    q.file = std::filesystem::absolute(path).lexically_normal().string();
+    q.listed = read_synapse_csv(q.file, at);
+}
+
+template <typename E>
+std::string known_element_keys(const std::vector<element_key<E>>& keys) {
+    std::string s;
+    for (auto& k: keys) s += (s.empty()? "": ", ") + k.key;
+    return s;
+}
+
+template <typename E>
+void set_element_key(E& e, const std::vector<element_key<E>>& keys, const std::string& key, const toml::value& v,
+                     const std::string& at, const std::string& base) {
+    for (auto& k: keys) {
+        if (k.key != key) continue;
+        if constexpr (std::is_same_v<E, projection_desc>)
+            if (key == "file") { set_file(e, v, at, base); return; }
+        k.set(e, v, at);
+        return;
+    }
+    throw config_error(at, "unknown key; known keys: " + known_element_keys(keys));
+}
+
+// One array of tables: every element starts from the description's defaults, `required` keys must
+// be given.
+template <typename E>
+std::vector<E> read_elements(const toml::value& array, const char* section, const std::vector<element_key<E>>& keys,
+                             const std::vector<std::string>& required, const std::string& base) {
+    if (!array.is_array() || array.as_array().empty())
+        throw config_error(section, std::string("must be an array of tables: [[") + section + "]], one per element");
+    std::vector<E> out;
+    for (std::size_t i = 0; i < array.as_array().size(); ++i) {
+        const toml::value& t = array.as_array()[i];
+        const std::string at = std::string(section) + "[" + std::to_string(i) + "]";
+        if (!t.is_table()) throw config_error(at, "must be a table [[" + std::string(section) + "]], got " + describe(t));
+        E e;
+        for (auto& r: required)
+            if (!t.as_table().count(r)) throw config_error(at + "." + r, "missing; every element of [[" + std::string(section) + "]] needs it");
+        for (auto& [key, value]: t.as_table()) set_element_key(e, keys, key, value, at + "." + key, base);
+        out.push_back(std::move(e));
+    }
+    return out;
+}
+
+template <typename E>
+void print_elements(std::ostream& os, const std::vector<E>& elements, const char* section, const std::vector<element_key<E>>& keys,
+                    bool comments) {
+    std::set<std::string> commented; // each key's comment once, where it first appears
+    for (std::size_t i = 0; i < elements.size(); ++i) {
+        os << "\n[[" << section << "]]\n";
+        for (auto& k: keys) {
+            if (!k.shown(elements[i])) continue;
+            if (comments && commented.insert(k.key).second) os << "# " << k.doc << "\n";
+            os << k.key << " = " << k.show(elements[i]) << "\n";
+        }
+    }
+}
+
+// --set populations.NAME.key=value / projections.NAME.key=value
+template <typename E>
+void override_element(std::vector<E>& elements, const char* section, const std::vector<element_key<E>>& keys,
+                      const std::string& rest, const toml::value& v) {
+    const auto dot = rest.find('.');
+    if (dot == std::string::npos)
+        throw config_error(std::string(section) + "." + rest, std::string("--set needs ") + section + ".NAME.key=value");
+    const std::string name = rest.substr(0, dot), key = rest.substr(dot + 1);
+    std::string known;
+    bool found = false;
+    for (std::size_t i = 0; i < elements.size(); ++i) {
+        known += (known.empty()? "": ", ") + elements[i].name;
+        if (name != "*" && elements[i].name != name) continue;
+        if (name == "*" && key == "name") throw config_error(std::string(section) + ".*.name", "every element needs a name of its own");
+        set_element_key(elements[i], keys, key, v, std::string(section) + "[" + std::to_string(i) + "]." + key, "");
+        found = true;
+    }
+    if (found) return;
+    throw config_error(std::string(section) + "." + name, std::string("no element of [[") + section + "]] of that name (known: " + known + ")");
+}
+
 const std::vector<param>& schema() {
     using C = config;
-    using N = network_desc;
+    using K = circuit_desc;
     static const std::vector<param> s = {
-        integer("network", "n_e", &C::network, &N::n_e, 1, 20000, "number of excitatory cells (E, indices 0..n_e-1)"),
-        integer("network", "n_i", &C::network, &N::n_i, 0, 20000, "number of inhibitory cells (I, after the E cells)"),
-        real("network", "tau_e_ms", &C::network, &N::tau_e_ms, 0, 1e6, "membrane time constant of E cells (ms)", true),
-        real("network", "tau_i_ms", &C::network, &N::tau_i_ms, 0, 1e6, "membrane time constant of I cells (ms)", true),
-        string("network", "transfer", &C::network, &N::transfer, [] { return transfer_registry().names(); },
-               "transfer function r = phi(x): relu, softplus, tanh (rectified), power (k [x]+^n), linear"),
-        real("network", "transfer_k", &C::network, &N::transfer_k, 0, 1e6, "gain k of the power transfer function", true),
-        real("network", "transfer_n", &C::network, &N::transfer_n, 1, 10, "exponent n of the power transfer function"),
-        real("network", "bias", &C::network, &N::bias, -1e6, 1e6, "constant input b to every cell"),
-        real("network", "spectral_radius", &C::network, &N::spectral_radius, 0, 1e3,
-             "rescale the signed recurrent matrix to this spectral radius (0 = no rescaling)"),
-        real("network", "noise_sigma", &C::network, &N::noise_sigma, 0, 1e6,
-             "private noise: tau dx = (...) dt + sigma sqrt(2 tau) dW (euler and rk4 only)"),
-
-        real("connectivity", "p_ee", &C::network, &N::p_ee, 0, 1, "connection probability E -> E (block XY: post X, pre Y)"),
-        real("connectivity", "p_ei", &C::network, &N::p_ei, 0, 1, "connection probability I -> E"),
-        real("connectivity", "p_ie", &C::network, &N::p_ie, 0, 1, "connection probability E -> I"),
-        real("connectivity", "p_ii", &C::network, &N::p_ii, 0, 1, "connection probability I -> I"),
-        real("connectivity", "scale_ee", &C::network, &N::scale_ee, 0, 1e6, "summed median input of block EE: median magnitude = scale/(p n_pre)", true),
-        real("connectivity", "scale_ei", &C::network, &N::scale_ei, 0, 1e6, "summed median input of block EI (I -> E)", true),
-        real("connectivity", "scale_ie", &C::network, &N::scale_ie, 0, 1e6, "summed median input of block IE (E -> I)", true),
-        real("connectivity", "scale_ii", &C::network, &N::scale_ii, 0, 1e6, "summed median input of block II", true),
-        real("connectivity", "sigma_ln", &C::network, &N::sigma_ln, 0, 10, "sd of ln(magnitude) within a block (Song et al. 2005: 0.9355)"),
-        real("connectivity", "p_in", &C::network, &N::p_in, 0, 1, "connection probability input channel -> cell (excitatory afferents)"),
-        real("connectivity", "scale_in", &C::network, &N::scale_in, 0, 1e6, "summed median input weight per cell", true),
+        real("network", "spectral_radius", &C::circuit, &K::spectral_radius, 0, 1e3,
+             "rescale the signed matrix of the projections among rate populations to this spectral radius (0 = no rescaling)"),
+        list("network", "spectral_radius_of", &C::circuit, &K::spectral_radius_of, nullptr,
+             "the projections rescaled together by one factor (empty: every projection among rate populations)"),
+        real("network", "noise_sigma", &C::circuit, &K::noise_sigma, 0, 1e6,
+             "private noise: tau dx = (...) dt + sigma sqrt(2 tau) dW on every rate cell (euler and rk4 only)"),
 
         string("input", "kind", &C::input, &input_desc::kind, [] { return input_registry().names(); },
-               "input generator: ou (rectified Ornstein-Uhlenbeck), step, zero"),
-        input_channels(integer("input", "n_in", &C::input, &input_desc::n_in, 1, 100000, "number of input channels")),
+               "input generator of the input populations' channels: ou (rectified Ornstein-Uhlenbeck), step, zero"),
         real("input", "tau_ms", &C::input, &input_desc::tau_ms, 0, 1e7, "ou: correlation time (ms)", true),
         real("input", "mean", &C::input, &input_desc::mean, -1e6, 1e6, "ou: mean before rectification"),
         real("input", "sigma", &C::input, &input_desc::sigma, 0, 1e6, "ou: stationary sd before rectification"),
         real("input", "amplitude", &C::input, &input_desc::amplitude, -1e6, 1e6, "step: amplitude on every channel"),
         real("input", "onset_ms", &C::input, &input_desc::onset_ms, 0, 1e9, "step: onset time (ms)"),
         real("input", "offset_ms", &C::input, &input_desc::offset_ms, 0, 1e9, "step: offset time (ms)"),
-
-        integer("readout", "n_out", &C::network, &N::n_out, 1, 10000, "number of outputs y = W_out r"),
-        string("readout", "from", &C::network, &N::readout_from, fixed({"e", "all"}), "cells read out: e (excitatory only) or all"),
-        real("readout", "scale", &C::network, &N::scale_out, 0, 1e6, "summed median readout weight: median magnitude = scale/n_pre", true),
 
         string("integrator", "stepper", &C::integrator, &integrator_desc::stepper, [] { return stepper_registry().names(); },
                "euler, rk4 (fixed step dt_ms) or dopri5 (adaptive, atol/rtol)"),
@@ -287,8 +592,6 @@ const std::vector<param>& schema() {
                "learning-rate schedule: constant or cosine"),
         real("plasticity", "weight_decay", &C::plasticity, &plasticity_desc::weight_decay, 0, 1e6,
              "weight decay: eg adds wd sign(w) to the gradient (multiplicative), euclidean/pnorm add wd m"),
-        list("plasticity", "plastic", &C::plasticity, &plasticity_desc::plastic, fixed({"recurrent", "input", "readout"}),
-             "plastic projections (the others are frozen)"),
         real("plasticity", "min_magnitude", &C::plasticity, &plasticity_desc::min_magnitude, 0, 1,
              "euclidean/pnorm: magnitudes are held at this bound instead of changing sign", true),
     };
@@ -312,33 +615,61 @@ std::string known_keys(const std::string& section) {
     return s;
 }
 
-void apply_table(config& c, const toml::value& root) {
+// The sections known besides the schema's: the circuit's arrays of tables.
+const char* const circuit_arrays = "populations, projections";
+
+void apply_table(config& c, const toml::value& root, const std::string& folder) {
     if (!root.is_table()) throw config_error("", "the configuration is not a TOML table");
     auto secs = sections();
     std::string known_sections;
     for (auto& s: secs) known_sections += (known_sections.empty()? "": ", ") + s;
+    known_sections += std::string(", ") + circuit_arrays;
     for (auto& [sec, table]: root.as_table()) {
-        if (std::find(secs.begin(), secs.end(), sec) == secs.end())
-            throw config_error(sec, "unknown section; known sections: " + known_sections);
+        if (sec == "populations") {
+            c.circuit.populations = read_elements(table, "populations", population_keys(), {"name", "size"}, folder);
+            continue;
+        }
+        if (sec == "projections") {
+            c.circuit.projections = read_elements(table, "projections", projection_keys(), {"name", "pre", "post"}, folder);
+            continue;
+        }
+        if (std::find(secs.begin(), secs.end(), sec) == secs.end()) {
+            const bool old = sec == "connectivity" || sec == "readout";
+            throw config_error(sec, "unknown section; known sections: " + known_sections +
+                                        (old? " (the circuit is described by [[populations]] and [[projections]] since format 2; see docs/circuits.md)": ""));
+        }
         if (!table.is_table()) throw config_error(sec, "must be a table [" + sec + "], got " + describe(table));
         for (auto& [key, value]: table.as_table()) {
             const param* p = find_param(sec, key);
-            if (!p) throw config_error(sec + "." + key, "unknown key; known keys in [" + sec + "]: " + known_keys(sec));
+            if (!p) {
+                const bool old = (sec == "network" && key != "spectral_radius") || (sec == "input" && key == "n_in") ||
+                                 (sec == "plasticity" && key == "plastic");
+                throw config_error(sec + "." + key, "unknown key; known keys in [" + sec + "]: " + known_keys(sec) +
+                                                        (old? " (populations, sizes and plastic projections are keys of [[populations]] and "
+                                                              "[[projections]] since format 2; see docs/circuits.md)": ""));
+            }
             p->set(c, value);
         }
     }
+    c.input.n_in = c.circuit.n_in();
 }
 
 // The task's own needs: channel counts, periods that fit the trial, credit rules it supports.
 void validate_task(const config& c) {
     const task_info& t = task_registry().get(c.task.kind);
     const std::string kind = "task.kind = " + c.task.kind;
-    if (t.n_in > 0 && c.input.n_in != t.n_in)
-        throw config_error("input.n_in", "= " + std::to_string(c.input.n_in) + ", but " + kind + " needs input.n_in = " +
-                                             std::to_string(t.n_in) + " (" + t.channels + ")");
-    if (t.n_out > 0 && c.network.n_out != t.n_out)
-        throw config_error("readout.n_out", "= " + std::to_string(c.network.n_out) + ", but " + kind +
-                                                " needs readout.n_out = " + std::to_string(t.n_out) + " (one output per choice)");
+    // The key to name: the size of the (first) input or readout population.
+    const auto size_key = [&](const std::string& model) {
+        for (std::size_t i = 0; i < c.circuit.populations.size(); ++i)
+            if (c.circuit.populations[i].model == model) return "populations[" + std::to_string(i) + "].size";
+        return std::string("populations");
+    };
+    if (t.n_in > 0 && c.circuit.n_in() != t.n_in)
+        throw config_error(size_key("input"), "the input populations have " + std::to_string(c.circuit.n_in()) + " channels, but " + kind +
+                                                  " needs " + std::to_string(t.n_in) + " (" + t.channels + ")");
+    if (t.n_out > 0 && c.circuit.n_out() != t.n_out)
+        throw config_error(size_key("readout"), "the readout populations have " + std::to_string(c.circuit.n_out()) + " units, but " + kind +
+                                                    " needs " + std::to_string(t.n_out) + " (one output per choice)");
     if (t.decision) {
         const double t_d = decision_onset_ms(c.task);
         if (!(t_d + c.integrator.dt_ms <= c.task.duration_ms))
@@ -349,7 +680,7 @@ void validate_task(const config& c) {
         if (c.plasticity.credit != "exact")
             throw config_error("plasticity.credit", "= " + c.plasticity.credit + ", but " + kind +
                                                         " supports only exact (implicit differentiation at the fixed point)");
-        if (c.network.noise_sigma > 0)
+        if (c.circuit.noise_sigma > 0)
             throw config_error("network.noise_sigma", "must be 0 for " + kind + " (a noisy network has no fixed point)");
     }
 }
@@ -366,19 +697,20 @@ void validate(const config& c) {
         throw config_error("task.duration_ms", "= " + format_real(c.task.duration_ms) + " must be a positive multiple of integrator.dt_ms = " + format_real(c.integrator.dt_ms));
     if (ratio > 1e7)
         throw config_error("task.duration_ms", "gives " + format_real(std::round(ratio)) + " time steps; at most 1e7 are allowed");
-    const double N = c.network.n_e + c.network.n_i;
-    if (N > 20000) throw config_error("network.n_i", "n_e + n_i = " + format_real(N) + " cells; at most 20000 are supported");
+    validate_circuit(c.circuit);
+    const double N = c.circuit.n();
+    if (N > 20000) throw config_error("populations", "the rate populations have " + format_real(N) + " cells; at most 20000 are supported");
     // Memory of one stored forward trajectory (N × B × (T+1) doubles) must fit comfortably.
     const double bytes = 8.0*N*c.task.batch*(std::round(ratio) + 1);
     if (bytes > 8e9)
-        throw config_error("task.batch", "n_e + n_i = " + format_real(N) + ", batch = " + std::to_string(c.task.batch) +
+        throw config_error("task.batch", "N = " + format_real(N) + " rate cells, batch = " + std::to_string(c.task.batch) +
                                          " and " + format_real(std::round(ratio)) + " steps need " + format_real(std::round(bytes/1e9)) +
                                          " GB for one trajectory; at most 8 GB are allowed");
     if (c.training.activity_trials > c.task.batch)
         throw config_error("training.activity_trials", "= " + std::to_string(c.training.activity_trials) + " exceeds task.batch = " + std::to_string(c.task.batch));
-    if (c.network.noise_sigma > 0 && c.integrator.stepper == "dopri5")
+    if (c.circuit.noise_sigma > 0 && c.integrator.stepper == "dopri5")
         throw config_error("network.noise_sigma", "private noise needs a fixed-step stepper (euler or rk4), not dopri5");
-    if (c.plasticity.credit == "node_perturbation" && (c.network.noise_sigma > 0 || c.integrator.stepper == "dopri5"))
+    if (c.plasticity.credit == "node_perturbation" && (c.circuit.noise_sigma > 0 || c.integrator.stepper == "dopri5"))
         throw config_error("plasticity.credit", "node_perturbation needs a fixed-step stepper (euler or rk4) and network.noise_sigma = 0");
     if (c.plasticity.rflo_form == "online" && c.plasticity.credit != "rflo")
         throw config_error("plasticity.rflo_form", "= online needs plasticity.credit = rflo (it is " + c.plasticity.credit + ")");
@@ -389,11 +721,13 @@ void validate(const config& c) {
 
 config default_config() {
     config c;
+    c.circuit = ei_circuit(network_desc{});
+    c.input.n_in = c.circuit.n_in();
     validate(c);
     return c;
 }
 
-config parse_config(const std::string& text, const std::string& origin, config base) {
+config parse_config(const std::string& text, const std::string& origin, config base, const std::string& folder) {
     if (text.find_first_not_of(" \t\r\n") == std::string::npos)
         throw config_error("", origin + " is empty; give at least one [section] (see 'eisim config'), or no file for the defaults");
     toml::value root;
@@ -405,7 +739,7 @@ config parse_config(const std::string& text, const std::string& origin, config b
         if (msg.size() > 600) msg = msg.substr(0, 600) + "...";
         throw config_error("", origin + " is not valid TOML: " + msg);
     }
-    apply_table(base, root);
+    apply_table(base, root, folder);
     validate(base);
     return base;
 }
@@ -415,7 +749,7 @@ config load_config(const std::string& path) {
     if (!f) throw config_error("", "cannot read the config file '" + path + "'");
     std::stringstream ss;
     ss << f.rdbuf();
-    return parse_config(ss.str(), path, default_config());
+    return parse_config(ss.str(), path, default_config(), std::filesystem::path(path).parent_path().string());
 }
 
 void apply_override(config& c, const std::string& assignment, bool check) {
@@ -427,6 +761,23 @@ void apply_override(config& c, const std::string& assignment, bool check) {
     if (dot == std::string::npos)
         throw config_error(name, "--set needs section.key=value");
     const std::string sec = name.substr(0, dot), key = name.substr(dot + 1);
+    const auto value = [&](bool bare_is_string, const std::string& expected) {
+        try {
+            std::istringstream is("v = " + text);
+            return toml::parse(is, "--set").as_table().at("v");
+        } catch (const std::exception&) {
+            if (bare_is_string) return toml::value(text); // bare words are strings
+            throw config_error(name, "cannot read value '" + text + "' (expected " + expected + ")");
+        }
+    };
+    if (sec == "populations" || sec == "projections") {
+        const toml::value v = value(true, "");
+        if (sec == "populations") override_element(c.circuit.populations, "populations", population_keys(), key, v);
+        else override_element(c.circuit.projections, "projections", projection_keys(), key, v);
+        c.input.n_in = c.circuit.n_in();
+        if (check) validate(c);
+        return;
+    }
     const param* p = find_param(sec, key);
     if (!p) {
         auto secs = sections();
@@ -434,16 +785,7 @@ void apply_override(config& c, const std::string& assignment, bool check) {
             throw config_error(name, "unknown section '" + sec + "'");
         throw config_error(name, "unknown key; known keys in [" + sec + "]: " + known_keys(sec));
     }
-    toml::value v;
-    try {
-        std::istringstream is("v = " + text);
-        v = toml::parse(is, "--set").as_table().at("v");
-    } catch (const std::exception&) {
-        if (p->type == vtype::string) v = toml::value(text); // bare words are strings
-        else throw config_error(name, "cannot read value '" + text + "' (expected " +
-                                          (p->type == vtype::list? std::string("a list like [\"a\", \"b\"]"): range_text(*p)) + ")");
-    }
-    p->set(c, v);
+    p->set(c, value(p->type == vtype::string, p->type == vtype::list? std::string("a list like [\"a\", \"b\"]"): range_text(*p)));
     if (check) validate(c);
 }
 
@@ -456,6 +798,11 @@ std::string to_toml(const config& c, bool comments) {
             if (p.section != sec) continue;
             if (comments) os << "# " << p.doc << "\n";
             os << p.key << " = " << p.show(c) << "\n";
+        }
+        if (sec == "network") { // the circuit, after its global keys
+            if (comments) os << "\n# The circuit: populations and projections (docs/circuits.md).";
+            print_elements(os, c.circuit.populations, "populations", population_keys(), comments);
+            print_elements(os, c.circuit.projections, "projections", projection_keys(), comments);
         }
     }
     return os.str();

@@ -7,6 +7,7 @@
 #include <string>
 #include <vector>
 
+#include "models/circuit.hpp"
 #include "models/input.hpp"
 #include "models/network.hpp"
 #include "models/tasks.hpp"
@@ -25,7 +26,7 @@ struct training_desc {
 };
 
 struct config {
-    network_desc network;
+    circuit_desc circuit; // populations and projections (docs/circuits.md)
     input_desc input;
     integrator_desc integrator;
     task_desc task;
@@ -39,8 +40,9 @@ struct config {
 config default_config();
 /// Read a TOML file on top of the defaults; unknown keys, wrong types and out-of-range values throw.
 config load_config(const std::string& path);
-/// Parse TOML text on top of `base` (`origin` names the text in messages).
-config parse_config(const std::string& text, const std::string& origin, config base);
+/// Parse TOML text on top of `base` (`origin` names the text in messages; relative synapse-list
+/// files are found in `folder`).
+config parse_config(const std::string& text, const std::string& origin, config base, const std::string& folder = "");
 /// Apply one `section.key=value` override, then validate (unless `check` is false: several
 /// overrides that only make sense together, e.g. task.kind with input.n_in, are validated once after).
 void apply_override(config& c, const std::string& assignment, bool check = true);

@@ -30,7 +30,7 @@ trial_batch make_inputs(const config& c, rng& g) {
     trial_batch tb;
     const int T = c.observation_steps();
     tb.u = make_input(c.input, c.integrator.dt_ms, T, c.task.batch, g);
-    tb.x0 = matrix::Zero(c.network.n(), c.task.batch);
+    tb.x0 = matrix::Zero(c.circuit.n(), c.task.batch);
     tb.mask.assign(T + 1, 0.0);
     for (int k = 0; k <= T; ++k) tb.mask[k] = k*c.integrator.dt_ms >= c.task.mask_start_ms? 1.0: 0.0;
     return tb;
@@ -41,13 +41,13 @@ trial_batch make_inputs(const config& c, rng& g) {
 trial_batch make_regression_trials(const config& c, const network& teacher, rng& g) {
     const int T = c.observation_steps(), P = c.task.batch;
     trial_batch tb;
-    const matrix U = make_patterns(c.input.n_in, P, g);
-    tb.u = input_grid(c.integrator.dt_ms, T, c.input.n_in, P);
+    const matrix U = make_patterns(c.circuit.n_in(), P, g);
+    tb.u = input_grid(c.integrator.dt_ms, T, c.circuit.n_in(), P);
     for (int k = 0; k <= T; ++k) tb.u.at(k) = U;
-    tb.x0 = matrix::Zero(c.network.n(), P);
+    tb.x0 = matrix::Zero(c.circuit.n(), P);
     tb.mask.assign(T + 1, 0.0);
     tb.mask[T] = 1.0;
-    const lowered_network low(teacher, sparse_products(c.integrator, c.network));
+    const lowered_network low(teacher, sparse_products(c.integrator, c.circuit));
     const fixed_point fp = relax(teacher, low, U, tb.x0, c.integrator, c.task.fixed_point_tol, c.task.relax_max_ms);
     matrix r;
     teacher.phi.apply(fp.x, r);
@@ -62,11 +62,11 @@ trial_batch make_regression_trials(const config& c, const network& teacher, rng&
 trial_batch make_trials(const config& c, const network* teacher_ptr, long index) {
     auto g = stream(seed_of(c.training.seed), "trials", static_cast<std::uint64_t>(index));
     const task_info& task = task_registry().get(c.task.kind);
-    if (task.decision) return make_decision_trials(c.task, c.integrator.dt_ms, c.observation_steps(), c.network.n(), g);
+    if (task.decision) return make_decision_trials(c.task, c.integrator.dt_ms, c.observation_steps(), c.circuit.n(), g);
     const network& teacher = *teacher_ptr; // tasks without one returned above
     if (task.fixed_point) return make_regression_trials(c, teacher, g);
     trial_batch tb = make_inputs(c, g);
-    const lowered_network low(teacher, sparse_products(c.integrator, c.network));
+    const lowered_network low(teacher, sparse_products(c.integrator, c.circuit));
     auto noise = stream(seed_of(c.task.teacher_seed), "teacher-noise", static_cast<std::uint64_t>(index));
     const trajectory tr = integrate(teacher, low, tb.u, tb.x0, c.integrator, noise);
     std::vector<const matrix*> xs;
@@ -75,23 +75,19 @@ trial_batch make_trials(const config& c, const network* teacher_ptr, long index)
     return tb;
 }
 
-plastic_set plastic_of(const config& c) {
-    plastic_set p{false, false, false};
-    for (auto& name: c.plasticity.plastic) {
-        if (name == "recurrent") p.recurrent = true;
-        if (name == "input") p.input = true;
-        if (name == "readout") p.readout = true;
-    }
-    return p;
+// The projections that learn: those marked plastic in the circuit.
+plastic_set plastic_of(const config& c, const network& net) {
+    std::vector<std::string> names;
+    for (auto& p: c.circuit.projections) if (p.plastic) names.push_back(p.name);
+    return plastic_of(net, names);
 }
-
-bool finite(const vector& v) { return v.size() == 0 || v.allFinite(); }
 
 } // namespace
 
 std::vector<projection_summary> summarize(const network& net) {
     std::vector<projection_summary> out;
-    for (auto* p: {&net.recurrent, &net.input, &net.readout}) {
+    for (auto& P: net.projections) {
+        const projection* p = &P;
         projection_summary s;
         s.name = p->name;
         s.n = static_cast<long>(p->size());
@@ -113,16 +109,16 @@ std::vector<projection_summary> summarize(const network& net) {
 void simulate(const config& c, const run_options& opt) {
     check_output_path(opt.out, opt.overwrite);
     const auto seed = seed_of(c.training.seed);
-    const network net = build_network(c.network, seed, layout_for(c.integrator, c.network));
+    const network net = build_network(c.circuit, seed, layout_for(c.integrator, c.circuit));
     auto g = stream(seed, "trials", 0);
     const bool decision = task_registry().get(c.task.kind).decision; // the task's own inputs
-    const trial_batch tb = decision? make_decision_trials(c.task, c.integrator.dt_ms, c.observation_steps(), c.network.n(), g)
+    const trial_batch tb = decision? make_decision_trials(c.task, c.integrator.dt_ms, c.observation_steps(), c.circuit.n(), g)
                                    : make_inputs(c, g);
-    const lowered_network low(net, sparse_products(c.integrator, c.network));
+    const lowered_network low(net, sparse_products(c.integrator, c.circuit));
     auto noise = stream(seed, "noise", 0);
     const trajectory tr = integrate(net, low, tb.u, tb.x0, c.integrator, noise);
     run_recorder rec(opt.out, opt.overwrite, to_toml(c), c.training.seed);
-    rec.write_network(net, {});
+    rec.write_network(net);
     rec.prepare_activity({0}, c.task.batch, c.observation_steps() + 1, net, false);
     rec.activity(0, net, low, tr, tb, c.task.batch, false);
     rec.flush();
@@ -140,17 +136,17 @@ run_summary learn(const config& c, const run_options& opt) {
     if (!opt.resume) check_output_path(opt.out, opt.overwrite);
     const auto t0 = clock_type::now();
     const auto seed = seed_of(c.training.seed);
-    const layout storage = layout_for(c.integrator, c.network);
-    network student = build_network(c.network, seed, storage);
+    const layout storage = layout_for(c.integrator, c.circuit);
+    network student = build_network(c.circuit, seed, storage);
     const task_info& task = task_registry().get(c.task.kind);
     // The teacher (tasks that have one) is needed only to make trials: with one fixed set of
     // trials it is released once they are made and it is written to the file.
     std::optional<network> teacher;
-    if (task.teacher) teacher = build_network(c.network, seed_of(c.task.teacher_seed), storage);
-    const plastic_set which = plastic_of(c);
+    if (task.teacher) teacher = build_network(c.circuit, seed_of(c.task.teacher_seed), storage);
+    const plastic_set which = plastic_of(c, student);
     if (task.fixed_point) { // fewer patterns than plastic synapses: the overparameterised setting
-        const std::size_t synapses = (which.recurrent? student.recurrent.size(): 0) + (which.input? student.input.size(): 0) +
-                                     (which.readout? student.readout.size(): 0);
+        std::size_t synapses = 0;
+        for (std::size_t k = 0; k < student.projections.size(); ++k) if (which.of(student, k)) synapses += student.projections[k].size();
         if (static_cast<std::size_t>(c.task.batch) >= synapses)
             throw config_error("task.batch", "= " + std::to_string(c.task.batch) + " patterns, but " + c.task.kind +
                                                  " needs fewer patterns than plastic synapses (" + std::to_string(synapses) + ")");
@@ -170,10 +166,11 @@ run_summary learn(const config& c, const run_options& opt) {
     if (opt.resume) {
         const auto saved = rec.read_checkpoint();
         s0 = std::min(saved.step, S);
-        for (auto p: {"recurrent", "input", "readout"}) {
-            if (saved.m.at(p).size() != static_cast<long>(student.get(p).size()))
+        for (auto& P: student.projections) {
+            const std::string& p = P.name;
+            if (!saved.m.count(p) || saved.m.at(p).size() != static_cast<long>(P.size()))
                 throw file_error("'" + opt.out + "': the checkpoint does not match the network its config builds");
-            student.get(p).set_magnitudes(saved.m.at(p));
+            P.set_magnitudes(saved.m.at(p));
             if (c.plasticity.momentum != 0.0) opt_state.velocity()[p] = saved.velocity.at(p);
         }
         rec.truncate_to(s0);
@@ -182,7 +179,7 @@ run_summary learn(const config& c, const run_options& opt) {
             summary.initial_accuracy = h5::read_double(rec.file(), "trajectory/accuracy").at(0);
         if (!opt.quiet) std::fprintf(stderr, "resuming '%s' after learning step %ld of %ld\n", opt.out.c_str(), s0, S);
     } else {
-        rec.write_network(student, c.plasticity.plastic);
+        rec.write_network(student);
         if (teacher) rec.write_teacher(*teacher);
         rec.begin_trajectory(student, c.training.record_precision == "float32", c.training.record_compression);
         std::vector<long> activity_steps{0};
@@ -195,7 +192,7 @@ run_summary learn(const config& c, const run_options& opt) {
         fixed = make_trials(c, teacher? &*teacher: nullptr, 0);
         teacher.reset();
     }
-    lowered_network low(student, sparse_products(c.integrator, c.network));
+    lowered_network low(student, sparse_products(c.integrator, c.circuit));
     progress bar(S - s0, opt.quiet);
 
     // The loss, its credit (with_credit) and the task's accuracy of one forward pass. The regression
@@ -250,7 +247,7 @@ run_summary learn(const config& c, const run_options& opt) {
             const bool online = c.plasticity.rflo_form == "online";
             const evaluation ev = evaluate(tr, trials, !online, s, perturbed);
             const gradients& g = ev.g;
-            if (!std::isfinite(g.loss) || !finite(g.recurrent) || !finite(g.input) || !finite(g.readout))
+            if (!g.finite())
                 throw divergence_error(s, "the loss or its gradient is not finite");
             if (s % c.training.record_every == 0) rec.snapshot(s, g.loss, student, ev.accuracy);
             if (s == 0) {

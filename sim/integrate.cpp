@@ -86,12 +86,12 @@ void adaptive_steps(const rate_dynamics& sys, matrix x, const input_grid& u, con
 
 } // namespace
 
-bool sparse_products(const integrator_desc& d, const network_desc& net) {
+bool sparse_products(const integrator_desc& d, const circuit_desc& net) {
     if (d.products != "auto") return d.products == "sparse";
     return net.n() > 0 && expected_density(net) <= d.sparse_below;
 }
 
-layout layout_for(const integrator_desc& d, const network_desc& net) {
+layout layout_for(const integrator_desc& d, const circuit_desc& net) {
     return sparse_products(d, net)? layout::lists: layout::dense;
 }
 

@@ -29,10 +29,12 @@ struct integrator_desc {
 
 /// Whether `products` asks for sparse recurrent products on networks of description `net`
 /// (auto: when their expected density, expected_density(net), is at most sparse_below).
-bool sparse_products(const integrator_desc& d, const network_desc& net);
+bool sparse_products(const integrator_desc& d, const circuit_desc& net);
 /// The layout for such networks: lists for sparse products (they build compressed rows from the
 /// synapse lists), dense for dense products (the weights held once, in the matrix they use).
-layout layout_for(const integrator_desc& d, const network_desc& net);
+layout layout_for(const integrator_desc& d, const circuit_desc& net);
+inline bool sparse_products(const integrator_desc& d, const network_desc& net) { return sparse_products(d, ei_circuit(net)); }
+inline layout layout_for(const integrator_desc& d, const network_desc& net) { return layout_for(d, ei_circuit(net)); }
 
 const registry<int>& stepper_registry();
 

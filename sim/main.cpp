@@ -33,7 +33,7 @@ struct config_args {
     config resolve() const {
         config c = file.empty()? default_config(): load_config(file);
         for (auto& s: sets) apply_override(c, s, false);
-        validate(c); // once, after all of them: task.kind and input.n_in may change together
+        validate(c); // once, after all of them: task.kind and the input population size may change together
         return c;
     }
 };

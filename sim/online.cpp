@@ -7,7 +7,7 @@
 namespace eisim {
 
 online_result rflo_online_trial(network& net, lowered_network& low, const trial_batch& trials, const integrator_desc& d,
-                                rng& noise, const matrix& B_out, plastic_set which, optimizer& opt, long step) {
+                                rng& noise, const matrix& B_out, const plastic_set& which, optimizer& opt, long step) {
     const int T = trials.steps();
     const long B = trials.batch();
     const double dt = trials.u.dt;
@@ -28,7 +28,7 @@ online_result rflo_online_trial(network& net, lowered_network& low, const trial_
         if (norm > 0 && trials.mask[k] != 0.0) {
             out.loss += trials.mask[k]*diff.squaredNorm()/norm;
             const gradients g = traces.increment(net, B_out, (2.0*trials.mask[k]/norm)*diff, r);
-            if (!g.recurrent.allFinite() || !g.input.allFinite() || !g.readout.allFinite())
+            if (!g.finite())
                 throw divergence_error(step, "the online RFLO update is not finite at t = " + std::to_string(k*dt) + " ms");
             out.held = opt.apply(net, g, which, step);
             ++out.updates;

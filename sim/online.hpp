@@ -26,6 +26,6 @@ struct online_result {
 
 /// Runs `trials` through `net` while learning online; `net` and `low` end with the learned weights.
 online_result rflo_online_trial(network& net, lowered_network& low, const trial_batch& trials, const integrator_desc& d,
-                                rng& noise, const matrix& B_out, plastic_set which, optimizer& opt, long step);
+                                rng& noise, const matrix& B_out, const plastic_set& which, optimizer& opt, long step);
 
 } // namespace eisim

@@ -65,7 +65,7 @@ run_recorder::run_recorder(const std::string& path, bool overwrite, const std::s
     h5::write_attr(file_, "config", resolved_config);
 }
 
-void run_recorder::write_network(const network& net, const std::vector<std::string>& plastic) {
+void run_recorder::write_network(const network& net) {
     auto g = h5::create_group(file_, "network");
     h5::write_attr(g, "n_e", std::int64_t(net.n_e));
     h5::write_attr(g, "n_i", std::int64_t(net.n_i));
@@ -76,21 +76,52 @@ void run_recorder::write_network(const network& net, const std::vector<std::stri
     std::vector<std::int8_t> cs(net.n());
     for (int i = 0; i < net.n(); ++i) cs[i] = static_cast<std::int8_t>(net.cell_sign[i]);
     h5::write(g, "cell_sign", cs);
-    for (auto* p: {&net.recurrent, &net.input, &net.readout}) {
+    // The populations, one entry each in the description's order (format version 2).
+    {
+        auto pg = h5::create_group(g, "populations");
+        std::vector<std::string> name, model, where;
+        std::vector<std::int64_t> first, size;
+        std::vector<std::int8_t> sign;
+        std::vector<double> tau, bias;
+        for (auto& p: net.populations) {
+            name.push_back(p.name);
+            model.push_back(p.model);
+            where.push_back(p.side == side::network? "network": p.side == side::input? "input": "output");
+            first.push_back(p.first);
+            size.push_back(p.size);
+            sign.push_back(static_cast<std::int8_t>(p.sign));
+            tau.push_back(p.tau_ms);
+            bias.push_back(p.bias);
+        }
+        h5::write(pg, "name", name);
+        h5::write(pg, "model", model);
+        h5::write(pg, "side", where);
+        h5::write(pg, "first", first);
+        h5::write(pg, "size", size);
+        h5::write(pg, "sign", sign);
+        h5::write(pg, "tau_ms", tau);
+        h5::write(pg, "bias", bias);
+    }
+    for (auto& P: net.projections) {
+        const projection* p = &P;
         auto pg = h5::create_group(g, p->name);
         write_synapses(pg, *p);
-        const bool is_plastic = std::find(plastic.begin(), plastic.end(), p->name) != plastic.end();
-        h5::write_attr(pg, "plastic", std::int64_t(is_plastic));
+        h5::write_attr(pg, "plastic", std::int64_t(p->plastic));
         h5::write_attr(pg, "pre_population", p->pre_population);
         h5::write_attr(pg, "post_population", p->post_population);
         h5::write_attr(pg, "n_pre", std::int64_t(p->n_pre));
         h5::write_attr(pg, "n_post", std::int64_t(p->n_post));
+        h5::write(pg, "pre_populations", p->pre_populations);
+        h5::write(pg, "post_populations", p->post_populations);
+        h5::write_attr(pg, "connectivity", p->connectivity);
+        h5::write_attr(pg, "delay", std::int64_t(p->delay));
     }
 }
 
 void run_recorder::write_teacher(const network& teacher) {
     auto g = h5::create_group(file_, "teacher");
-    for (auto* p: {&teacher.recurrent, &teacher.input, &teacher.readout}) {
+    for (auto& P: teacher.projections) {
+        const projection* p = &P;
         auto pg = h5::create_group(g, p->name);
         write_synapses(pg, *p);
         h5::write(pg, "weight", p->size(), [&](hsize_t first, hsize_t n, double* out) { p->signed_weights(first, n, out); });
@@ -102,9 +133,9 @@ void run_recorder::begin_trajectory(const network& net, bool float32, int compre
     traj_step_ = h5::row_appender(g, "step", 1);
     traj_loss_ = h5::row_appender(g, "loss", 1);
     traj_acc_ = h5::row_appender(g, "accuracy", 1);
-    for (auto* p: {&net.recurrent, &net.input, &net.readout}) {
-        auto pg = h5::create_group(g, p->name);
-        weights_.emplace_back(p->name, h5::row_appender(pg, "weight", p->size(), float32, compression));
+    for (auto& p: net.projections) {
+        auto pg = h5::create_group(g, p.name);
+        weights_.emplace_back(p.name, h5::row_appender(pg, "weight", p.size(), float32, compression));
     }
     auto t = h5::create_group(file_, "training");
     train_loss_ = h5::row_appender(t, "loss", 1);
@@ -117,10 +148,10 @@ void run_recorder::begin_trajectory(const network& net, bool float32, int compre
         auto sg = h5::create_group(c, slot);
         const double never = -1;
         h5::write(sg, "step", std::vector<double>{never});
-        for (auto* p: {&net.recurrent, &net.input, &net.readout}) {
-            auto pg = h5::create_group(sg, p->name);
-            h5::create_double(pg, "m", {p->size()});
-            h5::create_double(pg, "velocity", {p->size()});
+        for (auto& p: net.projections) {
+            auto pg = h5::create_group(sg, p.name);
+            h5::create_double(pg, "m", {p.size()});
+            h5::create_double(pg, "velocity", {p.size()});
         }
     }
 }
@@ -133,8 +164,8 @@ run_recorder run_recorder::reopen(const std::string& path) {
         throw file_error("'" + path + "' has no /checkpoint: it was not written by 'eisim run', or by an older version");
     r.traj_step_ = h5::row_appender::open(r.file_, "trajectory/step");
     r.traj_loss_ = h5::row_appender::open(r.file_, "trajectory/loss");
-    for (auto p: {"recurrent", "input", "readout"})
-        r.weights_.emplace_back(p, h5::row_appender::open(r.file_, std::string("trajectory/") + p + "/weight"));
+    for (auto& p: h5::subgroups(h5::open_group(r.file_, "trajectory")))
+        r.weights_.emplace_back(p, h5::row_appender::open(r.file_, "trajectory/" + p + "/weight"));
     r.train_loss_ = h5::row_appender::open(r.file_, "training/loss");
     r.train_held_ = h5::row_appender::open(r.file_, "training/held_at_bound");
     r.train_lr_ = h5::row_appender::open(r.file_, "training/learning_rate");
@@ -171,7 +202,8 @@ void run_recorder::start_swmr() { h5::start_swmr(file_); }
 
 void run_recorder::checkpoint(long step, const network& net, const std::map<std::string, vector>& velocity) {
     auto sg = h5::open_group(file_, "checkpoint/slot" + std::to_string(next_slot_));
-    for (auto* p: {&net.recurrent, &net.input, &net.readout}) {
+    for (auto& P: net.projections) {
+        const projection* p = &P;
         auto pg = h5::open_group(sg, p->name);
         h5::overwrite(pg, "m", [&](hsize_t first, hsize_t n, double* out) { p->magnitudes(first, n, out); });
         // Without momentum there is no velocity: the dataset keeps its zeros (HDF5's fill value).
@@ -193,7 +225,7 @@ run_recorder::saved_state run_recorder::read_checkpoint() const {
         if (s > static_cast<double>(out.step)) { out.step = static_cast<long>(s); newest = slot; }
     }
     if (out.step < 0) throw file_error("'" + path_ + "' holds no completed learning step to resume from");
-    for (auto p: {"recurrent", "input", "readout"}) {
+    for (auto& p: h5::subgroups(h5::open_group(file_, "checkpoint/" + newest))) {
         const std::string base = "checkpoint/" + newest + "/" + p + "/";
         auto m = h5::read_double(file_, base + "m");
         auto v = h5::read_double(file_, base + "velocity");

@@ -1,11 +1,15 @@
 #pragma once
 // The recorder: an observer of a run that only forwards data to the run file (HDF5). The layout is
-// the contract in shared/DESIGN.md ("The run file"); format_version changes with any change to it.
+// the contract in docs/design.md ("The run file") and docs/circuits.md (format version 2);
+// format_version changes with any change to it.
 //
 //   /              attrs format="eisim.run", format_version, software_version, git_revision,
 //                  created_utc, seed, config (the fully resolved TOML)
 //   /network       attrs n_e, n_i, n_in, n_out, transfer; tau [N], cell_sign [N]
-//   /network/<p>   pre, post, sign [nnz]; attrs plastic, pre_population, post_population
+//   /network/populations  name, model, side, first, size, sign, tau_ms, bias [P] (version 2)
+//   /network/<p>   pre, post, sign [nnz] (side indices); pre_populations, post_populations (version 2);
+//                  attrs plastic, pre_population, post_population (sides), n_pre, n_post,
+//                  connectivity, delay (version 2)
 //   /trajectory    step [T], loss [T], accuracy [T] (the task's: fraction correct or R²);
 //                  <p>/weight [T × nnz] signed weights, one row per snapshot
 //                  (float64, or float32 with training.record_precision; chunks of one row by at most
@@ -35,7 +39,7 @@
 
 namespace eisim {
 
-constexpr std::int64_t run_format_version = 1;
+constexpr std::int64_t run_format_version = 2;
 extern const char* software_version;
 extern const char* git_revision;
 
@@ -47,7 +51,7 @@ public:
     /// Reopen a run file written by a learning run, to resume it.
     static run_recorder reopen(const std::string& path);
 
-    void write_network(const network& net, const std::vector<std::string>& plastic);
+    void write_network(const network& net);
     void write_teacher(const network& teacher);
     /// The extendable /trajectory datasets; the weights as float32 if asked, gzip level `compression`.
     void begin_trajectory(const network& net, bool float32 = false, int compression = 0);

@@ -45,11 +45,12 @@ def peak_rss_mb():
 def load(path):
     with h5py.File(path, "r") as f:
         cfg = tomllib.loads(f.attrs["config"] if isinstance(f.attrs["config"], str) else f.attrs["config"].decode())
-        if cfg["network"]["transfer"] != "relu":
-            sys.exit("torch_peer: only network.transfer = relu is written here")
+        net = f["network"]
+        transfer = net.attrs["transfer"]
+        if (transfer if isinstance(transfer, str) else transfer.decode()) != "relu":
+            sys.exit("torch_peer: only the relu transfer function is written here")
         if cfg["network"].get("noise_sigma", 0.0) != 0.0:
             sys.exit("torch_peer: network.noise_sigma must be 0")
-        net = f["network"]
         n = int(net.attrs["n_e"]) + int(net.attrs["n_i"])
         shapes = {"recurrent": (n, n), "input": (n, int(net.attrs["n_in"])), "readout": (int(net.attrs["n_out"]), n)}
         proj = {}
@@ -61,7 +62,13 @@ def load(path):
         u, target = act["input"][:], act["target"][:]  # trials x (T+1) x channels
         if u.shape[0] != cfg["task"]["batch"]:
             sys.exit("torch_peer: the run file must hold every trial's activity (training.activity_trials = task.batch)")
-        return dict(cfg=cfg, tau=net["tau"][:], proj=proj, u=u, target=target,
+        # The bias of every cell, from its population (run-file format version 2).
+        pops = net["populations"]
+        bias = np.zeros(n)
+        for side, first, size, b in zip(pops["side"][:], pops["first"][:], pops["size"][:], pops["bias"][:]):
+            if (side if isinstance(side, str) else side.decode()) == "network":
+                bias[first:first + size] = b
+        return dict(cfg=cfg, tau=net["tau"][:], bias=bias, proj=proj, u=u, target=target,
                     eisim_loss=float(f["trajectory/loss"][0, 0]) if f["trajectory/loss"].ndim == 2 else float(f["trajectory/loss"][0]))
 
 
@@ -72,7 +79,7 @@ class Job:
         if self.stepper not in ("euler", "rk4"):
             sys.exit("torch_peer: integrator.stepper must be euler or rk4")
         self.dt = cfg["integrator"]["dt_ms"]
-        self.bias = cfg["network"]["bias"]
+        self.bias = torch.tensor(d["bias"]).unsqueeze(1)
         lr = cfg["plasticity"]["learning_rate"]
         self.lr = lr if lr > 0 else 0.5  # eisim's EG default
         self.tau = torch.tensor(d["tau"]).unsqueeze(1)

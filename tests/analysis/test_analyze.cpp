@@ -55,9 +55,8 @@ void check_file_error(const std::string& file, const std::string& what) {
 } // namespace
 
 TEST_CASE("the reader reads the run-file format the recorder writes", "[analysis][contract]") {
-    // The reader reads every version up to its own (1 and 2); the recorder may still write 1.
-    CHECK(run_format_version >= 1);
-    CHECK(run_format_version <= analysis::readable_format_version);
+    // The reader reads every version up to its own (1 and 2), and the recorder writes the newest.
+    CHECK(run_format_version == analysis::readable_format_version);
 }
 
 TEST_CASE("analyze reads a file eisim did not write and finds the EG geometry", "[analysis][cli]") {
@@ -201,7 +200,7 @@ TEST_CASE("analyze finds the p = 3 geometry in a file eisim did not write", "[an
 
 TEST_CASE("analyze on a run file eisim wrote", "[analysis][cli]") {
     const auto run = test::temp_path(".h5");
-    const auto made = test::run(exe + " run -q --set network.n_e=40 --set network.n_i=10 --set task.duration_ms=50"
+    const auto made = test::run(exe + " run -q --set populations.E.size=40 --set populations.I.size=10 --set task.duration_ms=50"
                                       " --set task.batch=4 --set training.steps=3 --out " + run);
     REQUIRE(made.code == 0);
     const auto out = test::temp_path(".json");

@@ -14,7 +14,7 @@ namespace eisim::test {
 
 inline const std::string exe = EISIM_EXE;
 inline const std::string small_network =
-    " --set network.n_e=40 --set network.n_i=10 --set task.duration_ms=50 --set task.batch=4";
+    " --set populations.E.size=40 --set populations.I.size=10 --set task.duration_ms=50 --set task.batch=4";
 
 /// A run file of the small network, made once per (steps, record_every) and kept for the process
 /// (removed at its exit).

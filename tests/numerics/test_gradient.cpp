@@ -80,8 +80,8 @@ TEST_CASE("exact gradient equals central finite differences (fixed steps)", "[gr
         const problem p = make_problem(stepper, noise, 1e-6);
         const gradients g = exact_of(p);
         CHECK(g.loss == Approx(loss_of(p)).epsilon(test::roundoff));
-        REQUIRE(g.recurrent.size() == static_cast<long>(p.net.recurrent.size())); // one entry per existing synapse
-        for (auto [proj, grad]: {std::pair{"recurrent", &g.recurrent}, {"input", &g.input}, {"readout", &g.readout}}) {
+        REQUIRE(g.projection[0].size() == static_cast<long>(p.net.get("recurrent").size())); // one entry per existing synapse
+        for (auto [proj, grad]: {std::pair{"recurrent", &g.projection[0]}, {"input", &g.projection[1]}, {"readout", &g.projection[2]}}) {
             INFO(stepper << " noise " << noise << " " << proj);
             CHECK(grad->norm() > 0.0);
             CHECK(fd_error(p, proj, *grad, 1e-5) < test::fd_fixed);
@@ -92,7 +92,7 @@ TEST_CASE("exact gradient equals central finite differences (fixed steps)", "[gr
 TEST_CASE("exact gradient for dopri5 is consistent with its tolerance", "[gradient][fd]") {
     const problem p = make_problem("dopri5", 0.0, 1e-12);
     const gradients g = exact_of(p);
-    for (auto [proj, grad]: {std::pair{"recurrent", &g.recurrent}, {"input", &g.input}, {"readout", &g.readout}}) {
+    for (auto [proj, grad]: {std::pair{"recurrent", &g.projection[0]}, {"input", &g.projection[1]}, {"readout", &g.projection[2]}}) {
         INFO(proj);
         CHECK(fd_error(p, proj, *grad, 1e-4) < 1e-5);
     }
@@ -104,7 +104,7 @@ TEST_CASE("frozen projections get no gradient", "[gradient]") {
     rng noise(99);
     const trajectory tr = integrate(p.net, low, p.trials.u, p.trials.x0, p.integ, noise);
     const gradients g = exact_gradient(p.net, low, tr, p.trials, plastic_set{false, true, false});
-    CHECK(g.recurrent.size() == 0);
-    CHECK(g.readout.size() == 0);
-    CHECK(g.input.size() == static_cast<long>(p.net.input.size()));
+    CHECK(g.projection[0].size() == 0);
+    CHECK(g.projection[2].size() == 0);
+    CHECK(g.projection[1].size() == static_cast<long>(p.net.get("input").size()));
 }

@@ -37,8 +37,8 @@ linear_problem make_linear(double dt, double T) {
 
 matrix closed_form(const linear_problem& p) {
     const matrix D = p.net.tau.cwiseInverse().asDiagonal();
-    const matrix A = D*(p.net.recurrent.dense() - matrix::Identity(12, 12));
-    const vector c = D*vector::Constant(12, p.net.bias);
+    const matrix A = D*(p.net.get("recurrent").dense() - matrix::Identity(12, 12));
+    const vector c = D*p.net.bias;
     const vector xstar = -A.partialPivLu().solve(c);
     const matrix E = (A*p.T).exp();
     return xstar.replicate(1, 3) + E*(p.x0 - xstar.replicate(1, 3));
@@ -141,7 +141,7 @@ TEST_CASE("an Eigen state and a std::vector state give the same answer", "[integ
         const int N = net.n();
         dxdt.assign(N, 0.0);
         for (int i = 0; i < N; ++i) {
-            double s = -x[i] + net.bias;
+            double s = -x[i] + net.bias[i];
             for (int j = 0; j < N; ++j) s += low.W_rec(i, j)*net.phi.value(x[j]);
             dxdt[i] = s*low.inv_tau[i];
         }

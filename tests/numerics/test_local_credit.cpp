@@ -31,8 +31,8 @@ TEST_CASE("feedback alignment with the true transposes is the exact gradient", "
     const matrix WoutT = low.W_out.transpose(), WrecT = low.W_rec.transpose();
     const gradients exact = exact_gradient(p.net, low, tr, p.trials, plastic_set{});
     const gradients fa = exact_gradient(p.net, low, tr, p.trials, plastic_set{}, feedback_matrices{&WoutT, &WrecT});
-    CHECK(test::rel_err(exact.recurrent, fa.recurrent) < test::roundoff);
-    CHECK(test::rel_err(exact.input, fa.input) < test::roundoff);
+    CHECK(test::rel_err(exact.projection[0], fa.projection[0]) < test::roundoff);
+    CHECK(test::rel_err(exact.projection[1], fa.projection[1]) < test::roundoff);
 }
 
 TEST_CASE("RFLO matrix form equals the literal eligibility-trace formula", "[credit][rflo]") {
@@ -46,7 +46,7 @@ TEST_CASE("RFLO matrix form equals the literal eligibility-trace formula", "[cre
     const gradients fast = rflo_gradient(p.net, low, tr, p.trials, plastic_set{}, Bfb);
     // Literal: p_ij(k) = (1 − α_i) p_ij(k−1) + α_i φ'(x_i(k−1)) r_j(k−1);  g_ij = Σ_k (B e_k)_i p_ij(k), per trial.
     const output_errors err = output_error(p.net, low, tr, p.trials);
-    const auto& R = p.net.recurrent;
+    const auto& R = p.net.get("recurrent");
     vector slow = vector::Zero(R.size());
     for (long b = 0; b < 4; ++b) {
         vector trace = vector::Zero(R.size());
@@ -61,7 +61,7 @@ TEST_CASE("RFLO matrix form equals the literal eligibility-trace formula", "[cre
             }
         }
     }
-    CHECK(test::rel_err(fast.recurrent, slow) < 1e-10);
+    CHECK(test::rel_err(fast.projection[0], slow) < 1e-10);
 }
 
 TEST_CASE("every local rule's estimate points along the exact gradient", "[credit][cosine]") {
@@ -81,11 +81,11 @@ TEST_CASE("every local rule's estimate points along the exact gradient", "[credi
         d.perturbation_sigma = 0.01;
         const credit c(d, p.net, 42);
         const gradients g = c(p.net, low, tr, p.trials, plastic_set{}, perturbed, 0);
-        const double cos_rec = cosine(g.recurrent, exact.recurrent), cos_in = cosine(g.input, exact.input);
+        const double cos_rec = cosine(g.projection[0], exact.projection[0]), cos_in = cosine(g.projection[1], exact.projection[1]);
         WARN(rule << ": cosine with the exact gradient, recurrent " << cos_rec << ", input " << cos_in);
         CHECK(g.loss == Approx(exact.loss));
         CHECK(cos_rec > 0.0);
         CHECK(cos_in > 0.0);
-        CHECK(cosine(g.readout, exact.readout) == Approx(1.0).epsilon(1e-9)); // the readout's delta rule is exact
+        CHECK(cosine(g.projection[2], exact.projection[2]) == Approx(1.0).epsilon(1e-9)); // the readout's delta rule is exact
     }
 }

@@ -84,7 +84,7 @@ TEST_CASE("the dynamics and its vector-Jacobian product are bit-identical for an
             net.phi.apply(x, r);
             net.phi.derivative(x, d);
             u.interpolate(1.5, uu);
-            const matrix f_ref = ((low.W_rec*r + low.W_in*uu).array() - x.array() + net.bias).colwise()*low.inv_tau.array();
+            const matrix f_ref = (((low.W_rec*r + low.W_in*uu).array() - x.array()).colwise() + net.bias.array()).colwise()*low.inv_tau.array();
             const matrix a_ref = kappa.array().colwise()*low.inv_tau.array();
             const matrix xi_ref = (low.W_rec.transpose()*a_ref).cwiseProduct(d) - a_ref;
             CHECK(test::rel_err(f[1], f_ref) <= test::roundoff);
@@ -142,9 +142,9 @@ TEST_CASE("a forward pass and its exact gradient are bit-identical for 1 and 2 t
         INFO("stepper " << stepper);
         CHECK(identical(last[0], last[1]));
         CHECK(grad[0].loss == grad[1].loss);
-        CHECK(identical(grad[0].recurrent, grad[1].recurrent));
-        CHECK(identical(grad[0].input, grad[1].input));
-        CHECK(identical(grad[0].readout, grad[1].readout));
+        CHECK(identical(grad[0].projection[0], grad[1].projection[0]));
+        CHECK(identical(grad[0].projection[1], grad[1].projection[1]));
+        CHECK(identical(grad[0].projection[2], grad[1].projection[2]));
     }
 }
 
@@ -154,7 +154,7 @@ TEST_CASE("sparse recurrent products agree with the dense ones, for any thread c
         const network net = make_network(240, 60, 2, p);
         const lowered_network dense(net), sparse(net, true);
         REQUIRE(sparse.sparse_rec() != nullptr);
-        REQUIRE(sparse.S_rec.W.nonZeros() == static_cast<long>(net.recurrent.size()));
+        REQUIRE(sparse.S_rec.W.nonZeros() == static_cast<long>(net.get("recurrent").size()));
         input_desc in;
         in.n_in = 2;
         rng g(2);
@@ -188,7 +188,7 @@ TEST_CASE("products = auto chooses sparse products below the density threshold",
     thick.p_ee = thick.p_ei = thick.p_ie = thick.p_ii = 0.5;
     // Expected density without autapses: p (N² − N)/N².
     CHECK(expected_density(thin) == Approx(0.05*(100.0*100 - 100)/(100.0*100)).epsilon(1e-14));
-    CHECK(expected_density(thin) == Approx(static_cast<double>(build_network(thin, 5).recurrent.size())/1e4).epsilon(0.1));
+    CHECK(expected_density(thin) == Approx(static_cast<double>(build_network(thin, 5).get("recurrent").size())/1e4).epsilon(0.1));
     integrator_desc d;
     d.products = "auto";
     d.sparse_below = 0.1;
@@ -211,16 +211,16 @@ TEST_CASE("the products use a dense-layout network's own matrices, and see its c
     d.n_e = 40; d.n_i = 10; d.n_in = 3;
     network lists = build_network(d, 4), dense = build_network(d, 4, layout::dense);
     const lowered_network low_l(lists), low_d(dense);
-    CHECK(&low_d.W_rec == &dense.recurrent.W); // no copy of the weights
-    CHECK(&low_d.W_in == &dense.input.W);
-    CHECK(&low_d.W_out == &dense.readout.W);
+    CHECK(&low_d.W_rec == &dense.get("recurrent").W); // no copy of the weights
+    CHECK(&low_d.W_in == &dense.get("input").W);
+    CHECK(&low_d.W_out == &dense.get("readout").W);
     CHECK(low_d.W_rec == low_l.W_rec);
     CHECK(low_d.W_in == low_l.W_in);
     CHECK(low_d.W_out == low_l.W_out);
     // The same change of magnitudes through either layout, then the products' matrices again.
     const auto doubled = [](Eigen::Ref<vector> m, long) { m *= 2.0; return 0L; };
-    lists.recurrent.update_magnitudes(doubled);
-    dense.recurrent.update_magnitudes(doubled);
+    lists.get("recurrent").update_magnitudes(doubled);
+    dense.get("recurrent").update_magnitudes(doubled);
     lowered_network after(lists);
     CHECK(low_d.W_rec == after.W_rec);
     CHECK(low_d.W_rec == 2.0*low_l.W_rec); // the old copy of the lists layout is stale

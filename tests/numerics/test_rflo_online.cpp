@@ -27,8 +27,8 @@ problem make_problem() {
 }
 
 vector concat(const network& net) {
-    vector v(net.recurrent.size() + net.input.size() + net.readout.size());
-    v << net.recurrent.m, net.input.m, net.readout.m;
+    vector v(net.get("recurrent").size() + net.get("input").size() + net.get("readout").size());
+    v << net.get("recurrent").m, net.get("input").m, net.get("readout").m;
     return v;
 }
 
@@ -43,21 +43,22 @@ TEST_CASE("online RFLO increments with fixed weights sum to the per-trial gradie
     const output_errors err = output_error(p.net, low, tr, p.trials);
     rflo_traces traces(p.net, plastic_set{}, p.trials.batch(), p.integ.dt_ms);
     gradients sum;
-    sum.recurrent = vector::Zero(p.net.recurrent.size());
-    sum.input = vector::Zero(p.net.input.size());
-    sum.readout = vector::Zero(p.net.readout.size());
+    sum.projection.resize(3);
+    sum.projection[0] = vector::Zero(p.net.get("recurrent").size());
+    sum.projection[1] = vector::Zero(p.net.get("input").size());
+    sum.projection[2] = vector::Zero(p.net.get("readout").size());
     matrix r;
     for (std::size_t k = 0; k < tr.obs.size(); ++k) {
         p.net.phi.apply(tr.at_obs(k), r);
         const gradients g = traces.increment(p.net, p.B_out, err.e[k], r);
-        sum.recurrent += g.recurrent;
-        sum.input += g.input;
-        sum.readout += g.readout;
+        sum.projection[0] += g.projection[0];
+        sum.projection[1] += g.projection[1];
+        sum.projection[2] += g.projection[2];
         traces.advance(p.net, tr.at_obs(k), r, p.trials.u.at(static_cast<int>(k)));
     }
-    CHECK(test::rel_err(sum.recurrent, trial.recurrent) < 1e-10);
-    CHECK(test::rel_err(sum.input, trial.input) < 1e-10);
-    CHECK(test::rel_err(sum.readout, trial.readout) < 1e-10);
+    CHECK(test::rel_err(sum.projection[0], trial.projection[0]) < 1e-10);
+    CHECK(test::rel_err(sum.projection[1], trial.projection[1]) < 1e-10);
+    CHECK(test::rel_err(sum.projection[2], trial.projection[2]) < 1e-10);
 }
 
 TEST_CASE("online RFLO with zero learning rate runs the fixed network", "[credit][rflo][online]") {
@@ -87,7 +88,7 @@ TEST_CASE("online RFLO matches the per-trial step to first order in the learning
         const trajectory tr = integrate(p.net, low0, p.trials.u, p.trials.x0, p.integ, n0);
         const gradients g = rflo_gradient(p.net, low0, tr, p.trials, plastic_set{}, p.B_out);
         vector gall(concat(p.net).size());
-        gall << g.recurrent, g.input, g.readout;
+        gall << g.projection[0], g.projection[1], g.projection[2];
         const double eta0 = std::string(geo) == "eg"? 0.01/gall.cwiseAbs().maxCoeff()
                                                       : 0.01*(concat(p.net).array()/gall.array().abs()).minCoeff();
         std::vector<double> gap;

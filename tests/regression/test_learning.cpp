@@ -35,7 +35,7 @@ run_file read_run(const std::string& path) {
 TEST_CASE("no synapse changes sign under any geometry in any snapshot", "[learning][dale]") {
     for (auto geo: {"eg", "euclidean", "pnorm"}) {
         const auto out = test::temp_path(".h5");
-        auto r = test::run(exe + " run -q --set network.n_e=40 --set network.n_i=10 --set task.duration_ms=50"
+        auto r = test::run(exe + " run -q --set populations.E.size=40 --set populations.I.size=10 --set task.duration_ms=50"
                            " --set task.batch=4 --set training.steps=6 --set plasticity.learning_rate=0.05"
                            " --set plasticity.geometry=" + geo + " --out " + out);
         INFO(geo << ": " << r.output);
@@ -76,7 +76,7 @@ TEST_CASE("every credit rule lowers the loss and keeps Dale's law under every ge
     for (auto rule: {"exact", "feedback_alignment", "rflo", "rflo --set plasticity.rflo_form=online", "node_perturbation"}) {
         for (auto [geo, lr]: {std::pair{"eg", "0.05"}, {"euclidean", "0.05"}, {"pnorm", "0.0005"}}) {
             const auto out = test::temp_path(".h5");
-            auto r = test::run(exe + " run -q --set network.n_e=40 --set network.n_i=10 --set task.duration_ms=50"
+            auto r = test::run(exe + " run -q --set populations.E.size=40 --set populations.I.size=10 --set task.duration_ms=50"
                                " --set task.batch=4 --set training.steps=10 --set plasticity.learning_rate=" + lr +
                                " --set plasticity.perturbation_sigma=0.01 --set plasticity.perturbation_samples=8"
                                " --set plasticity.credit=" + std::string(rule) + " --set plasticity.geometry=" + geo +

@@ -13,7 +13,7 @@ using namespace eisim;
 namespace {
 const std::string exe = EISIM_EXE;
 // Large enough (N = 250, B = 8) that the products are shared among threads (parallel.hpp).
-const std::string small = " run -q --set network.n_e=200 --set network.n_i=50 --set task.duration_ms=40"
+const std::string small = " run -q --set populations.E.size=200 --set populations.I.size=50 --set task.duration_ms=40"
                           " --set task.batch=8 --set training.steps=3";
 
 std::string run_ok(const std::string& options) {
@@ -69,9 +69,8 @@ TEST_CASE("a run file is the same whichever layout holds the weights", "[recordi
     // p = 1 at N = 300: 89 700 recurrent synapses, so every weight row and checkpoint is written in
     // two blocks (h5::block_values). Dense products hold the weights in the dense layout, sparse
     // products in synapse lists (sim/integrate.hpp): same synapse ids, same values to round-off.
-    const std::string p1 = " run -q --set network.n_e=240 --set network.n_i=60 --set task.duration_ms=10 --set task.batch=2"
-                           " --set training.steps=2 --set connectivity.p_ee=1 --set connectivity.p_ei=1"
-                           " --set connectivity.p_ie=1 --set connectivity.p_ii=1";
+    const std::string p1 = " run -q --set populations.E.size=240 --set populations.I.size=60 --set task.duration_ms=10 --set task.batch=2"
+                           " --set training.steps=2 --set projections.recurrent.p=1";
     const auto dense = run_ok(p1 + " --set integrator.products=dense");
     const auto lists = run_ok(p1 + " --set integrator.products=sparse");
     auto a = h5::open_file(dense), b = h5::open_file(lists);

@@ -15,7 +15,7 @@ using namespace eisim;
 namespace {
 const std::string exe = EISIM_EXE;
 // About two seconds of learning on a small network, with momentum (optimizer state to restore).
-const std::string longer = " --set network.n_e=80 --set network.n_i=20 --set task.duration_ms=200 --set task.batch=4"
+const std::string longer = " --set populations.E.size=80 --set populations.I.size=20 --set task.duration_ms=200 --set task.batch=4"
                            " --set training.steps=400 --set training.record_every=3 --set plasticity.momentum=0.9";
 
 std::map<std::string, std::vector<double>> datasets(const std::string& path) {
@@ -87,7 +87,7 @@ TEST_CASE("SIGTERM and SIGINT finish the step and exit 143 and 130", "[reliabili
 
 TEST_CASE("a diverging run stops with exit 3 naming the step and keeps a valid file", "[reliability][divergence]") {
     const auto out = test::temp_path(".h5");
-    const auto r = test::run(exe + " run -q --set network.n_e=40 --set network.n_i=10 --set task.duration_ms=50"
+    const auto r = test::run(exe + " run -q --set populations.E.size=40 --set populations.I.size=10 --set task.duration_ms=50"
                              " --set task.batch=4 --set training.steps=20 --set plasticity.geometry=euclidean"
                              " --set plasticity.learning_rate=1e5 --set integrator.max_abs_x=1e3 --out " + out);
     INFO(r.output);

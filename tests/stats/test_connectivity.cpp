@@ -17,7 +17,7 @@ TEST_CASE("block connection probabilities and log-normal magnitudes", "[connecti
     d.sigma_ln = 0.9355;
     d.spectral_radius = 0.0; // keep the drawn magnitudes
     const network net = build_network(d, 2024);
-    const auto& R = net.recurrent;
+    const auto& R = net.get("recurrent");
 
     struct block { const char* name; bool post_e, pre_e; double p, scale; };
     for (auto b: {block{"EE", true, true, d.p_ee, d.scale_ee}, block{"EI", true, false, d.p_ei, d.scale_ei},

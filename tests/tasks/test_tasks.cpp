@@ -4,6 +4,8 @@
 // central finite differences of the relaxed fixed point's loss.
 #include <catch2/catch.hpp>
 
+#include <fstream>
+
 #include <cmath>
 #include <filesystem>
 #include <map>
@@ -27,7 +29,7 @@ const std::string examples = std::string(EISIM_SOURCE_DIR) + "/examples/";
 config decision_config(const std::string& kind) {
     config c = default_config();
     apply_override(c, "task.kind=" + kind, false);
-    apply_override(c, std::string("input.n_in=") + (kind == "context_integration"? "7": "3"), false);
+    apply_override(c, std::string("populations.in.size=") + (kind == "context_integration"? "7": "3"), false);
     apply_override(c, "integrator.dt_ms=5", false);
     apply_override(c, "task.duration_ms=700", false);
     apply_override(c, "task.batch=200", false);
@@ -142,12 +144,13 @@ TEST_CASE("R²: 1 for a perfect fit, 0 for the mean, and the weighted formula ot
     CHECK(std::isnan(r_squared(y, matrix::Ones(3, 40), w))); // targets that do not vary
 }
 
-TEST_CASE("input.n_in sets the network's input width", "[tasks][config]") {
+TEST_CASE("the input populations' size sets the network's input width", "[tasks][config]") {
     config c = default_config();
-    apply_override(c, "network.n_e=40");
-    apply_override(c, "input.n_in=3");
-    CHECK(c.network.n_in == 3);
-    const network net = build_network(c.network, 1);
+    apply_override(c, "populations.E.size=40");
+    apply_override(c, "populations.in.size=3");
+    CHECK(c.circuit.n_in() == 3);
+    CHECK(c.input.n_in == 3);
+    const network net = build_network(c.circuit, 1);
     CHECK(lowered_network(net).W_in.cols() == 3);
 }
 
@@ -164,21 +167,21 @@ TEST_CASE("each task's needs are validated with the key and the required value",
             CHECK_THAT(e.what(), Catch::Contains(needed));
         }
     };
-    fails({"task.kind=perceptual_decision"}, "input.n_in", "input.n_in = 3");
-    fails({"task.kind=context_integration", "input.n_in=3"}, "input.n_in", "input.n_in = 7");
-    fails({"task.kind=working_memory", "input.n_in=3", "readout.n_out=1"}, "readout.n_out", "readout.n_out = 2");
-    fails({"task.kind=perceptual_decision", "input.n_in=3", "task.duration_ms=400"}, "task.duration_ms", "400");
+    fails({"task.kind=perceptual_decision"}, "populations[2].size", "needs 3");
+    fails({"task.kind=context_integration", "populations.in.size=3"}, "populations[2].size", "needs 7");
+    fails({"task.kind=working_memory", "populations.in.size=3", "populations.out.size=1"}, "populations[3].size", "needs 2");
+    fails({"task.kind=perceptual_decision", "populations.in.size=3", "task.duration_ms=400"}, "task.duration_ms", "400");
     fails({"task.kind=regression", "plasticity.credit=rflo"}, "plasticity.credit", "exact");
     fails({"task.kind=regression", "network.noise_sigma=0.1"}, "network.noise_sigma", "fixed point");
     // At the command line: exit 2 naming the key; overrides in any order are validated together.
     auto r = test::run(exe + " config --set task.kind=working_memory");
     CHECK(r.code == 2);
-    CHECK_THAT(r.output, Catch::Contains("input.n_in") && Catch::Contains("3"));
-    CHECK(test::run(exe + " config --set task.kind=working_memory --set input.n_in=3 --set task.duration_ms=700").code == 0);
+    CHECK_THAT(r.output, Catch::Contains("populations[2].size") && Catch::Contains("needs 3"));
+    CHECK(test::run(exe + " config --set task.kind=working_memory --set populations.in.size=3 --set task.duration_ms=700").code == 0);
     // regression: fewer patterns than plastic synapses (here 2 outputs × 16 E cells = 32 readout synapses).
     const auto out = test::temp_path(".h5");
-    r = test::run(exe + " run -q --set task.kind=regression --set network.n_e=16 --set network.n_i=4 --set task.batch=40"
-                        " --set 'plasticity.plastic=[\"readout\"]' --set training.steps=1 --out " + out);
+    r = test::run(exe + " run -q --set task.kind=regression --set populations.E.size=16 --set populations.I.size=4 --set task.batch=40"
+                        " --set projections.recurrent.plastic=false --set projections.input.plastic=false --set training.steps=1 --out " + out);
     CHECK(r.code == 2);
     CHECK_THAT(r.output, Catch::Contains("task.batch") && Catch::Contains("32"));
     std::remove(out.c_str());
@@ -207,11 +210,12 @@ struct fixed_point_problem {
     network net;
     matrix U, target;
     fixed_point_problem() {
-        for (auto s: {"network.n_e=16", "network.n_i=4", "input.n_in=5", "readout.n_out=2", "readout.from=all",
-                      "connectivity.p_in=0.6", "network.transfer=softplus", "integrator.stepper=rk4", "task.kind=regression",
-                      "network.bias=0.1"})
-            apply_override(c, s);
-        net = build_network(c.network, 11);
+        for (auto s: {"populations.E.size=16", "populations.I.size=4", "populations.in.size=5", "populations.out.size=2", "projections.readout.pre=[\"E\", \"I\"]",
+                      "projections.input.p=0.6", "populations.*.transfer=softplus", "integrator.stepper=rk4", "task.kind=regression",
+                      "populations.*.bias=0.1"})
+            apply_override(c, s, false);
+        validate(c);
+        net = build_network(c.circuit, 11);
         auto g = stream(11, "patterns");
         U = make_patterns(5, 4, g);
         target = matrix::Constant(2, 4, 0.5);
@@ -232,11 +236,11 @@ TEST_CASE("implicit gradient at the fixed point equals central finite difference
     // It is a fixed point: x* = W_rec φ(x*) + W_in u + b, checked independently of relax's residual.
     matrix r;
     pr.net.phi.apply(fp.x, r);
-    CHECK(test::rel_err(fp.x, (low.W_rec*r + low.W_in*pr.U).array() + pr.net.bias) < 1e-12);
+    CHECK(test::rel_err(fp.x, matrix((low.W_rec*r + low.W_in*pr.U).array().colwise() + pr.net.bias.array())) < 1e-12);
     const gradients g = implicit_gradient(pr.net, low, fp.x, pr.U, pr.target, plastic_set{});
     CHECK(g.loss == Approx(pr.loss()).epsilon(test::roundoff));
     for (auto name: {"recurrent", "input", "readout"}) {
-        const vector& analytic = std::string(name) == "recurrent"? g.recurrent: std::string(name) == "input"? g.input: g.readout;
+        const vector& analytic = std::string(name) == "recurrent"? g.projection[0]: std::string(name) == "input"? g.projection[1]: g.projection[2];
         const long n = static_cast<long>(pr.net.get(name).size());
         vector fd(n);
         for (long s = 0; s < n; ++s) {
@@ -263,8 +267,14 @@ TEST_CASE("no fixed point: divergence or too little relaxation stop with a clear
     // An unstable linear network runs away: exit 3 at the command line.
     const auto out = test::temp_path(".h5");
     // (E cells only: by Perron–Frobenius the spectral radius 1.5 is a real eigenvalue, so x grows.)
-    auto r = test::run(exe + " run -q --set task.kind=regression --set network.n_e=16 --set network.n_i=0 --set input.n_in=5"
-                             " --set readout.from=all --set network.transfer=linear --set network.spectral_radius=1.5 --set task.batch=4"
+    const auto e_only = test::temp_path(".toml");
+    std::ofstream(e_only) << "[[populations]]\nname = \"E\"\nsize = 16\ntransfer = \"linear\"\n"
+                             "[[populations]]\nname = \"in\"\nmodel = \"input\"\nsize = 5\n"
+                             "[[populations]]\nname = \"out\"\nmodel = \"readout\"\nsize = 2\n"
+                             "[[projections]]\nname = \"recurrent\"\npre = \"E\"\npost = \"E\"\np = 0.2\n"
+                             "[[projections]]\nname = \"input\"\npre = \"in\"\npost = \"E\"\np = 0.2\n"
+                             "[[projections]]\nname = \"readout\"\npre = \"E\"\npost = \"out\"\nconnectivity = \"all_to_all\"\n";
+    auto r = test::run(exe + " run -q " + e_only + " --set task.kind=regression --set network.spectral_radius=1.5 --set task.batch=4"
                              " --set training.steps=1 --out " + out);
     INFO(r.output);
     CHECK(r.code == 3);
@@ -274,7 +284,7 @@ TEST_CASE("no fixed point: divergence or too little relaxation stop with a clear
 
 TEST_CASE("simulate drives a decision task with the task's own inputs", "[tasks]") {
     const auto out = test::temp_path(".h5");
-    auto r = test::run(exe + " simulate " + examples + "working_memory.toml --set network.n_e=20 --set network.n_i=5 --out " + out);
+    auto r = test::run(exe + " simulate " + examples + "working_memory.toml --set populations.E.size=20 --set populations.I.size=5 --out " + out);
     INFO(r.output);
     REQUIRE(r.code == 0);
     auto f = h5::open_file(out);

@@ -27,15 +27,19 @@ TEST_CASE("the printed default config parses back to itself", "[config]") {
 
 TEST_CASE("changed values round-trip through the printed TOML", "[config]") {
     config c = default_config();
-    apply_override(c, "network.n_e=123");
-    apply_override(c, "network.transfer=softplus");
-    apply_override(c, "plasticity.plastic=[\"readout\"]");
+    apply_override(c, "populations.E.size=123");
+    apply_override(c, "populations.*.transfer=softplus");
+    apply_override(c, "projections.recurrent.plastic=false");
+    apply_override(c, "projections.input.plastic=false");
     apply_override(c, "integrator.dt_ms=0.1");
     apply_override(c, "task.fresh_trials=true");
     const config d = parse_config(to_toml(c), "printed", default_config());
-    CHECK(d.network.n_e == 123);
-    CHECK(d.network.transfer == "softplus");
-    CHECK(d.plasticity.plastic == std::vector<std::string>{"readout"});
+    CHECK(d.circuit.populations[0].size == 123);
+    CHECK(d.circuit.populations[0].transfer == "softplus");
+    CHECK(d.circuit.populations[1].transfer == "softplus");
+    CHECK(!d.circuit.projections[0].plastic);
+    CHECK(!d.circuit.projections[1].plastic);
+    CHECK(d.circuit.projections[2].plastic);
     CHECK(d.integrator.dt_ms == 0.1);
     CHECK(d.task.fresh_trials);
 }
@@ -46,20 +50,20 @@ TEST_CASE("unknown keys and sections are named", "[config][errors]") {
 }
 
 TEST_CASE("wrong types are named with what is allowed", "[config][errors]") {
-    const auto e = error_of("[network]\nn_e = \"many\"\n");
-    CHECK(e.find("network.n_e") != std::string::npos);
-    CHECK(e.find("integer") != std::string::npos);
-    CHECK(error_of("[network]\nn_e = 3.5\n").find("network.n_e") != std::string::npos);
+    const auto e = error_of("[network]\nspectral_radius = \"many\"\n");
+    CHECK(e.find("network.spectral_radius") != std::string::npos);
+    CHECK(e.find("number") != std::string::npos);
+    CHECK(error_of("[training]\nsteps = 3.5\n").find("training.steps") != std::string::npos);
     CHECK(error_of("[task]\nfresh_trials = 1\n").find("task.fresh_trials") != std::string::npos);
-    CHECK(error_of("[network]\ntransfer = \"sigmoid\"\n").find("relu") != std::string::npos);
+    CHECK(error_of("[integrator]\nstepper = \"heun\"\n").find("rk4") != std::string::npos);
 }
 
 TEST_CASE("out-of-range values are named with the range", "[config][errors]") {
-    const auto e = error_of("[connectivity]\np_ee = 1.5\n");
-    CHECK(e.find("connectivity.p_ee") != std::string::npos);
+    const auto e = error_of("[integrator]\nsparse_below = 1.5\n");
+    CHECK(e.find("integrator.sparse_below") != std::string::npos);
     CHECK(e.find("<= 1") != std::string::npos);
-    CHECK(error_of("[network]\ntau_e_ms = 0\n").find("network.tau_e_ms") != std::string::npos);
-    CHECK(error_of("[network]\ntau_e_ms = nan\n").find("network.tau_e_ms") != std::string::npos);
+    CHECK(error_of("[integrator]\ndt_ms = 0\n").find("integrator.dt_ms") != std::string::npos);
+    CHECK(error_of("[integrator]\ndt_ms = nan\n").find("integrator.dt_ms") != std::string::npos);
     CHECK(error_of("[plasticity]\np = 1.0\n").find("plasticity.p") != std::string::npos);
 }
 
@@ -76,7 +80,8 @@ TEST_CASE("invalid TOML is a config error", "[config][errors]") {
 
 TEST_CASE("overrides with errors name the key", "[config][errors]") {
     config c = default_config();
-    CHECK_THROWS_WITH(apply_override(c, "network.n_e=-3"), Catch::Contains("network.n_e"));
+    CHECK_THROWS_WITH(apply_override(c, "populations.E.size=-3"), Catch::Contains("populations[0].size"));
+    CHECK_THROWS_WITH(apply_override(c, "populations.X.size=3"), Catch::Contains("known: E, I, in, out"));
     CHECK_THROWS_WITH(apply_override(c, "network.bogus=1"), Catch::Contains("network.bogus"));
     CHECK_THROWS_WITH(apply_override(c, "n_e"), Catch::Contains("section.key=value"));
 }

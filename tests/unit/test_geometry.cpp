@@ -95,8 +95,9 @@ TEST_CASE("the mirror steps give the same magnitudes in either layout and leave 
         auto g = stream(3, "test-gradients");
         for (long t = 0; t < 3; ++t) {
             gradients gr;
-            for (auto* v: {&gr.recurrent, &gr.input, &gr.readout}) {
-                const std::size_t n = v == &gr.recurrent? a.recurrent.size(): v == &gr.input? a.input.size(): a.readout.size();
+            gr.projection.resize(3);
+            for (auto* v: {&gr.projection[0], &gr.projection[1], &gr.projection[2]}) {
+                const std::size_t n = v == &gr.projection[0]? a.get("recurrent").size(): v == &gr.projection[1]? a.get("input").size(): a.get("readout").size();
                 v->resize(static_cast<long>(n));
                 for (auto& x: *v) x = 20.0*normal(g);
             }

@@ -25,14 +25,14 @@ TEST_CASE("Dale law: every synapse has the sign of its presynaptic cell", "[netw
     auto d = small();
     d.readout_from = "all";
     const network net = build_network(d, 7);
-    for (auto* p: {&net.recurrent, &net.readout}) {
+    for (auto* p: {&net.get("recurrent"), &net.get("readout")}) {
         REQUIRE(p->size() > 0);
         for (std::size_t s = 0; s < p->size(); ++s) {
             REQUIRE(p->sign[s] == static_cast<int>(net.cell_sign[p->pre[s]]));
             REQUIRE(p->m[s] > 0.0);
         }
     }
-    for (std::size_t s = 0; s < net.input.size(); ++s) REQUIRE(net.input.sign[s] == 1);
+    for (std::size_t s = 0; s < net.get("input").size(); ++s) REQUIRE(net.get("input").sign[s] == 1);
     // E first, then I; time constants by population.
     for (int i = 0; i < net.n(); ++i) {
         CHECK(net.cell_sign[i] == (i < d.n_e? 1.0: -1.0));
@@ -43,30 +43,30 @@ TEST_CASE("Dale law: every synapse has the sign of its presynaptic cell", "[netw
 TEST_CASE("no autapses and no duplicate synapses", "[network]") {
     const network net = build_network(small(), 3);
     std::set<std::pair<long, long>> seen;
-    for (std::size_t s = 0; s < net.recurrent.size(); ++s) {
-        CHECK(net.recurrent.pre[s] != net.recurrent.post[s]);
-        CHECK(seen.insert({net.recurrent.pre[s], net.recurrent.post[s]}).second);
+    for (std::size_t s = 0; s < net.get("recurrent").size(); ++s) {
+        CHECK(net.get("recurrent").pre[s] != net.get("recurrent").post[s]);
+        CHECK(seen.insert({net.get("recurrent").pre[s], net.get("recurrent").post[s]}).second);
     }
 }
 
 TEST_CASE("the readout reads E cells by default", "[network]") {
     const network net = build_network(small(), 3);
-    CHECK(net.readout.size() == static_cast<std::size_t>(80*3));
-    for (auto j: net.readout.pre) CHECK(j < 80);
+    CHECK(net.get("readout").size() == static_cast<std::size_t>(80*3));
+    for (auto j: net.get("readout").pre) CHECK(j < 80);
 }
 
 TEST_CASE("dense and gather are adjoint", "[network]") {
     const network net = build_network(small(), 5);
     const matrix G = matrix::Random(net.n(), net.n());
     vector g;
-    net.recurrent.gather(G, g);
-    const double lhs = (G.array()*net.recurrent.dense().array()).sum();
-    CHECK(lhs == Approx(g.dot(net.recurrent.m)).epsilon(test::roundoff));
+    net.get("recurrent").gather(G, g);
+    const double lhs = (G.array()*net.get("recurrent").dense().array()).sum();
+    CHECK(lhs == Approx(g.dot(net.get("recurrent").m)).epsilon(test::roundoff));
 }
 
 TEST_CASE("the gather in the gradient's own memory equals the gather from the matrix", "[network]") {
     network net = build_network(small(), 5);
-    for (auto* p: {&net.recurrent, &net.input, &net.readout}) {
+    for (auto* p: {&net.get("recurrent"), &net.get("input"), &net.get("readout")}) {
         const matrix G = matrix::Random(p->n_post, p->n_pre);
         vector expected;
         p->gather(G, expected);
@@ -74,7 +74,7 @@ TEST_CASE("the gather in the gradient's own memory equals the gather from the ma
         CHECK(in_place == expected); // same products, same order: bit-identical
     }
     // Synapses out of column-major order take the copying path and give the same values.
-    projection& R = net.recurrent;
+    projection& R = net.get("recurrent");
     std::vector<std::size_t> order(R.size());
     std::iota(order.begin(), order.end(), 0);
     std::reverse(order.begin(), order.end());
@@ -101,7 +101,7 @@ TEST_CASE("the spectral radius from the real Schur form is the largest eigenvalu
     // An independent implementation: Eigen's EigenSolver, on a non-symmetric E/I matrix and a random one.
     auto d = small();
     d.spectral_radius = 0.0;
-    for (const matrix& W: {build_network(d, 9).recurrent.dense(), matrix(matrix::Random(150, 150))}) {
+    for (const matrix& W: {build_network(d, 9).get("recurrent").dense(), matrix(matrix::Random(150, 150))}) {
         const Eigen::EigenSolver<matrix> es(W, false);
         CHECK(spectral_radius(W) == Approx(es.eigenvalues().cwiseAbs().maxCoeff()).epsilon(1e-12));
     }
@@ -111,14 +111,14 @@ TEST_CASE("rescaling reaches the requested spectral radius", "[network]") {
     auto d = small();
     d.spectral_radius = 0.9;
     const network net = build_network(d, 11);
-    CHECK(spectral_radius(net.recurrent.dense()) == Approx(0.9).epsilon(1e-10));
+    CHECK(spectral_radius(net.get("recurrent").dense()) == Approx(0.9).epsilon(1e-10));
 }
 
 TEST_CASE("power iteration agrees with exact eigenvalues", "[network]") {
     auto d = small();
     d.n_e = 240; d.n_i = 60;
     d.spectral_radius = 0.0;
-    const matrix W = build_network(d, 2).recurrent.dense();
+    const matrix W = build_network(d, 2).get("recurrent").dense();
     const double exact = spectral_radius(W, 2000);
     const double power = spectral_radius(W, 10);
     CHECK(power == Approx(exact).epsilon(0.05));
@@ -126,9 +126,9 @@ TEST_CASE("power iteration agrees with exact eigenvalues", "[network]") {
 
 TEST_CASE("same seed gives the same network and another seed another", "[network][determinism]") {
     const network a = build_network(small(), 42), b = build_network(small(), 42), c = build_network(small(), 43);
-    CHECK(a.recurrent.pre == b.recurrent.pre);
-    CHECK(a.recurrent.m == b.recurrent.m);
-    CHECK(a.recurrent.pre != c.recurrent.pre);
+    CHECK(a.get("recurrent").pre == b.get("recurrent").pre);
+    CHECK(a.get("recurrent").m == b.get("recurrent").m);
+    CHECK(a.get("recurrent").pre != c.get("recurrent").pre);
 }
 
 // The two layouts (network.hpp) hold the same synapses: what is built, read, gathered and
@@ -174,7 +174,7 @@ TEST_CASE("a dense-layout network holds exactly the synapses and weights of the 
                 CHECK(x == y);
             }
     }
-    CHECK(b.recurrent.size() < static_cast<std::size_t>(b.n())*b.n()); // absent entries exist
+    CHECK(b.get("recurrent").size() < static_cast<std::size_t>(b.n())*b.n()); // absent entries exist
 }
 
 TEST_CASE("the gathers and the magnitude updates agree between the layouts", "[network][layout]") {

@@ -1,0 +1,288 @@
+#include "models/circuit.hpp"
+
+#include <algorithm>
+#include <cmath>
+#include <set>
+
+#include "models/error.hpp"
+#include "models/transfer.hpp"
+
+namespace eisim {
+
+namespace {
+
+std::string join(const std::vector<std::string>& v) {
+    std::string s;
+    for (auto& e: v) s += (s.empty()? "": ", ") + e;
+    return s;
+}
+
+std::string number(double v) {
+    std::string s = std::to_string(v);
+    s.erase(s.find_last_not_of('0') + 1);
+    if (!s.empty() && s.back() == '.') s.pop_back();
+    return s;
+}
+
+std::string at(const char* array, std::size_t i, const char* key) {
+    return std::string(array) + "[" + std::to_string(i) + "]." + key;
+}
+
+// The side a population's model puts it on.
+const neuron_model& model_of(const population_desc& p) {
+    for (auto& [name, m]: neuron_models()) if (name == p.model) return m;
+    throw user_error("unknown neuron model '" + p.model + "'");
+}
+
+} // namespace
+
+const std::vector<std::pair<std::string, neuron_model>>& neuron_models() {
+    static const std::vector<std::pair<std::string, neuron_model>> m = {
+        {"rate", {"rate neurons: tau dx/dt = -x + W r + W_in u + b, r = phi(x)", true, true}},
+        {"input", {"input channels u(t): the task's or the [input] generator's", true, false}},
+        {"readout", {"linear readout units y = W_out r", false, false}},
+    };
+    return m;
+}
+
+int circuit_desc::side_size(const std::string& model) const {
+    int n = 0;
+    for (auto& p: populations) if (p.model == model) n += p.size;
+    return n;
+}
+
+const population_desc* circuit_desc::find(const std::string& name) const {
+    for (auto& p: populations) if (p.name == name) return &p;
+    return nullptr;
+}
+
+const projection_desc* circuit_desc::find_projection(const std::string& name) const {
+    for (auto& p: projections) if (p.name == name) return &p;
+    return nullptr;
+}
+
+std::vector<std::string> circuit_desc::rescaled() const {
+    if (!spectral_radius_of.empty()) return spectral_radius_of;
+    std::vector<std::string> out;
+    for (auto& p: projections) {
+        const population_desc* pre = p.pre.empty()? nullptr: find(p.pre[0]);
+        const population_desc* post = p.post.empty()? nullptr: find(p.post[0]);
+        if (pre && post && pre->model == "rate" && post->model == "rate") out.push_back(p.name);
+    }
+    return out;
+}
+
+double expected_synapses(const circuit_desc& c, const projection_desc& p) {
+    if (p.connectivity == "file") return static_cast<double>(p.listed.size());
+    double total = 0.0;
+    for (std::size_t x = 0; x < p.post.size(); ++x)
+        for (std::size_t y = 0; y < p.pre.size(); ++y) {
+            const population_desc* X = c.find(p.post[x]);
+            const population_desc* Y = c.find(p.pre[y]);
+            if (!X || !Y) continue;
+            const double nx = X->size, ny = Y->size;
+            const double self = (!p.autapses && X == Y)? nx: 0.0; // the diagonal
+            if (p.connectivity == "bernoulli") total += p.p.at(x, y)*(nx*ny - self);
+            else if (p.connectivity == "fixed_indegree") total += p.k.at(x, y)*nx;
+            else if (p.connectivity == "all_to_all") total += nx*ny - self;
+            else if (p.connectivity == "one_to_one") total += (X == Y && !p.autapses)? 0.0: std::min(nx, ny);
+        }
+    return total;
+}
+
+double expected_density(const circuit_desc& c) {
+    const double n = c.n();
+    if (n == 0) return 0.0;
+    double total = 0.0;
+    for (auto& p: c.projections) {
+        const population_desc* pre = p.pre.empty()? nullptr: c.find(p.pre[0]);
+        const population_desc* post = p.post.empty()? nullptr: c.find(p.post[0]);
+        if (pre && post && pre->model == "rate" && post->model == "rate") total += expected_synapses(c, p);
+    }
+    return total/(n*n);
+}
+
+void validate_circuit(const circuit_desc& c) {
+    std::vector<std::string> names;
+    for (auto& p: c.populations) names.push_back(p.name);
+    std::set<std::string> seen;
+    std::string rate_transfer;
+    for (std::size_t i = 0; i < c.populations.size(); ++i) {
+        const population_desc& p = c.populations[i];
+        if (p.name.empty()) throw config_error(at("populations", i, "name"), "every population needs a name");
+        if (!seen.insert(p.name).second)
+            throw config_error(at("populations", i, "name"), "\"" + p.name + "\": a second population of that name");
+        const neuron_model& m = model_of(p);
+        if (m.has_dynamics) {
+            if (rate_transfer.empty()) rate_transfer = p.transfer;
+            else if (p.transfer != rate_transfer)
+                throw config_error(at("populations", i, "transfer"), "\"" + p.transfer + "\": every rate population of a circuit "
+                                   "shares one transfer function for now (the first is \"" + rate_transfer + "\")");
+        }
+    }
+    if (c.n() == 0) throw config_error("populations", "the circuit has no rate population (model = \"rate\")");
+    if (c.n_out() == 0) throw config_error("populations", "the circuit has no readout population (model = \"readout\")");
+
+    seen.clear();
+    for (std::size_t i = 0; i < c.projections.size(); ++i) {
+        const projection_desc& p = c.projections[i];
+        if (p.name.empty()) throw config_error(at("projections", i, "name"), "every projection needs a name");
+        if (p.name == "populations") throw config_error(at("projections", i, "name"), "\"populations\" is reserved; choose another name");
+        if (!seen.insert(p.name).second)
+            throw config_error(at("projections", i, "name"), "\"" + p.name + "\": a second projection of that name");
+        // pre and post: known populations, each side of one kind.
+        std::string kinds[2];
+        for (int s = 0; s < 2; ++s) {
+            const auto& pops = s == 0? p.pre: p.post;
+            const char* key = s == 0? "pre": "post";
+            if (pops.empty()) throw config_error(at("projections", i, key), "names no population");
+            std::set<std::string> once;
+            for (auto& name: pops) {
+                const population_desc* pop = c.find(name);
+                if (!pop) throw config_error(at("projections", i, key), "\"" + name + "\": no population of that name (known: " + join(names) + ")");
+                if (!once.insert(name).second) throw config_error(at("projections", i, key), "\"" + name + "\" is listed twice");
+                if (kinds[s].empty()) kinds[s] = pop->model;
+                else if (pop->model != kinds[s])
+                    throw config_error(at("projections", i, key), "mixes populations of models " + kinds[s] + " and " + pop->model +
+                                                                      " (\"" + name + "\"); a projection's " + key + " populations are of one kind");
+            }
+        }
+        const bool allowed = (kinds[0] == "rate" && kinds[1] == "rate") || (kinds[0] == "input" && kinds[1] == "rate") ||
+                             (kinds[0] == "rate" && kinds[1] == "readout");
+        if (!allowed)
+            throw config_error(at("projections", i, "post"), "a projection from " + kinds[0] + " to " + kinds[1] +
+                                                                 " populations; allowed: rate -> rate, input -> rate, rate -> readout");
+        // Per-block tables: one row per post population, one column per pre population.
+        const auto check_table = [&](const block_values& v, const char* key, double lo, double hi) {
+            if (v.is_table()) {
+                if (v.table.size() != p.post.size())
+                    throw config_error(at("projections", i, key), "a table of " + std::to_string(v.table.size()) + " rows; it needs one per post population (" +
+                                                                      std::to_string(p.post.size()) + ")");
+                for (auto& row: v.table)
+                    if (row.size() != p.pre.size())
+                        throw config_error(at("projections", i, key), "a table row of " + std::to_string(row.size()) +
+                                                                          " values; it needs one per pre population (" + std::to_string(p.pre.size()) + ")");
+            }
+            for (std::size_t x = 0; x < p.post.size(); ++x)
+                for (std::size_t y = 0; y < p.pre.size(); ++y) {
+                    const double v_xy = v.at(x, y);
+                    if (!(v_xy >= lo && v_xy <= hi))
+                        throw config_error(at("projections", i, key), "block " + p.pre[y] + " -> " + p.post[x] + " is " + number(v_xy) +
+                                                                          ", outside [" + number(lo) + ", " + number(hi) + "]");
+                }
+        };
+        if (p.connectivity == "bernoulli") check_table(p.p, "p", 0.0, 1.0);
+        if (p.connectivity == "fixed_indegree") {
+            check_table(p.k, "k", 0.0, 1e9);
+            for (std::size_t x = 0; x < p.post.size(); ++x)
+                for (std::size_t y = 0; y < p.pre.size(); ++y) {
+                    const double k = p.k.at(x, y);
+                    const int ny = c.find(p.pre[y])->size - ((!p.autapses && p.pre[y] == p.post[x])? 1: 0);
+                    if (k != std::floor(k) || k > ny)
+                        throw config_error(at("projections", i, "k"), "block " + p.pre[y] + " -> " + p.post[x] + ": k = " + number(k) +
+                                                                          " must be a whole number of at most " + std::to_string(ny) +
+                                                                          " (the presynaptic candidates)");
+                }
+        }
+        if (p.connectivity == "one_to_one")
+            for (std::size_t x = 0; x < p.post.size(); ++x)
+                for (std::size_t y = 0; y < p.pre.size(); ++y)
+                    if (c.find(p.pre[y])->size != c.find(p.post[x])->size)
+                        throw config_error(at("projections", i, "connectivity"), "one_to_one needs populations of one size: " + p.pre[y] + " has " +
+                                                                                     std::to_string(c.find(p.pre[y])->size) + ", " + p.post[x] + " has " +
+                                                                                     std::to_string(c.find(p.post[x])->size));
+        if (p.connectivity == "file") {
+            if (p.pre.size() != 1 || p.post.size() != 1)
+                throw config_error(at("projections", i, "connectivity"), "file needs one pre and one post population (the ids are local to each)");
+            const int npre = c.find(p.pre[0])->size, npost = c.find(p.post[0])->size;
+            std::set<std::pair<std::int64_t, std::int64_t>> pairs;
+            for (std::size_t r = 0; r < p.listed.size(); ++r) {
+                const listed_synapse& s = p.listed[r];
+                const std::string where = "'" + p.file + "' row " + std::to_string(r + 2) + ": ";
+                if (s.pre < 0 || s.pre >= npre)
+                    throw config_error(at("projections", i, "file"), where + "pre = " + std::to_string(s.pre) + " is not a cell of " + p.pre[0] +
+                                                                         " (size " + std::to_string(npre) + ", ids 0.." + std::to_string(npre - 1) + ")");
+                if (s.post < 0 || s.post >= npost)
+                    throw config_error(at("projections", i, "file"), where + "post = " + std::to_string(s.post) + " is not a cell of " + p.post[0] +
+                                                                         " (size " + std::to_string(npost) + ", ids 0.." + std::to_string(npost - 1) + ")");
+                if (!pairs.insert({s.pre, s.post}).second)
+                    throw config_error(at("projections", i, "file"), where + "the synapse " + std::to_string(s.pre) + " -> " + std::to_string(s.post) + " is listed twice");
+                if (!p.autapses && p.pre[0] == p.post[0] && s.pre == s.post)
+                    throw config_error(at("projections", i, "file"), where + "an autapse (" + std::to_string(s.pre) + " -> " + std::to_string(s.post) +
+                                                                         ") while autapses = false");
+                if (p.weights == "file" && !(s.magnitude >= 0.0 && std::isfinite(s.magnitude)))
+                    throw config_error(at("projections", i, "file"), where + "magnitude " + number(s.magnitude) + " is not a finite number >= 0");
+            }
+        } else if (p.weights == "file") {
+            throw config_error(at("projections", i, "weights"), "file takes the magnitudes of an explicit list: it needs connectivity = \"file\"");
+        }
+        if (p.weights != "file") {
+            const block_values& size = p.size_by == "median"? p.median: p.size_by == "mean"? p.mean: p.scale;
+            check_table(size, p.size_by.c_str(), 0.0, 1e6);
+            if (p.size_by == "median" && p.weights != "lognormal")
+                throw config_error(at("projections", i, "median"), "sizes lognormal magnitudes only; " + p.weights + " takes mean or scale");
+        }
+        if (p.delay != 0)
+            throw config_error(at("projections", i, "delay"), "= " + std::to_string(p.delay) + ": rate populations take no synaptic delay (only 0)");
+    }
+    if (c.spectral_radius > 0.0) {
+        const auto rescaled = c.rescaled();
+        if (rescaled.empty())
+            throw config_error("network.spectral_radius", "= " + number(c.spectral_radius) + ", but the circuit has no projection among rate "
+                                                          "populations to rescale (a feedforward circuit): set network.spectral_radius = 0");
+        for (auto& name: rescaled) {
+            const projection_desc* p = c.find_projection(name);
+            if (!p) throw config_error("network.spectral_radius_of", "\"" + name + "\": no projection of that name");
+            if (c.find(p->pre[0])->model != "rate" || c.find(p->post[0])->model != "rate")
+                throw config_error("network.spectral_radius_of", "\"" + name + "\" is not among rate populations (only those form the recurrent matrix)");
+        }
+    }
+}
+
+circuit_desc ei_circuit(const network_desc& d) {
+    circuit_desc c;
+    c.spectral_radius = d.spectral_radius;
+    c.noise_sigma = d.noise_sigma;
+    population_desc E;
+    E.name = "E"; E.size = d.n_e; E.tau_ms = d.tau_e_ms; E.bias = d.bias;
+    E.transfer = d.transfer; E.transfer_k = d.transfer_k; E.transfer_n = d.transfer_n;
+    population_desc I = E;
+    I.name = "I"; I.size = d.n_i; I.sign = "inhibitory"; I.tau_ms = d.tau_i_ms;
+    population_desc in;
+    in.name = "in"; in.model = "input"; in.size = d.n_in;
+    population_desc out;
+    out.name = "out"; out.model = "readout"; out.size = d.n_out;
+    c.populations = {E};
+    if (d.n_i > 0) c.populations.push_back(I);
+    c.populations.push_back(in);
+    c.populations.push_back(out);
+    const std::vector<std::string> network = d.n_i > 0? std::vector<std::string>{"E", "I"}: std::vector<std::string>{"E"};
+    const auto table = [&](double ee, double ei, double ie, double ii) {
+        using table_t = std::vector<std::vector<double>>;
+        return d.n_i > 0? block_values(table_t{{ee, ei}, {ie, ii}}): block_values(table_t{{ee}});
+    };
+
+    projection_desc rec;
+    rec.name = "recurrent"; rec.pre = network; rec.post = network;
+    rec.p = table(d.p_ee, d.p_ei, d.p_ie, d.p_ii);
+    rec.scale = table(d.scale_ee, d.scale_ei, d.scale_ie, d.scale_ii);
+    rec.sigma_ln = d.sigma_ln;
+    projection_desc input;
+    input.name = "input"; input.pre = {"in"}; input.post = network;
+    input.p = d.p_in; input.scale = d.scale_in; input.sigma_ln = d.sigma_ln;
+    projection_desc readout;
+    readout.name = "readout"; readout.connectivity = "all_to_all"; readout.post = {"out"};
+    readout.sigma_ln = d.sigma_ln;
+    if (d.readout_from == "all" && d.n_i > 0) { // median scale/N on every block, as version 1 drew it
+        readout.pre = network;
+        readout.size_by = "median";
+        readout.median = d.scale_out/std::max(d.n(), 1);
+    } else {
+        readout.pre = {"E"};
+        readout.scale = d.scale_out;
+    }
+    c.projections = {rec, input, readout};
+    return c;
+}
+
+} // namespace eisim
