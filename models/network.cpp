@@ -284,6 +284,28 @@ bool column_major(const projection_desc& d, const network& net) {
     return true;
 }
 
+// Whether the synapses of these projections (on the N network cells) form no directed cycle:
+// Kahn's topological sort removes every cell.
+bool acyclic(const std::vector<projection*>& projections, int N) {
+    std::vector<std::vector<int>> out(static_cast<std::size_t>(N));
+    std::vector<int> in_degree(static_cast<std::size_t>(N), 0);
+    for (auto* P: projections)
+        P->for_each([&](std::size_t, int i, int j, int, double) {
+            out[static_cast<std::size_t>(j)].push_back(i);
+            ++in_degree[static_cast<std::size_t>(i)];
+        });
+    std::vector<int> ready;
+    for (int i = 0; i < N; ++i) if (in_degree[static_cast<std::size_t>(i)] == 0) ready.push_back(i);
+    int removed = 0;
+    while (!ready.empty()) {
+        const int j = ready.back();
+        ready.pop_back();
+        ++removed;
+        for (int i: out[static_cast<std::size_t>(j)]) if (--in_degree[static_cast<std::size_t>(i)] == 0) ready.push_back(i);
+    }
+    return removed == N;
+}
+
 } // namespace
 
 network build_network(const circuit_desc& d, std::uint64_t seed, layout storage) {
@@ -350,6 +372,12 @@ network build_network(const circuit_desc& d, std::uint64_t seed, layout storage)
     if (d.spectral_radius > 0.0) {
         std::vector<projection*> rescaled;
         for (auto& name: d.rescaled()) rescaled.push_back(&net.get(name));
+        // A matrix without a cycle of synapses (a feedforward circuit) is nilpotent: its spectral
+        // radius is exactly 0 (computed eigenvalues are round-off), so no factor reaches the target.
+        if (acyclic(rescaled, N))
+            throw config_error("network.spectral_radius", "the rescaled projections have no cycle of synapses (a feedforward circuit): "
+                                                          "their matrix has spectral radius 0 and cannot be rescaled; set "
+                                                          "network.spectral_radius = 0");
         matrix lowered;
         const matrix* W = &lowered;
         if (rescaled.size() == 1 && rescaled[0]->is_dense()) W = &rescaled[0]->W;
@@ -360,9 +388,8 @@ network build_network(const circuit_desc& d, std::uint64_t seed, layout storage)
         const double rho = spectral_radius(*W);
         lowered.resize(0, 0);
         if (!(rho > 0.0))
-            throw config_error("network.spectral_radius", "the signed matrix of the rescaled projections has spectral radius 0 "
-                                                          "(a feedforward circuit, or no synapses drawn), so it cannot be "
-                                                          "rescaled: set network.spectral_radius = 0");
+            throw config_error("network.spectral_radius", "the signed matrix of the rescaled projections has spectral radius 0, "
+                                                          "so it cannot be rescaled: set network.spectral_radius = 0");
         for (auto* P: rescaled) P->scale(d.spectral_radius/rho);
     }
     return net;
