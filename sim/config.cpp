@@ -744,6 +744,60 @@ config parse_config(const std::string& text, const std::string& origin, config b
     return base;
 }
 
+config parse_format1_config(const std::string& text, const std::string& origin) {
+    toml::value root;
+    try {
+        std::istringstream is(text);
+        root = toml::parse(is, origin);
+    } catch (const std::exception& e) {
+        throw config_error("", origin + " is not valid TOML: " + std::string(e.what()).substr(0, 600));
+    }
+    if (!root.is_table()) throw config_error("", origin + " is not a TOML table");
+    // The E/I template's keys, as version 1 named them.
+    network_desc d;
+    struct key { const char *section, *name; double* real; int* integer; std::string* text; };
+    const std::vector<key> keys = {
+        {"network", "n_e", nullptr, &d.n_e, nullptr}, {"network", "n_i", nullptr, &d.n_i, nullptr},
+        {"network", "tau_e_ms", &d.tau_e_ms, nullptr, nullptr}, {"network", "tau_i_ms", &d.tau_i_ms, nullptr, nullptr},
+        {"network", "transfer", nullptr, nullptr, &d.transfer}, {"network", "transfer_k", &d.transfer_k, nullptr, nullptr},
+        {"network", "transfer_n", &d.transfer_n, nullptr, nullptr}, {"network", "bias", &d.bias, nullptr, nullptr},
+        {"network", "spectral_radius", &d.spectral_radius, nullptr, nullptr}, {"network", "noise_sigma", &d.noise_sigma, nullptr, nullptr},
+        {"connectivity", "p_ee", &d.p_ee, nullptr, nullptr}, {"connectivity", "p_ei", &d.p_ei, nullptr, nullptr},
+        {"connectivity", "p_ie", &d.p_ie, nullptr, nullptr}, {"connectivity", "p_ii", &d.p_ii, nullptr, nullptr},
+        {"connectivity", "scale_ee", &d.scale_ee, nullptr, nullptr}, {"connectivity", "scale_ei", &d.scale_ei, nullptr, nullptr},
+        {"connectivity", "scale_ie", &d.scale_ie, nullptr, nullptr}, {"connectivity", "scale_ii", &d.scale_ii, nullptr, nullptr},
+        {"connectivity", "sigma_ln", &d.sigma_ln, nullptr, nullptr}, {"connectivity", "p_in", &d.p_in, nullptr, nullptr},
+        {"connectivity", "scale_in", &d.scale_in, nullptr, nullptr}, {"input", "n_in", nullptr, &d.n_in, nullptr},
+        {"readout", "n_out", nullptr, &d.n_out, nullptr}, {"readout", "from", nullptr, nullptr, &d.readout_from},
+        {"readout", "scale", &d.scale_out, nullptr, nullptr}};
+    auto& top = root.as_table();
+    for (auto& k: keys) {
+        auto sec = top.find(k.section);
+        if (sec == top.end() || !sec->second.is_table()) continue;
+        auto& table = sec->second.as_table();
+        auto v = table.find(k.name);
+        if (v == table.end()) continue;
+        const std::string at = std::string(k.section) + "." + k.name;
+        if (k.text) *k.text = element_string(at, v->second);
+        else if (k.integer) *k.integer = static_cast<int>(element_number(at, v->second, 0, 1e9, true));
+        else *k.real = element_number(at, v->second, -1e300, 1e300);
+        table.erase(v);
+    }
+    std::vector<std::string> plastic = {"recurrent", "input", "readout"};
+    if (top.count("plasticity") && top.at("plasticity").is_table() && top.at("plasticity").as_table().count("plastic")) {
+        auto& table = top.at("plasticity").as_table();
+        plastic = element_names("plasticity.plastic", table.at("plastic"));
+        table.erase("plastic");
+    }
+    for (auto sec: {"connectivity", "readout"}) top.erase(sec);
+    config c = default_config();
+    c.circuit = ei_circuit(d);
+    for (auto& p: c.circuit.projections) p.plastic = std::find(plastic.begin(), plastic.end(), p.name) != plastic.end();
+    apply_table(c, root, "");
+    validate(c);
+    return c;
+}
+
 config load_config(const std::string& path) {
     std::ifstream f(path, std::ios::binary);
     if (!f) throw config_error("", "cannot read the config file '" + path + "'");

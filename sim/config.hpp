@@ -43,6 +43,10 @@ config load_config(const std::string& path);
 /// Parse TOML text on top of `base` (`origin` names the text in messages; relative synapse-list
 /// files are found in `folder`).
 config parse_config(const std::string& text, const std::string& origin, config base, const std::string& folder = "");
+/// Parse the config text of a format-1 run file, whose circuit was the E/I template's keys
+/// ([network] n_e ..., [connectivity], [readout], input.n_in, plasticity.plastic): they become
+/// the same circuit (ei_circuit), so that version-1 runs can be resumed.
+config parse_format1_config(const std::string& text, const std::string& origin);
 /// Apply one `section.key=value` override, then validate (unless `check` is false: several
 /// overrides that only make sense together, e.g. task.kind with input.n_in, are validated once after).
 void apply_override(config& c, const std::string& assignment, bool check = true);

@@ -128,7 +128,10 @@ config config_of_run(const std::string& path) {
     auto f = h5::open_file(path);
     if (!h5::has_attr(f, "format") || h5::read_attr_string(f, "format") != "eisim.run")
         throw file_error("'" + path + "' is not an eisim run file");
-    return parse_config(h5::read_attr_string(f, "config"), path + ":/config", config{});
+    const std::string text = h5::read_attr_string(f, "config");
+    if (h5::has_attr(f, "format_version") && h5::read_attr_int(f, "format_version") == 1)
+        return parse_format1_config(text, path + ":/config");
+    return parse_config(text, path + ":/config", config{});
 }
 
 run_summary learn(const config& c, const run_options& opt) {

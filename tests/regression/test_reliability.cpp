@@ -2,6 +2,7 @@
 // exit 3 when they diverge, and a fuzzed config that never crashes or hangs.
 #include <catch2/catch.hpp>
 
+#include <filesystem>
 #include <map>
 #include <random>
 
@@ -140,4 +141,39 @@ TEST_CASE("fuzz: thousands of mutated configs give a config error or a valid con
     CHECK(accepted > 0);
     CHECK(rejected > 1000);
     CHECK_THROWS_AS(parse_config("", "empty", default_config()) , config_error) ;
+}
+
+TEST_CASE("a version-1 run file resumes: its format-1 config builds the same circuit", "[reliability][resume][format]") {
+    // A finished run, then the same file as version 1 wrote it: format_version 1, its circuit in
+    // the E/I template's keys, no /network/populations; its newest checkpoint marked incomplete,
+    // so that resuming redoes the last step from the one before.
+    const std::string args = " --set populations.E.size=40 --set populations.I.size=10 --set task.duration_ms=50 --set task.batch=4"
+                             " --set training.steps=4 --set plasticity.momentum=0.9 --set projections.input.plastic=false";
+    const auto full = test::temp_path(".h5"), old = test::temp_path(".h5");
+    REQUIRE(test::run(exe + " run -q" + args + " --out " + full).code == 0);
+    std::filesystem::copy_file(full, old);
+    {
+        auto f = h5::open_file(old, true);
+        h5::write_attr(f, "format_version", std::int64_t(1));
+        h5::write_attr(f, "config", std::string("[network]\nn_e = 40\nn_i = 10\n[task]\nduration_ms = 50.0\nbatch = 4\n"
+                                                "[training]\nsteps = 4\n[plasticity]\nmomentum = 0.9\nplastic = [\"recurrent\", \"readout\"]\n"));
+        REQUIRE(H5Ldelete(f, "network/populations", H5P_DEFAULT) >= 0);
+        const auto s0 = h5::read_double(f, "checkpoint/slot0/step")[0], s1 = h5::read_double(f, "checkpoint/slot1/step")[0];
+        auto newest = h5::open_group(f, s0 > s1? "checkpoint/slot0": "checkpoint/slot1");
+        const double incomplete = -1;
+        h5::overwrite(newest, "step", &incomplete);
+    }
+    const auto r = test::run(exe + " run --resume " + old);
+    INFO(r.output);
+    REQUIRE(r.code == 0);
+    CHECK_THAT(r.output, Catch::Contains("after learning step 3 of 4"));
+    auto a = h5::open_file(full), b = h5::open_file(old);
+    CHECK(h5::read_attr_int(b, "format_version") == 1);
+    for (auto name: {"trajectory/step", "trajectory/loss", "trajectory/recurrent/weight", "trajectory/input/weight",
+                     "trajectory/readout/weight", "training/loss", "training/learning_rate", "activity/step_4/rate"}) {
+        INFO(name);
+        CHECK(h5::read_double(b, name) == h5::read_double(a, name));
+    }
+    // The analysis reads the resumed version-1 file as the default circuit's shape.
+    CHECK(test::run(exe + " analyze " + old).code == 0);
 }
