@@ -5,7 +5,7 @@
 //   learn    the real learning loop (sim/experiment.hpp learn()): seconds of each learning step
 //            (forward + exact gradient + mirror step + recording + checkpoint), their median, the
 //            set-up time, the initial loss and the peak RSS.
-//   forward  the forward integration of one batch (sim/integrate.hpp), median over repetitions.
+//   forward  the forward integration of one batch (models/integrate.hpp), median over repetitions.
 //   floor    the dense products one learning step cannot avoid, timed with Eigen on the same
 //            shapes and the same row sharing among threads (models/parallel.hpp): per integration
 //            stage the forward product W_rec R and the backward product W_recᵀ A (N×N times N×B),
@@ -30,7 +30,7 @@
 #include "models/random.hpp"
 #include "sim/config.hpp"
 #include "sim/experiment.hpp"
-#include "sim/integrate.hpp"
+#include "models/integrate.hpp"
 
 namespace {
 

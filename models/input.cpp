@@ -6,8 +6,8 @@ namespace eisim {
 
 input_grid make_input(const input_desc& d, double dt, int steps, int batch, rng& g) {
     input_grid u(dt, steps, d.n_in, batch);
-    switch (input_registry().get(d.kind)) {
-    case 0: { // ou
+    switch (input_registry().get(d.kind).type) {
+    case input_kind::kind::ou: {
         const double decay = std::exp(-dt/d.tau_ms);
         const double kick = d.sigma*std::sqrt(1.0 - decay*decay);
         matrix v(d.n_in, batch);
@@ -21,13 +21,13 @@ input_grid make_input(const input_desc& d, double dt, int steps, int batch, rng&
         }
         break;
     }
-    case 1: // step
+    case input_kind::kind::step:
         for (int k = 0; k <= steps; ++k) {
             const double t = k*dt;
             if (t >= d.onset_ms && t < d.offset_ms) u.at(k).setConstant(d.amplitude);
         }
         break;
-    default: break; // zero
+    case input_kind::kind::zero: break;
     }
     return u;
 }

@@ -50,8 +50,19 @@ struct input_desc {
     double amplitude = 1.0, onset_ms = 100.0, offset_ms = 400.0; // step
 };
 
-inline const registry<int>& input_registry() {
-    static const registry<int> r("input kind", {{"ou", 0}, {"step", 1}, {"zero", 2}});
+/// An input generator, registered by name with its documentation.
+struct input_kind {
+    enum class kind { ou, step, zero };
+    kind type;
+    std::string doc;
+};
+inline const registry<input_kind>& input_registry() {
+    using K = input_kind::kind;
+    static const registry<input_kind> r("input kind", {
+        {"ou", {K::ou, "rectified Ornstein-Uhlenbeck: tau_ms, mean, sigma"}},
+        {"step", {K::step, "amplitude on every channel from onset_ms to offset_ms"}},
+        {"zero", {K::zero, "no input"}},
+    });
     return r;
 }
 

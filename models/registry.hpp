@@ -1,6 +1,8 @@
 #pragma once
 // One small registry pattern for every component chosen by name (transfer functions, geometries,
-// credit rules, tasks, steppers): lookup by name; an unknown name is an error listing the known ones.
+// credit rules, tasks, steppers, inputs, schedules), as Arbor's catalogue: lookup by name; an
+// unknown name is an error listing the known ones. Entries whose value has a `doc` member carry
+// their one-line documentation; listing() joins it for the config's comments.
 #include <string>
 #include <utility>
 #include <vector>
@@ -31,6 +33,12 @@ public:
     std::string known() const {
         std::string s;
         for (auto& e: entries_) s += (s.empty()? "": ", ") + e.first;
+        return s;
+    }
+    /// "name (doc), name (doc), ...", for entries that document themselves.
+    std::string listing() const {
+        std::string s;
+        for (auto& [n, v]: entries_) s += (s.empty()? "": ", ") + n + " (" + v.doc + ")";
         return s;
     }
 

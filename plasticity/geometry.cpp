@@ -6,7 +6,7 @@
 namespace eisim {
 
 geometry make_geometry(const std::string& name, double p, double min_magnitude) {
-    geometry g{name, geometry_registry().get(name), p, min_magnitude};
+    geometry g{name, geometry_registry().get(name).type, p, min_magnitude};
     if (g.type == geometry::kind::euclidean) g.p = 2.0;
     return g;
 }

@@ -33,9 +33,18 @@ struct geometry {
     long step(Eigen::Ref<vector> m, const Eigen::Ref<const vector>& g, double eta) const;
 };
 
-inline const registry<geometry::kind>& geometry_registry() {
-    static const registry<geometry::kind> r("geometry", {
-        {"eg", geometry::kind::eg}, {"euclidean", geometry::kind::euclidean}, {"pnorm", geometry::kind::pnorm}});
+/// A geometry, registered by name with its documentation.
+struct geometry_info {
+    geometry::kind type;
+    std::string doc;
+};
+inline const registry<geometry_info>& geometry_registry() {
+    using K = geometry::kind;
+    static const registry<geometry_info> r("geometry", {
+        {"eg", {K::eg, "exponentiated gradient: multiplicative, m exp(-eta g)"}},
+        {"euclidean", {K::euclidean, "gradient descent: m - eta g, held at min_magnitude"}},
+        {"pnorm", {K::pnorm, "p-norm mirror map m^(p-1), p > 1 (p = 2 is euclidean)"}},
+    });
     return r;
 }
 

@@ -41,9 +41,10 @@ matrix rk_step(const rate_dynamics& f, const butcher_tableau& tab, const matrix&
     return out;
 }
 
-gradients node_perturbation(const network& net, const lowered_network& low, const trajectory& clean,
-                            const trial_batch& trials, const plastic_set& which, const perturbed_forward& perturbed,
-                            double sigma, int samples, std::uint64_t step) {
+gradients node_perturbation(const credit& c, const network& net, const lowered_network& low, const trajectory& clean,
+                            const trial_batch& trials, const plastic_set& which, std::uint64_t step) {
+    const double sigma = c.desc().perturbation_sigma;
+    const int samples = c.desc().perturbation_samples;
     const long N = net.n(), B = trials.batch();
     const output_errors base = output_error(net, low, clean, trials);
     dynamics_workspace ws;
@@ -53,7 +54,9 @@ gradients node_perturbation(const network& net, const lowered_network& low, cons
     matrix dW_out = matrix::Zero(net.n_out, N);
     matrix a, r, u;
     for (int s = 0; s < samples; ++s) {
-        const trajectory tr = perturbed(sigma, step*static_cast<std::uint64_t>(samples) + static_cast<std::uint64_t>(s));
+        // The noisy pass of this sample: noise of sd sigma (as network.noise_sigma) from its own stream.
+        auto g = stream(c.seed(), "perturbation", step*static_cast<std::uint64_t>(samples) + static_cast<std::uint64_t>(s));
+        const trajectory tr = integrate(net, low, trials.u, trials.x0, c.integrator(), g, sigma);
         const output_errors pert = output_error(net, low, tr, trials);
         vector dL(B);
         for (long b = 0; b < B; ++b) dL[b] = (pert.loss_per_trial[b] - base.loss_per_trial[b])/samples;
@@ -102,8 +105,41 @@ gradients rflo_gradient(const network& net, const lowered_network& low, const tr
     return gather_gradients(net, which, err.loss, dW_rec, dW_in, dW_out);
 }
 
-credit::credit(const credit_desc& d, const network& net, std::uint64_t seed): desc_(d) {
-    credit_registry().get(d.rule);
+namespace {
+
+gradients exact_rule(const credit&, const network& net, const lowered_network& low, const trajectory& tr,
+                     const trial_batch& trials, const plastic_set& which, std::uint64_t) {
+    return exact_gradient(net, low, tr, trials, which);
+}
+
+gradients feedback_alignment_rule(const credit& c, const network& net, const lowered_network& low, const trajectory& tr,
+                                  const trial_batch& trials, const plastic_set& which, std::uint64_t) {
+    feedback_matrices fb;
+    fb.readout = &c.feedback_readout();
+    if (c.desc().feedback_recurrent) fb.recurrent = &c.feedback_recurrent();
+    return exact_gradient(net, low, tr, trials, which, fb);
+}
+
+gradients rflo_rule(const credit& c, const network& net, const lowered_network& low, const trajectory& tr,
+                    const trial_batch& trials, const plastic_set& which, std::uint64_t) {
+    return rflo_gradient(net, low, tr, trials, which, c.feedback_readout());
+}
+
+} // namespace
+
+const registry<credit_rule>& credit_registry() {
+    static const registry<credit_rule> r("credit rule", {
+        {"exact", {"the exact gradient: the discrete adjoint (BPTT) of the integrator's steps", exact_rule}},
+        {"feedback_alignment", {"the exact backward pass with fixed sign-concordant random feedback (Lillicrap et al. 2016)",
+                                feedback_alignment_rule}},
+        {"rflo", {"random-feedback local online learning: eligibility traces and random feedback (Murray 2019)", rflo_rule}},
+        {"node_perturbation", {"noise injected into every cell, correlated with the change of each trial's loss", node_perturbation}},
+    });
+    return r;
+}
+
+credit::credit(const credit_desc& d, const network& net, std::uint64_t seed, const integrator_desc& integ):
+    desc_(d), rule_(&credit_registry().get(d.rule)), integ_(integ), seed_(seed) {
     auto g = stream(seed, "feedback");
     if (d.rule == "feedback_alignment" || d.rule == "rflo") {
         const lowered_network low(net);
@@ -113,20 +149,8 @@ credit::credit(const credit_desc& d, const network& net, std::uint64_t seed): de
 }
 
 gradients credit::operator()(const network& net, const lowered_network& low, const trajectory& tr,
-                             const trial_batch& trials, const plastic_set& which, const perturbed_forward& perturbed,
-                             std::uint64_t step) const {
-    switch (credit_registry().get(desc_.rule)) {
-    case 1: {
-        feedback_matrices fb;
-        fb.readout = &B_out_;
-        if (desc_.feedback_recurrent) fb.recurrent = &B_rec_;
-        return exact_gradient(net, low, tr, trials, which, fb);
-    }
-    case 2: return rflo_gradient(net, low, tr, trials, which, B_out_);
-    case 3: return node_perturbation(net, low, tr, trials, which, perturbed, desc_.perturbation_sigma,
-                                     desc_.perturbation_samples, step);
-    default: return exact_gradient(net, low, tr, trials, which);
-    }
+                             const trial_batch& trials, const plastic_set& which, std::uint64_t step) const {
+    return rule_->estimate(*this, net, low, tr, trials, which, step);
 }
 
 } // namespace eisim

@@ -21,18 +21,13 @@
 //                         g_ij = Σ_b Σ_k (ΔL_b / c_i²) ζ_ib(k) (h/τ_i) r_jb(k),
 //                       averaged over `samples` perturbations (first order in ζ: E[g] = ∂L/∂W).
 #include <cstdint>
-#include <functional>
 #include <string>
 
+#include "models/integrate.hpp"
 #include "models/registry.hpp"
 #include "plasticity/exact_credit.hpp"
 
 namespace eisim {
-
-inline const registry<int>& credit_registry() {
-    static const registry<int> r("credit rule", {{"exact", 0}, {"feedback_alignment", 1}, {"rflo", 2}, {"node_perturbation", 3}});
-    return r;
-}
 
 struct credit_desc {
     std::string rule = "exact";
@@ -41,25 +36,40 @@ struct credit_desc {
     int perturbation_samples = 4;
 };
 
-/// A perturbed forward pass: the trajectory with noise of sd `sigma` (as network.noise_sigma)
-/// drawn from the stream of `sample`.
-using perturbed_forward = std::function<trajectory(double sigma, std::uint64_t sample)>;
+class credit;
+
+/// A credit rule, registered by name: its one-line documentation and its gradient estimate.
+struct credit_rule {
+    std::string doc;
+    gradients (*estimate)(const credit& c, const network& net, const lowered_network& low, const trajectory& tr,
+                          const trial_batch& trials, const plastic_set& which, std::uint64_t step);
+};
+const registry<credit_rule>& credit_registry();
 
 class credit {
 public:
-    /// Draws the fixed random feedback matrices (from `seed`'s "feedback" stream) a rule needs.
-    credit(const credit_desc& d, const network& net, std::uint64_t seed);
+    /// Draws the fixed random feedback matrices (from `seed`'s "feedback" stream) a rule needs;
+    /// node perturbation integrates its noisy passes with `integ` and `seed`'s "perturbation" streams.
+    credit(const credit_desc& d, const network& net, std::uint64_t seed, const integrator_desc& integ = {});
 
+    /// The rule's estimate of ∂L/∂m for the forward pass `tr` of `trials` at learning step `step`.
     gradients operator()(const network& net, const lowered_network& low, const trajectory& tr,
-                         const trial_batch& trials, const plastic_set& which, const perturbed_forward& perturbed,
-                         std::uint64_t step) const;
+                         const trial_batch& trials, const plastic_set& which, std::uint64_t step) const;
 
     const std::string& rule() const { return desc_.rule; }
+    const credit_desc& desc() const { return desc_; }
+    const integrator_desc& integrator() const { return integ_; }
+    std::uint64_t seed() const { return seed_; }
     /// The fixed random feedback in place of W_outᵀ (N × n_out; feedback_alignment and rflo).
     const matrix& feedback_readout() const { return B_out_; }
+    /// The fixed random feedback in place of W_recᵀ (N × N; feedback_alignment with feedback_recurrent).
+    const matrix& feedback_recurrent() const { return B_rec_; }
 
 private:
     credit_desc desc_;
+    const credit_rule* rule_;
+    integrator_desc integ_;
+    std::uint64_t seed_;
     matrix B_out_, B_rec_;
 };
 

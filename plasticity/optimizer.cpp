@@ -13,7 +13,7 @@ double default_learning_rate(const std::string& geometry) {
 optimizer::optimizer(const plasticity_desc& d, long total_steps):
     geo_(make_geometry(d.geometry, d.p, d.min_magnitude)),
     eta_(d.learning_rate > 0? d.learning_rate: default_learning_rate(d.geometry)),
-    mu_(d.momentum), wd_(d.weight_decay), schedule_(schedule_registry().get(d.schedule)),
+    mu_(d.momentum), wd_(d.weight_decay), schedule_(schedule_registry().get(d.schedule).type),
     total_(total_steps) {}
 
 long optimizer::apply(network& net, const gradients& g, const plastic_set& which, long t) {
@@ -30,7 +30,7 @@ long optimizer::apply(network& net, const gradients& g, const plastic_set& which
 }
 
 double optimizer::learning_rate(long t) const {
-    if (schedule_ == 1 && total_ > 0) return eta_*0.5*(1.0 + std::cos(M_PI*static_cast<double>(t)/static_cast<double>(total_)));
+    if (schedule_ == schedule_info::kind::cosine && total_ > 0) return eta_*0.5*(1.0 + std::cos(M_PI*static_cast<double>(t)/static_cast<double>(total_)));
     return eta_;
 }
 

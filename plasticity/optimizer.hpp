@@ -26,7 +26,7 @@ struct plasticity_desc {
     bool feedback_recurrent = false;   // feedback_alignment: also replace W_recᵀ
     double perturbation_sigma = 0.05;  // node_perturbation: sd of the injected noise
     int perturbation_samples = 4;      // node_perturbation: perturbed passes per step
-    std::string rflo_form = "trial"; // rflo: trial (one step per trial) or online (sim/online.hpp)
+    std::string rflo_form = "trial"; // rflo: trial (one step per trial) or online (plasticity/online_trial.hpp)
     double learning_rate = 0.0; // 0 = the geometry's default
     double momentum = 0.0;
     std::string schedule = "constant";
@@ -37,8 +37,18 @@ struct plasticity_desc {
 /// Default learning rate of a geometry on the default problem (documented in the README).
 double default_learning_rate(const std::string& geometry);
 
-inline const registry<int>& schedule_registry() {
-    static const registry<int> r("learning-rate schedule", {{"constant", 0}, {"cosine", 1}});
+/// A learning-rate schedule, registered by name with its documentation.
+struct schedule_info {
+    enum class kind { constant, cosine };
+    kind type;
+    std::string doc;
+};
+inline const registry<schedule_info>& schedule_registry() {
+    using K = schedule_info::kind;
+    static const registry<schedule_info> r("learning-rate schedule", {
+        {"constant", {K::constant, "eta at every step"}},
+        {"cosine", {K::cosine, "eta (1 + cos(pi t / T)) / 2 over the T steps"}},
+    });
     return r;
 }
 
@@ -63,7 +73,7 @@ public:
 private:
     geometry geo_;
     double eta_, mu_, wd_;
-    int schedule_;
+    schedule_info::kind schedule_;
     long total_;
     std::map<std::string, vector> velocity_;
 };

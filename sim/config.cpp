@@ -137,7 +137,7 @@ param boolean(const char* sec, const char* key, S config::*sp, bool S::*mp, cons
 
 template <typename S>
 param string(const char* sec, const char* key, S config::*sp, std::string S::*mp,
-             std::function<std::vector<std::string>()> choices, const char* doc) {
+             std::function<std::vector<std::string>()> choices, const std::string& doc) {
     param p{sec, key, doc, vtype::string};
     p.choices = std::move(choices);
     p.show = [sp, mp](const config& c) { return quote((c.*sp).*mp); };
@@ -147,7 +147,7 @@ param string(const char* sec, const char* key, S config::*sp, std::string S::*mp
 
 template <typename S>
 param list(const char* sec, const char* key, S config::*sp, std::vector<std::string> S::*mp,
-           std::function<std::vector<std::string>()> choices, const char* doc) {
+           std::function<std::vector<std::string>()> choices, const std::string& doc) {
     param p{sec, key, doc, vtype::list};
     p.choices = std::move(choices);
     p.show = [sp, mp](const config& c) {
@@ -516,7 +516,7 @@ const std::vector<param>& schema() {
              "private noise: tau dx = (...) dt + sigma sqrt(2 tau) dW on every rate cell (euler and rk4 only)"),
 
         string("input", "kind", &C::input, &input_desc::kind, [] { return input_registry().names(); },
-               "input generator of the input populations' channels: ou (rectified Ornstein-Uhlenbeck), step, zero"),
+               "input generator of the input populations' channels: " + input_registry().listing()),
         real("input", "tau_ms", &C::input, &input_desc::tau_ms, 0, 1e7, "ou: correlation time (ms)", true),
         real("input", "mean", &C::input, &input_desc::mean, -1e6, 1e6, "ou: mean before rectification"),
         real("input", "sigma", &C::input, &input_desc::sigma, 0, 1e6, "ou: stationary sd before rectification"),
@@ -525,7 +525,7 @@ const std::vector<param>& schema() {
         real("input", "offset_ms", &C::input, &input_desc::offset_ms, 0, 1e9, "step: offset time (ms)"),
 
         string("integrator", "stepper", &C::integrator, &integrator_desc::stepper, [] { return stepper_registry().names(); },
-               "euler, rk4 (fixed step dt_ms) or dopri5 (adaptive, atol/rtol)"),
+               stepper_registry().listing()),
         real("integrator", "dt_ms", &C::integrator, &integrator_desc::dt_ms, 0, 1e6,
              "time step of euler/rk4, and the observation and input grid of every stepper (ms)", true),
         real("integrator", "atol", &C::integrator, &integrator_desc::atol, 0, 1, "dopri5: absolute tolerance", true),
@@ -572,10 +572,10 @@ const std::vector<param>& schema() {
                 "gzip level (with byte shuffle) of the weight trajectory; 0 = none"),
 
         string("plasticity", "geometry", &C::plasticity, &plasticity_desc::geometry, [] { return geometry_registry().names(); },
-               "mirror map: eg (exponentiated gradient), euclidean (gradient descent), pnorm (needs p)"),
+               "mirror map: " + geometry_registry().listing()),
         real("plasticity", "p", &C::plasticity, &plasticity_desc::p, 1, 100, "exponent of the pnorm geometry (p > 1; 2 = euclidean)", true),
         string("plasticity", "credit", &C::plasticity, &plasticity_desc::credit, [] { return credit_registry().names(); },
-               "credit assignment: exact (adjoint/BPTT), feedback_alignment, rflo, node_perturbation"),
+               "credit assignment: " + credit_registry().listing()),
         boolean("plasticity", "feedback_recurrent", &C::plasticity, &plasticity_desc::feedback_recurrent,
                 "feedback_alignment: also replace the transposed recurrent weights by a fixed random matrix"),
         real("plasticity", "perturbation_sigma", &C::plasticity, &plasticity_desc::perturbation_sigma, 0, 1e3,
@@ -589,7 +589,7 @@ const std::vector<param>& schema() {
              "learning rate; 0 = the geometry's default (eg 0.5, euclidean 0.02, pnorm 0.0005)"),
         real("plasticity", "momentum", &C::plasticity, &plasticity_desc::momentum, 0, 0.999999, "momentum of the gradient buffer (published code: 0.9)"),
         string("plasticity", "schedule", &C::plasticity, &plasticity_desc::schedule, [] { return schedule_registry().names(); },
-               "learning-rate schedule: constant or cosine"),
+               "learning-rate schedule: " + schedule_registry().listing()),
         real("plasticity", "weight_decay", &C::plasticity, &plasticity_desc::weight_decay, 0, 1e6,
              "weight decay: eg adds wd sign(w) to the gradient (multiplicative), euclidean/pnorm add wd m"),
         real("plasticity", "min_magnitude", &C::plasticity, &plasticity_desc::min_magnitude, 0, 1,
@@ -835,9 +835,13 @@ void apply_override(config& c, const std::string& assignment, bool check) {
     const param* p = find_param(sec, key);
     if (!p) {
         auto secs = sections();
+        const bool old = sec == "connectivity" || sec == "readout" || (sec == "network" && key != "spectral_radius") ||
+                         (sec == "input" && key == "n_in") || (sec == "plasticity" && key == "plastic");
+        const std::string hint = old? " (populations, sizes and plastic projections are keys of populations.NAME.* and "
+                                      "projections.NAME.* since format 2; see docs/circuits.md)": "";
         if (std::find(secs.begin(), secs.end(), sec) == secs.end())
-            throw config_error(name, "unknown section '" + sec + "'");
-        throw config_error(name, "unknown key; known keys in [" + sec + "]: " + known_keys(sec));
+            throw config_error(name, "unknown section '" + sec + "'" + hint);
+        throw config_error(name, "unknown key; known keys in [" + sec + "]: " + known_keys(sec) + hint);
     }
     p->set(c, value(p->type == vtype::string, p->type == vtype::list? std::string("a list like [\"a\", \"b\"]"): range_text(*p)));
     if (check) validate(c);

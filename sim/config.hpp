@@ -12,7 +12,7 @@
 #include "models/network.hpp"
 #include "models/tasks.hpp"
 #include "plasticity/optimizer.hpp"
-#include "sim/integrate.hpp"
+#include "models/integrate.hpp"
 
 namespace eisim {
 

@@ -10,9 +10,9 @@
 #include "models/tasks.hpp"
 #include "plasticity/implicit_credit.hpp"
 #include "plasticity/local_credit.hpp"
-#include "sim/integrate.hpp"
-#include "sim/online.hpp"
-#include "sim/relax.hpp"
+#include "models/integrate.hpp"
+#include "plasticity/online_trial.hpp"
+#include "models/relax.hpp"
 #include "sim/progress.hpp"
 #include "sim/recorder.hpp"
 #include "sim/signals.hpp"
@@ -157,7 +157,7 @@ run_summary learn(const config& c, const run_options& opt) {
     const long S = c.training.steps;
     optimizer opt_state(c.plasticity, S);
     const credit credit_rule(credit_desc{c.plasticity.credit, c.plasticity.feedback_recurrent, c.plasticity.perturbation_sigma,
-                                         c.plasticity.perturbation_samples}, student, seed);
+                                         c.plasticity.perturbation_samples}, student, seed, c.integrator);
 
     run_summary summary;
     summary.steps = S;
@@ -201,8 +201,7 @@ run_summary learn(const config& c, const run_options& opt) {
     // The loss, its credit (with_credit) and the task's accuracy of one forward pass. The regression
     // task relaxes on from the trajectory's end to the fixed point and differentiates there.
     struct evaluation { gradients g; double accuracy; };
-    const auto evaluate = [&](const trajectory& tr, const trial_batch& trials, bool with_credit, long s,
-                              const perturbed_forward& perturbed) {
+    const auto evaluate = [&](const trajectory& tr, const trial_batch& trials, bool with_credit, long s) {
         evaluation ev;
         if (task.fixed_point) {
             const matrix& U = trials.u.at(0);
@@ -215,7 +214,7 @@ run_summary learn(const config& c, const run_options& opt) {
             ev.accuracy = r_squared(low.W_out*r, target, vector::Ones(target.cols()));
             return ev;
         }
-        if (with_credit) ev.g = credit_rule(student, low, tr, trials, which, perturbed, static_cast<std::uint64_t>(s));
+        if (with_credit) ev.g = credit_rule(student, low, tr, trials, which, static_cast<std::uint64_t>(s));
         else ev.g.loss = trajectory_loss(student, low, tr, trials);
         std::vector<const matrix*> xs;
         for (auto i: tr.obs) xs.push_back(&tr.x[i]);
@@ -232,7 +231,7 @@ run_summary learn(const config& c, const run_options& opt) {
             auto noise = stream(seed, "noise", static_cast<std::uint64_t>(s));
             const trajectory tr = integrate(student, low, trials.u, trials.x0, c.integrator, noise);
             if (s == S) { // the final state: one more forward pass for its loss
-                const evaluation ev = evaluate(tr, trials, false, s, {});
+                const evaluation ev = evaluate(tr, trials, false, s);
                 const double loss = ev.g.loss;
                 rec.snapshot(s, loss, student, ev.accuracy);
                 rec.activity(s, student, low, tr, trials, c.training.activity_trials, true); // step S (= 0 when S = 0)
@@ -241,14 +240,10 @@ run_summary learn(const config& c, const run_options& opt) {
                 if (S == 0) summary.initial_loss = loss, summary.initial_accuracy = ev.accuracy;
                 break;
             }
-            const perturbed_forward perturbed = [&](double sigma, std::uint64_t sample) {
-                auto g = stream(seed, "perturbation", sample);
-                return integrate(student, low, trials.u, trials.x0, c.integrator, g, sigma);
-            };
-            // rflo_form = online: the weights learn during the trial (sim/online.hpp); the loss and
+            // rflo_form = online: the weights learn during the trial (plasticity/online_trial.hpp); the loss and
             // accuracy recorded for step s are still those of the weights before it.
             const bool online = c.plasticity.rflo_form == "online";
-            const evaluation ev = evaluate(tr, trials, !online, s, perturbed);
+            const evaluation ev = evaluate(tr, trials, !online, s);
             const gradients& g = ev.g;
             if (!g.finite())
                 throw divergence_error(s, "the loss or its gradient is not finite");

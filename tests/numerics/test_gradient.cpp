@@ -4,7 +4,7 @@
 #include <catch2/catch.hpp>
 
 #include "plasticity/exact_credit.hpp"
-#include "sim/integrate.hpp"
+#include "models/integrate.hpp"
 #include "tests/support/approx.hpp"
 
 using namespace eisim;

@@ -7,8 +7,8 @@
 
 #include "models/butcher.hpp"
 #include "models/dynamics.hpp"
-#include "sim/integrate.hpp"
-#include "sim/odeint_eigen.hpp"
+#include "models/integrate.hpp"
+#include "models/odeint_eigen.hpp"
 #include "tests/support/approx.hpp"
 
 using namespace eisim;

@@ -4,7 +4,7 @@
 #include <catch2/catch.hpp>
 
 #include "plasticity/local_credit.hpp"
-#include "sim/integrate.hpp"
+#include "models/integrate.hpp"
 #include "tests/support/approx.hpp"
 #include "tests/support/credit_problem.hpp"
 
@@ -70,17 +70,13 @@ TEST_CASE("every local rule's estimate points along the exact gradient", "[credi
     rng noise(1);
     const trajectory tr = forward(p, p.net, noise);
     const gradients exact = exact_gradient(p.net, low, tr, p.trials, plastic_set{});
-    const perturbed_forward perturbed = [&](double sigma, std::uint64_t sample) {
-        auto g = stream(11, "perturbation", sample);
-        return integrate(p.net, low, p.trials.u, p.trials.x0, p.integ, g, sigma);
-    };
     for (auto rule: {"feedback_alignment", "rflo", "node_perturbation"}) {
         credit_desc d;
         d.rule = rule;
         d.perturbation_samples = 400;
         d.perturbation_sigma = 0.01;
-        const credit c(d, p.net, 42);
-        const gradients g = c(p.net, low, tr, p.trials, plastic_set{}, perturbed, 0);
+        const credit c(d, p.net, 42, p.integ);
+        const gradients g = c(p.net, low, tr, p.trials, plastic_set{}, 0);
         const double cos_rec = cosine(g.projection[0], exact.projection[0]), cos_in = cosine(g.projection[1], exact.projection[1]);
         WARN(rule << ": cosine with the exact gradient, recurrent " << cos_rec << ", input " << cos_in);
         CHECK(g.loss == Approx(exact.loss));

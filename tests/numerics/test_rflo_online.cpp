@@ -1,4 +1,4 @@
-// RFLO's online form (plasticity/rflo_online.hpp, sim/online.hpp): with the weights held fixed its
+// RFLO's online form (plasticity/rflo_online.hpp, plasticity/online_trial.hpp): with the weights held fixed its
 // increments sum to the per-trial gradient (an independent, forward-in-time computation of the same
 // formula); with η → 0 the online learning step equals the per-trial mirror step to first order,
 // i.e. their difference shrinks in proportion to η.
@@ -6,7 +6,7 @@
 
 #include "plasticity/local_credit.hpp"
 #include "plasticity/rflo_online.hpp"
-#include "sim/online.hpp"
+#include "plasticity/online_trial.hpp"
 #include "tests/support/approx.hpp"
 #include "tests/support/credit_problem.hpp"
 

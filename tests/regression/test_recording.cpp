@@ -68,7 +68,7 @@ TEST_CASE("sparse recurrent products learn what dense products learn, to round-o
 TEST_CASE("a run file is the same whichever layout holds the weights", "[recording][layout]") {
     // p = 1 at N = 300: 89 700 recurrent synapses, so every weight row and checkpoint is written in
     // two blocks (h5::block_values). Dense products hold the weights in the dense layout, sparse
-    // products in synapse lists (sim/integrate.hpp): same synapse ids, same values to round-off.
+    // products in synapse lists (models/integrate.hpp): same synapse ids, same values to round-off.
     const std::string p1 = " run -q --set populations.E.size=240 --set populations.I.size=60 --set task.duration_ms=10 --set task.batch=2"
                            " --set training.steps=2 --set projections.recurrent.p=1";
     const auto dense = run_ok(p1 + " --set integrator.products=dense");

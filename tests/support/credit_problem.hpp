@@ -5,7 +5,7 @@
 #include "models/input.hpp"
 #include "models/network.hpp"
 #include "models/task.hpp"
-#include "sim/integrate.hpp"
+#include "models/integrate.hpp"
 
 namespace eisim::test {
 

@@ -16,7 +16,7 @@
 #include "plasticity/implicit_credit.hpp"
 #include "sim/config.hpp"
 #include "sim/experiment.hpp"
-#include "sim/relax.hpp"
+#include "models/relax.hpp"
 #include "tests/support/approx.hpp"
 
 using namespace eisim;

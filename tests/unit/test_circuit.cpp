@@ -9,7 +9,7 @@
 #include "models/error.hpp"
 #include "plasticity/exact_credit.hpp"
 #include "sim/config.hpp"
-#include "sim/integrate.hpp"
+#include "models/integrate.hpp"
 #include "tests/support/approx.hpp"
 
 using namespace eisim;

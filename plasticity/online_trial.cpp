@@ -1,4 +1,4 @@
-#include "sim/online.hpp"
+#include "plasticity/online_trial.hpp"
 
 #include <cmath>
 

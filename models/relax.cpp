@@ -1,11 +1,11 @@
-#include "sim/relax.hpp"
+#include "models/relax.hpp"
 
 #include <cmath>
 #include <sstream>
 
 #include "models/dynamics.hpp"
 #include "models/error.hpp"
-#include "sim/odeint_eigen.hpp"
+#include "models/odeint_eigen.hpp"
 
 namespace eisim {
 
@@ -21,7 +21,7 @@ fixed_point relax(const network& net, const lowered_network& low, const matrix& 
     matrix dxdt;
     const int chunk = 10;
     auto dense = odeint::make_dense_output(d.atol, d.rtol, odeint_steppers::dopri5<matrix>());
-    const int kind = stepper_registry().get(d.stepper);
+    const stepper_info::kind kind = stepper_registry().get(d.stepper).type;
     for (long k = 0;; k += chunk) {
         // residual = τ ⊙ dx/dt = −x + W_rec φ(x) + W_in u + b
         sys(fp.x, dxdt, 0.0);
@@ -42,9 +42,9 @@ fixed_point relax(const network& net, const lowered_network& low, const matrix& 
         }
         const double t0 = k*d.dt_ms; // integer grid
         switch (kind) {
-        case 0: odeint::integrate_n_steps(odeint_steppers::euler<matrix>(), sys, fp.x, t0, d.dt_ms, chunk); break;
-        case 1: odeint::integrate_n_steps(odeint_steppers::rk4<matrix>(), sys, fp.x, t0, d.dt_ms, chunk); break;
-        default: odeint::integrate_n_steps(dense, sys, fp.x, t0, d.dt_ms, chunk); break;
+        case stepper_info::kind::euler: odeint::integrate_n_steps(odeint_steppers::euler<matrix>(), sys, fp.x, t0, d.dt_ms, chunk); break;
+        case stepper_info::kind::rk4: odeint::integrate_n_steps(odeint_steppers::rk4<matrix>(), sys, fp.x, t0, d.dt_ms, chunk); break;
+        case stepper_info::kind::dopri5: odeint::integrate_n_steps(dense, sys, fp.x, t0, d.dt_ms, chunk); break;
         }
     }
 }

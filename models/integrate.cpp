@@ -1,16 +1,21 @@
-#include "sim/integrate.hpp"
+#include "models/integrate.hpp"
 
 #include <cmath>
 #include <sstream>
 
 #include "models/dynamics.hpp"
 #include "models/error.hpp"
-#include "sim/odeint_eigen.hpp"
+#include "models/odeint_eigen.hpp"
 
 namespace eisim {
 
-const registry<int>& stepper_registry() {
-    static const registry<int> r("stepper", {{"euler", 0}, {"rk4", 1}, {"dopri5", 2}});
+const registry<stepper_info>& stepper_registry() {
+    using K = stepper_info::kind;
+    static const registry<stepper_info> r("stepper", {
+        {"euler", {K::euler, "explicit Euler, fixed step dt_ms, order 1", false}},
+        {"rk4", {K::rk4, "classical Runge-Kutta, fixed step dt_ms, order 4", false}},
+        {"dopri5", {K::dopri5, "adaptive Dormand-Prince 5(4) with atol/rtol, stepping onto the dt_ms grid", true}},
+    });
     return r;
 }
 
@@ -107,10 +112,10 @@ trajectory integrate(const network& net, const lowered_network& low, const input
     trajectory tr;
     tr.stepper = d.stepper;
     tr.dt_obs = u.dt;
-    switch (stepper_registry().get(d.stepper)) {
-    case 0: fixed_steps(odeint_steppers::euler<matrix>(), sys, noise_sigma, x0, u, d, noise, tr); break;
-    case 1: fixed_steps(odeint_steppers::rk4<matrix>(), sys, noise_sigma, x0, u, d, noise, tr); break;
-    default:
+    switch (stepper_registry().get(d.stepper).type) {
+    case stepper_info::kind::euler: fixed_steps(odeint_steppers::euler<matrix>(), sys, noise_sigma, x0, u, d, noise, tr); break;
+    case stepper_info::kind::rk4: fixed_steps(odeint_steppers::rk4<matrix>(), sys, noise_sigma, x0, u, d, noise, tr); break;
+    case stepper_info::kind::dopri5:
         if (noise_sigma > 0.0) throw user_error("private noise (network.noise_sigma > 0) needs a fixed-step stepper (euler or rk4), not dopri5");
         adaptive_steps(sys, x0, u, d, tr);
         break;

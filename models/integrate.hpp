@@ -36,7 +36,14 @@ layout layout_for(const integrator_desc& d, const circuit_desc& net);
 inline bool sparse_products(const integrator_desc& d, const network_desc& net) { return sparse_products(d, ei_circuit(net)); }
 inline layout layout_for(const integrator_desc& d, const network_desc& net) { return layout_for(d, ei_circuit(net)); }
 
-const registry<int>& stepper_registry();
+/// A stepper, registered by name with its documentation.
+struct stepper_info {
+    enum class kind { euler, rk4, dopri5 };
+    kind type;
+    std::string doc;
+    bool adaptive;
+};
+const registry<stepper_info>& stepper_registry();
 
 /// Integrate one batch of trials from trials.x0 over the input grid. `noise` is the stream for
 /// private noise (used only if net.noise_sigma > 0; euler and rk4 only).

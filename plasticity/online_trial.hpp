@@ -12,7 +12,7 @@
 #include "models/trajectory.hpp"
 #include "plasticity/optimizer.hpp"
 #include "plasticity/rflo_online.hpp"
-#include "sim/integrate.hpp"
+#include "models/integrate.hpp"
 
 namespace eisim {
 

@@ -7,7 +7,7 @@
 // until the residual max_{i,p} |−x + W_rec φ(x) + W_in u + b| is at most `tol` (checked every 10
 // steps). A relaxation that exceeds `max_ms`, or leaves the runaway bound, throws a divergence_error.
 #include "models/network.hpp"
-#include "sim/integrate.hpp"
+#include "models/integrate.hpp"
 
 namespace eisim {
 
