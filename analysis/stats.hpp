@@ -2,7 +2,7 @@
 // Statistics of synaptic weights: are the magnitudes log-normal, and which geometry of plasticity
 // is consistent with how they changed? Pure maths on arrays of signed weights; no files here.
 //
-// 1. The log-normal summary of the magnitudes (SCIENCE.md §1). Over the n synapses with
+// 1. The log-normal summary of the magnitudes (docs/science.md §1). Over the n synapses with
 //    0 < |w_i| < ∞, with x_i = ln|w_i| and central moments m_k = (1/n) Σ (x_i − x̄)^k:
 //      mean_ln = x̄ = (1/n) Σ x_i
 //      sd_ln   = √( Σ (x_i − x̄)² / (n − 1) )              (sample standard deviation)
@@ -11,8 +11,8 @@
 //      ks      = sup_x | F̂_n(x) − Φ((ln x − mu)/sigma) |     (Kolmogorov–Smirnov distance to the fit)
 //    computed on the sorted x as max_i max(i/n − Φ(u_i), Φ(u_i) − (i−1)/n), u_i = (x_(i) − mu)/sigma.
 //
-// 2. The geometry test (Pogodin et al., ICLR 2024; SCIENCE.md §3). A candidate potential φ has a
-//    dual map on signed weights:
+// 2. The geometry test (Pogodin et al., ICLR 2024; docs/science.md §3). A candidate potential φ
+//    has a dual map on signed weights:
 //      EG (negative entropy)  ∇φ(w) = sign(w) (ln|w| + 1)
 //      p-norm (p > 1)         ∇φ(w) = sign(w) |w|^(p−1)        (p = 2: Euclidean)
 //    The dual change of synapse i is Δ_i = ∇φ(w_to,i) − ∇φ(w_from,i). Its ΔCDF, as in the
@@ -30,11 +30,11 @@
 //    Synapses that are 0 or not finite at either snapshot have no EG dual; they are left out of
 //    the geometry test for every candidate (and counted).
 //
-// 3. Per-neuron standardisation (issue 9). Neuron i's incoming synapses learn like a regression
-//    of their own: Δ_ij = −η Σ_t δ_i(t) r_j(t) carries a scale (and an offset) that belong to
-//    neuron i, so pooling every synapse mixes Gaussians of different widths, which looks
-//    heavy-tailed. Group the synapses by postsynaptic neuron g (sizes n_g) and standardise within
-//    each group:
+// 3. Per-neuron standardisation (the per-neuron variant of the geometry test). Neuron i's incoming
+//    synapses learn like a regression of their own: Δ_ij = −η Σ_t δ_i(t) r_j(t) carries a scale
+//    (and an offset) that belong to neuron i, so pooling every synapse mixes Gaussians of different
+//    widths, which looks heavy-tailed. Group the synapses by postsynaptic neuron g (sizes n_g) and
+//    standardise within each group:
 //      z_i  = (Δ_i − Δ̄_g) / s_g,  Δ̄_g = (1/n_g) Σ_{i∈g} Δ_i,  s_g = √( Σ_{i∈g} (Δ_i − Δ̄_g)² / (n_g − 1) )
 //      ΔCDF = h Σ_j | F̂_z(x_j) − Φ(x_j) |        over the pooled z (no further scaling)
 //    Centring as well as scaling makes the null pivotal: if each neuron's Δ is Gaussian with any

@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Recovering the geometry of plasticity from eisim's own learning runs (issue 9).
+# Recovering the geometry of plasticity from eisim's own learning runs (pooled and per-neuron
+# geometry tests).
 #
 # Trains the default network from the same seed under exponentiated gradient (EG), euclidean
 # gradient descent (GD, the p-norm with p = 2) and the p-norm with p = 3, analyses each run with

@@ -1,5 +1,5 @@
 #pragma once
-// Two tiers of errors (see STYLE.md):
+// Two tiers of errors (docs/design.md, "Rules that keep the house simple"):
 //  * eisim::user_error and its children: a mistake in the user's input (config, command line,
 //    files). They carry context and map to exit code 2 at the command line.
 //  * EISIM_ASSERT: an internal invariant; a failure is a bug in eisim, not in the input.

@@ -5,7 +5,7 @@
 // same order whatever the thread count — provided the row boundaries fall on the same positions
 // of Eigen's register blocking. Boundaries are therefore multiples of `row_granule` (48: a multiple
 // of the GEMM micro-kernel height for SSE2, AVX and AVX-512 doubles, 6, 12 and 24 rows), and the
-// results are bit-identical for 1, 2, … threads (tests/numerics/test_parallel.cpp checks it).
+// results are bit-identical for 1, 2, … threads (tests/numerics/test_products.cpp checks it).
 //
 // Eigen's own OpenMP products are switched off (EIGEN_DONT_PARALLELIZE): their blocking changes
 // with the thread count and so would the rounding.

@@ -1,6 +1,7 @@
 #pragma once
 // Geometries of plasticity: mirror maps on synaptic magnitudes m ≥ 0 (signs are fixed by Dale's
-// law; the gradient with respect to m is g = sign·∂L/∂w). One mirror-descent step (SCIENCE.md §3):
+// law; the gradient with respect to m is g = sign·∂L/∂w). One mirror-descent step
+// (docs/science.md §3):
 //
 //   ∇φ(m') = ∇φ(m) − η g
 //

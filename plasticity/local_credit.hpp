@@ -1,5 +1,5 @@
 #pragma once
-// Biologically plausible credit assignment (SCIENCE.md §4). Every rule returns the same
+// Biologically plausible credit assignment (docs/science.md §4). Every rule returns the same
 // `gradients` as the exact one and feeds the same mirror step, so each runs under every geometry.
 //
 //   feedback_alignment  the exact backward pass with fixed random B_out (N × n_out) in place of

@@ -52,12 +52,12 @@ inline weight_pair dual_gaussian_change(const analysis::geometry& g, long n, std
 }
 
 /// Synapses grouped by postsynaptic neuron whose change is Gaussian in the dual space of `g`
-/// with a mean and a width that belong to the neuron (the regression picture of issue 9):
-/// neuron k has `per_neuron` synapses, ε ~ s c_k (u_k + N(0, 1) truncated at ±4.5: a cut that
-/// removes 7·10⁻⁶ of the mass, far below what ΔCDF can see), with the width factor c_k = 10^(−U),
-/// U uniform on [0, 2) (widths spread over two decades), and the offset u_k uniform on
-/// [−0.5, 0.5]. Magnitudes and signs as in dual_gaussian_change, with s = 0.3 for EG and
-/// s = exp((p−1)(mu − 3 sigma))/5.5 for a p-norm (|ε| < 5 s: no sign change).
+/// with a mean and a width that belong to the neuron (the regression picture behind the
+/// per-neuron geometry test): neuron k has `per_neuron` synapses, ε ~ s c_k (u_k + N(0, 1)
+/// truncated at ±4.5: a cut that removes 7·10⁻⁶ of the mass, far below what ΔCDF can see), with
+/// the width factor c_k = 10^(−U), U uniform on [0, 2) (widths spread over two decades), and the
+/// offset u_k uniform on [−0.5, 0.5]. Magnitudes and signs as in dual_gaussian_change, with
+/// s = 0.3 for EG and s = exp((p−1)(mu − 3 sigma))/5.5 for a p-norm (|ε| < 5 s: no sign change).
 struct grouped_pair {
     vector w0, w1;
     index_vector post; // the postsynaptic neuron of each synapse (0..neurons−1, in blocks)

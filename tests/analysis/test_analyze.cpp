@@ -314,12 +314,13 @@ TEST_CASE("analyze --figures draws the figures, or fails clearly without matplot
 }
 
 // The slow one (two learning runs of the default network, about 1.5 min on two free cores; the
-// sanitizer pass of scripts/test.sh skips tests named "default problem"). Issue 9: on the default
-// teacher–student problem with the default learning rates (25 steps), the test standardised per
-// postsynaptic neuron recovers the geometry each run was trained with, on the recurrent
-// projection, where each neuron's incoming synapses are a regression of their own. What the
-// other projections and the pooled variant give is printed (see examples/recover_geometry.sh):
-// there the theory may fail (the readout under GD ends with most synapses held at the bound).
+// sanitizer pass of scripts/test.sh skips tests named "default problem"). The goal of the
+// per-neuron geometry test: on the default teacher–student problem with the default learning rates
+// (25 steps), the test standardised per postsynaptic neuron recovers the geometry each run was
+// trained with, on the recurrent projection, where each neuron's incoming synapses are a regression
+// of their own. What the other projections and the pooled variant give is printed (see
+// examples/recover_geometry.sh): there the theory may fail (the readout under GD ends with most
+// synapses held at the bound).
 TEST_CASE("the per-neuron geometry test recovers EG and GD on the default problem", "[analysis][slow][recovery]") {
     const auto eg_run = test::temp_path(".h5"), gd_run = test::temp_path(".h5");
     // Both runs at once, from the same seed (the default), each on its own core.

@@ -234,7 +234,7 @@ TEST_CASE("consistent sets are listed compactly", "[analysis][report]") {
     CHECK(compress_names({}) == "-");
 }
 
-// ---- Per-neuron standardisation (issue 9; stats.hpp part 3) ----
+// ---- Per-neuron standardisation: the per-neuron geometry test (stats.hpp part 3) ----
 
 namespace {
 

@@ -18,7 +18,8 @@ namespace eisim::test {
 
 // Round-off level agreement of two computations of the same formula.
 constexpr double roundoff = 1e-12;
-// Exact (discrete adjoint) gradient against central finite differences, fixed steps (issue 3).
+// Exact (discrete adjoint) gradient against central finite differences, fixed steps: the
+// accuracy asked of exact credit for euler and rk4 (README.md, "Learning").
 constexpr double fd_fixed = 1e-6;
 // Statistical checks use z-scores: |estimate − truth| ≤ z_tol · standard error.
 constexpr double z_tol = 5.0;

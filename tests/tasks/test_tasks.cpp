@@ -203,6 +203,24 @@ TEST_CASE("every example config parses, validates and names its task", "[tasks][
     CHECK(found == 5);
 }
 
+TEST_CASE("every circuit example parses, validates and builds its circuit", "[tasks][examples]") {
+    // The examples that are circuits rather than tasks (examples/README.md), then every config.
+    for (auto name: {"v1_four_populations", "two_areas", "feedforward_layers"})
+        CHECK(std::filesystem::exists(examples + name + ".toml"));
+    int found = 0;
+    for (auto& entry: std::filesystem::directory_iterator(examples)) {
+        if (entry.path().extension() != ".toml") continue;
+        const std::string path = entry.path().string();
+        INFO(path);
+        const config c = load_config(path);
+        CHECK(task_registry().contains(c.task.kind));
+        const network net = build_network(c.circuit, static_cast<std::uint64_t>(c.training.seed));
+        CHECK(net.projections.size() == c.circuit.projections.size());
+        ++found;
+    }
+    CHECK(found == 8);
+}
+
 namespace {
 // A small regression problem: 16 E + 4 I cells, 5 inputs, 2 outputs, 4 patterns.
 struct fixed_point_problem {
