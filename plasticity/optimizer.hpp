@@ -69,6 +69,7 @@ public:
 
     /// Momentum buffers by projection (the optimizer state, saved for resuming).
     std::map<std::string, vector>& velocity() { return velocity_; }
+    const std::map<std::string, vector>& velocity() const { return velocity_; }
 
 private:
     geometry geo_;

@@ -82,6 +82,44 @@ plastic_set plastic_of(const config& c, const network& net) {
     return plastic_of(net, names);
 }
 
+// The run file as a sink: snapshots every record_every steps and at the end, the activity at the
+// first and last steps, and each step's training record and checkpoint.
+class hdf5_sink: public sink {
+public:
+    hdf5_sink(run_recorder& rec, const config& c): rec_(rec), c_(c) {}
+    void evaluated(const evaluated_view& v) override {
+        const long S = c_.training.steps;
+        if (v.step == S || v.step % c_.training.record_every == 0) rec_.snapshot(v.step, v.loss, v.net, v.accuracy);
+        if (v.step == 0 || v.step == S) rec_.activity(v.step, v.net, v.low, v.tr, v.trials, c_.training.activity_trials, true);
+    }
+    void updated(const updated_view& v) override {
+        rec_.training_step(v.loss, v.held_at_bound, v.learning_rate, v.accuracy);
+        rec_.checkpoint(v.step + 1, v.net, v.opt.velocity());
+    }
+    void finish(const run_summary&) override { rec_.flush(); }
+
+private:
+    run_recorder& rec_;
+    const config& c_;
+};
+
+// The progress display as a sink.
+class progress_sink: public sink {
+public:
+    explicit progress_sink(bool quiet): quiet_(quiet) {}
+    void prepare(long first, long steps) override {
+        first_ = first;
+        bar_.emplace(steps - first, quiet_);
+    }
+    void updated(const updated_view& v) override { bar_->update(v.step + 1 - first_, v.loss, v.accuracy); }
+    void finish(const run_summary& s) override { bar_->finish(s.final_loss, s.final_accuracy); }
+
+private:
+    bool quiet_;
+    long first_ = 0;
+    std::optional<progress> bar_;
+};
+
 } // namespace
 
 std::vector<projection_summary> summarize(const network& net) {
@@ -134,7 +172,7 @@ config config_of_run(const std::string& path) {
     return parse_config(text, path + ":/config", config{});
 }
 
-run_summary learn(const config& c, const run_options& opt) {
+run_summary learn(const config& c, const run_options& opt, const std::vector<sink*>& extra) {
     stop_signals signals; // from the start: a signal during set-up also stops after the first step
     if (!opt.resume) check_output_path(opt.out, opt.overwrite);
     const auto t0 = clock_type::now();
@@ -196,7 +234,11 @@ run_summary learn(const config& c, const run_options& opt) {
         teacher.reset();
     }
     lowered_network low(student, sparse_products(c.integrator, c.circuit));
-    progress bar(S - s0, opt.quiet);
+    hdf5_sink file_sink(rec, c);
+    progress_sink bar(opt.quiet);
+    std::vector<sink*> sinks{&file_sink, &bar};
+    sinks.insert(sinks.end(), extra.begin(), extra.end());
+    for (auto* k: sinks) k->prepare(s0, S);
 
     // The loss, its credit (with_credit) and the task's accuracy of one forward pass. The regression
     // task relaxes on from the trajectory's end to the fixed point and differentiates there.
@@ -233,8 +275,7 @@ run_summary learn(const config& c, const run_options& opt) {
             if (s == S) { // the final state: one more forward pass for its loss
                 const evaluation ev = evaluate(tr, trials, false, s);
                 const double loss = ev.g.loss;
-                rec.snapshot(s, loss, student, ev.accuracy);
-                rec.activity(s, student, low, tr, trials, c.training.activity_trials, true); // step S (= 0 when S = 0)
+                for (auto* k: sinks) k->evaluated({s, loss, ev.accuracy, student, low, tr, trials});
                 summary.final_loss = loss;
                 summary.final_accuracy = ev.accuracy;
                 if (S == 0) summary.initial_loss = loss, summary.initial_accuracy = ev.accuracy;
@@ -247,9 +288,8 @@ run_summary learn(const config& c, const run_options& opt) {
             const gradients& g = ev.g;
             if (!g.finite())
                 throw divergence_error(s, "the loss or its gradient is not finite");
-            if (s % c.training.record_every == 0) rec.snapshot(s, g.loss, student, ev.accuracy);
+            for (auto* k: sinks) k->evaluated({s, g.loss, ev.accuracy, student, low, tr, trials});
             if (s == 0) {
-                rec.activity(0, student, low, tr, trials, c.training.activity_trials, true);
                 summary.initial_loss = g.loss;
                 summary.initial_accuracy = ev.accuracy;
             }
@@ -261,10 +301,8 @@ run_summary learn(const config& c, const run_options& opt) {
             } else {
                 held = opt_state.apply(student, g, which, s);
             }
-            rec.training_step(g.loss, held, opt_state.learning_rate(s), ev.accuracy);
-            rec.checkpoint(s + 1, student, opt_state.velocity());
             low.update(student);
-            bar.update(s + 1 - s0, g.loss, ev.accuracy);
+            for (auto* k: sinks) k->updated({s, g.loss, ev.accuracy, held, opt_state.learning_rate(s), student, opt_state});
             summary.step_seconds.push_back(std::chrono::duration<double>(clock_type::now() - step_start).count());
             if (const int sig = stop_signals::received()) {
                 rec.flush();
@@ -278,7 +316,6 @@ run_summary learn(const config& c, const run_options& opt) {
                                           " (everything before it is in '" + opt.out + "')");
         }
     }
-    bar.finish(summary.final_loss, summary.final_accuracy);
     summary.final = summarize(student);
     for (std::size_t i = 0; i < summary.final.size(); ++i) {
         // The signs are fixed per synapse (Dale's law); a weight changes sign only if its magnitude
@@ -292,6 +329,7 @@ run_summary learn(const config& c, const run_options& opt) {
         summary.final[i].held_at_bound = held;
     }
     summary.seconds = std::chrono::duration<double>(clock_type::now() - t0).count();
+    for (auto* k: sinks) k->finish(summary);
     return summary;
 }
 

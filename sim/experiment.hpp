@@ -13,6 +13,7 @@
 #include <vector>
 
 #include "sim/config.hpp"
+#include "sim/sink.hpp"
 
 namespace eisim {
 
@@ -50,8 +51,9 @@ void simulate(const config& c, const run_options& opt);
 /// Train the student under the config's plasticity and record the run. With opt.resume, continue
 /// the stopped run in opt.out (whose own config must be passed as `c`): the finished file equals
 /// the uninterrupted run's, dataset for dataset. SIGINT/SIGTERM finish the current step, save it
-/// and throw `interrupted`.
-run_summary learn(const config& c, const run_options& opt);
+/// and throw `interrupted`. Every step is handed to the run file's and the progress display's
+/// sinks and to `sinks` (sim/sink.hpp).
+run_summary learn(const config& c, const run_options& opt, const std::vector<sink*>& sinks = {});
 
 /// The configuration a run file was written with.
 config config_of_run(const std::string& path);

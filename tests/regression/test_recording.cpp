@@ -6,6 +6,8 @@
 #include <hdf5.h>
 
 #include "io/h5.hpp"
+#include "sim/config.hpp"
+#include "sim/experiment.hpp"
 #include "tests/support/approx.hpp"
 
 using namespace eisim;
@@ -133,4 +135,44 @@ TEST_CASE("a bad thread count is refused with exit code 2 and names the option",
         CHECK(r.code == 2);
         CHECK(r.output.find("--threads") != std::string::npos);
     }
+}
+
+TEST_CASE("the learning loop hands every step to its sinks: a memory sink holds what the run file holds", "[recording][sinks]") {
+    config c = default_config();
+    for (auto s: {"populations.E.size=40", "populations.I.size=10", "task.duration_ms=30", "task.batch=3", "training.steps=5",
+                  "training.record_every=2", "plasticity.momentum=0.5"})
+        apply_override(c, s, false);
+    validate(c);
+    const auto out = test::temp_path(".h5");
+    memory_sink memory;
+    run_options opt;
+    opt.out = out;
+    opt.quiet = true;
+    const run_summary summary = learn(c, opt, {&memory});
+    // Every state is evaluated (steps 0..5), every step updates; the file keeps every 2nd and the last.
+    REQUIRE(memory.snapshots.size() == 6);
+    REQUIRE(memory.updates.size() == 5);
+    auto f = h5::open_file(out);
+    const auto steps = h5::read_double(f, "trajectory/step"), loss = h5::read_double(f, "trajectory/loss");
+    REQUIRE(steps == std::vector<double>{0, 2, 4, 5});
+    for (std::size_t row = 0; row < steps.size(); ++row) {
+        const auto& snap = memory.snapshots.at(static_cast<std::size_t>(steps[row]));
+        CHECK(snap.step == static_cast<long>(steps[row]));
+        CHECK(snap.loss == loss[row]);
+        for (auto& [name, w]: snap.weights) {
+            INFO(name << " row " << row);
+            const auto file_row = h5::read_rows(f, "trajectory/" + name + "/weight", row, 1);
+            CHECK(std::vector<double>(w.data(), w.data() + w.size()) == file_row);
+        }
+    }
+    const auto train_loss = h5::read_double(f, "training/loss"), lr = h5::read_double(f, "training/learning_rate"),
+               held = h5::read_double(f, "training/held_at_bound");
+    for (std::size_t s = 0; s < 5; ++s) {
+        CHECK(memory.updates[s].step == static_cast<long>(s));
+        CHECK(memory.updates[s].loss == train_loss[s]);
+        CHECK(memory.updates[s].loss == memory.snapshots[s].loss);
+        CHECK(memory.updates[s].learning_rate == lr[s]);
+        CHECK(static_cast<double>(memory.updates[s].held_at_bound) == held[s]);
+    }
+    CHECK(summary.final_loss == memory.snapshots.back().loss);
 }
