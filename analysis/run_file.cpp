@@ -81,14 +81,21 @@ run_file::run_file(const std::string& path): path_(path) {
 
         if (format_version_ >= 2) read_populations(net);
 
-        // Known projections first, in the recorder's order; then any other group.
+        // The circuit's order where the file gives it (/network attr projections, version 2), else
+        // the known projections first, in the recorder's order; then any other group.
         auto names = h5::subgroups(net);
         if (format_version_ >= 2) names.erase(std::remove(names.begin(), names.end(), "populations"), names.end());
         std::vector<std::string> ordered;
-        for (auto& k: known)
-            if (std::find(names.begin(), names.end(), k.name) != names.end()) ordered.push_back(k.name);
-        for (auto& n: names)
-            if (std::find(ordered.begin(), ordered.end(), n) == ordered.end()) ordered.push_back(n);
+        const auto add = [&](const std::string& n) {
+            if (std::find(names.begin(), names.end(), n) != names.end() && std::find(ordered.begin(), ordered.end(), n) == ordered.end())
+                ordered.push_back(n);
+        };
+        if (h5::has_attr(net, "projections")) {
+            std::istringstream list(h5::read_attr_string(net, "projections"));
+            for (std::string n; std::getline(list, n, ',');) add(n);
+        }
+        for (auto& k: known) add(k.name);
+        for (auto& n: names) add(n);
         if (ordered.empty()) fail("/network holds no projection group");
 
         for (auto& name: ordered) {

@@ -72,6 +72,9 @@ void run_recorder::write_network(const network& net) {
     h5::write_attr(g, "n_in", std::int64_t(net.n_in));
     h5::write_attr(g, "n_out", std::int64_t(net.n_out));
     h5::write_attr(g, "transfer", net.phi.name);
+    std::string order; // the projections in the circuit's order (names hold no commas)
+    for (auto& p: net.projections) order += (order.empty()? "": ",") + p.name;
+    h5::write_attr(g, "projections", order);
     h5::write(g, "tau", to_std(net.tau));
     std::vector<std::int8_t> cs(net.n());
     for (int i = 0; i < net.n(); ++i) cs[i] = static_cast<std::int8_t>(net.cell_sign[i]);

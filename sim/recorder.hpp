@@ -5,7 +5,8 @@
 //
 //   /              attrs format="eisim.run", format_version, software_version, git_revision,
 //                  created_utc, seed, config (the fully resolved TOML)
-//   /network       attrs n_e, n_i, n_in, n_out, transfer; tau [N], cell_sign [N]
+//   /network       attrs n_e, n_i, n_in, n_out, transfer, projections (names in order; version 2);
+//                  tau [N], cell_sign [N]
 //   /network/populations  name, model, side, first, size, sign, tau_ms, bias [P] (version 2)
 //   /network/<p>   pre, post, sign [nnz] (side indices); pre_populations, post_populations (version 2);
 //                  attrs plastic, pre_population, post_population (sides), n_pre, n_post,

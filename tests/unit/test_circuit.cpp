@@ -8,7 +8,9 @@
 
 #include "models/error.hpp"
 #include "plasticity/exact_credit.hpp"
+#include "analysis/run_file.hpp"
 #include "sim/config.hpp"
+#include "sim/experiment.hpp"
 #include "models/integrate.hpp"
 #include "tests/support/approx.hpp"
 
@@ -327,4 +329,25 @@ TEST_CASE("the exact gradient of a circuit with several projections per product 
     CHECK(some.projection[0].size() == 0);
     CHECK(test::rel_err(some.projection[1], exact.projection[1]) <= test::roundoff);
     CHECK_THROWS_WITH(plastic_of(net, {"from_VIP"}), Catch::Contains("known: from_E"));
+}
+
+TEST_CASE("a circuit's run file keeps its populations and its projections' order", "[circuit][recording]") {
+    config c = parse_config(three_classes, "three_classes.toml", default_config());
+    for (auto s: {"task.duration_ms=20", "task.batch=2", "training.steps=1", "training.activity_trials=1"}) apply_override(c, s, false);
+    validate(c);
+    const auto out = test::temp_path(".h5");
+    run_options opt;
+    opt.out = out;
+    opt.quiet = true;
+    learn(c, opt);
+    const analysis::run_file f(out);
+    std::vector<std::string> names;
+    for (auto& p: f.projections()) names.push_back(p.name);
+    CHECK(names == std::vector<std::string>{"from_E", "from_PV", "from_SST", "stim_E", "stim_PV", "readout"});
+    REQUIRE(f.populations().size() == 5);
+    CHECK(f.populations()[1].name == "PV");
+    CHECK(f.populations()[1].first == 12);
+    CHECK(f.populations()[1].sign == -1);
+    CHECK(f.projection("from_PV").post_populations == std::vector<std::string>{"E", "PV"});
+    CHECK(f.projection("from_PV").connectivity == "fixed_indegree");
 }
