@@ -200,11 +200,19 @@ void validate_circuit(const circuit_desc& c) {
             };
             const std::vector<int> pre_first = concatenated(p.pre), post_first = concatenated(p.post);
             const int npre = pre_first.back(), npost = post_first.back();
-            // The population holding concatenated id `id`, and the id within it.
-            const auto cell = [](const std::vector<std::string>& pops, const std::vector<int>& first, std::int64_t id) {
+            // The position in its list of the population holding concatenated id `id`, and the id within it.
+            const auto cell = [](const std::vector<int>& first, std::int64_t id) {
                 std::size_t a = 0;
                 while (id >= first[a + 1]) ++a;
-                return std::make_pair(pops[a], id - first[a]);
+                return std::make_pair(a, id - first[a]);
+            };
+            std::vector<std::vector<char>> same(p.pre.size(), std::vector<char>(p.post.size())); // [pre a][post b]: one population
+            for (std::size_t a = 0; a < p.pre.size(); ++a)
+                for (std::size_t b = 0; b < p.post.size(); ++b) same[a][b] = p.pre[a] == p.post[b];
+            const auto autapse = [&](const listed_synapse& s) {
+                const auto [a, i] = cell(pre_first, s.pre);
+                const auto [b, j] = cell(post_first, s.post);
+                return same[a][b] && i == j;
             };
             const auto cells_of = [](const std::vector<std::string>& pops, int n) {
                 return (pops.size() == 1? pops[0]: "the concatenated " + join(pops)) + " (size " + std::to_string(n) + ", ids 0.." +
@@ -212,7 +220,20 @@ void validate_circuit(const circuit_desc& c) {
             };
             const bool sonata = p.connectivity == "sonata";
             const char* key = sonata? "connectivity": "file";
-            std::set<std::pair<std::int64_t, std::int64_t>> pairs;
+            // The first row that repeats an earlier row's pair, if any (by sorting (pair, row) keys).
+            std::size_t repeat = p.listed.size();
+            if (npre > 0 && npost > 0) {
+                std::vector<std::pair<std::uint64_t, std::size_t>> keys;
+                keys.reserve(p.listed.size());
+                for (std::size_t r = 0; r < p.listed.size(); ++r) {
+                    const listed_synapse& s = p.listed[r];
+                    if (s.pre >= 0 && s.pre < npre && s.post >= 0 && s.post < npost)
+                        keys.emplace_back(static_cast<std::uint64_t>(s.pre)*static_cast<std::uint64_t>(npost) + static_cast<std::uint64_t>(s.post), r);
+                }
+                std::sort(keys.begin(), keys.end());
+                for (std::size_t k = 1; k < keys.size(); ++k)
+                    if (keys[k].first == keys[k - 1].first) repeat = std::min(repeat, keys[k].second);
+            }
             for (std::size_t r = 0; r < p.listed.size(); ++r) {
                 const listed_synapse& s = p.listed[r];
                 const std::string where = "'" + p.file + "' " + (sonata? "edge " + std::to_string(r): "row " + std::to_string(r + 2)) + ": ";
@@ -220,9 +241,9 @@ void validate_circuit(const circuit_desc& c) {
                     throw config_error(at("projections", i, key), where + "pre = " + std::to_string(s.pre) + " is not a cell of " + cells_of(p.pre, npre));
                 if (s.post < 0 || s.post >= npost)
                     throw config_error(at("projections", i, key), where + "post = " + std::to_string(s.post) + " is not a cell of " + cells_of(p.post, npost));
-                if (!pairs.insert({s.pre, s.post}).second)
+                if (r == repeat)
                     throw config_error(at("projections", i, key), where + "the synapse " + std::to_string(s.pre) + " -> " + std::to_string(s.post) + " is listed twice");
-                if (!p.autapses && cell(p.pre, pre_first, s.pre) == cell(p.post, post_first, s.post))
+                if (!p.autapses && autapse(s))
                     throw config_error(at("projections", i, key), where + "an autapse (" + std::to_string(s.pre) + " -> " + std::to_string(s.post) +
                                                                          ") while autapses = false");
                 if (p.weights == "file" && !(s.magnitude >= 0.0 && std::isfinite(s.magnitude)))

@@ -688,12 +688,17 @@ void import_circuit(config& c) {
                          ", the config's circuit.digest is " + c.import.digest + "): its files changed since");
     c.import.digest = imported.digest;
     c.circuit.populations = imported.populations;
-    c.circuit.projections = imported.projections;
+    c.circuit.projections = std::move(imported.projections);
     c.circuit.spectral_radius = 0.0;
     c.circuit.spectral_radius_of.clear();
     c.import.populations = imported.populations;
-    c.import.projections = std::move(imported.projections);
-    for (auto& q: c.import.projections) q.listed.clear();
+    c.import.projections.clear();
+    for (auto& q: c.circuit.projections) { // a copy without the synapse list
+        std::vector<listed_synapse> listed;
+        listed.swap(q.listed);
+        c.import.projections.push_back(q);
+        listed.swap(q.listed);
+    }
     c.notes.insert(c.notes.end(), imported.notes.begin(), imported.notes.end());
 }
 

@@ -286,8 +286,9 @@ public:
     /// The attribute as text for every element; "" where neither the group nor the type has it.
     std::vector<std::string> strings(const std::string& name) {
         std::vector<std::string> out(n_);
+        cached_column col(*this, name);
         for (std::size_t i = 0; i < n_; ++i) {
-            const column& c = group_column(group_[i], name);
+            const column& c = col(group_[i]);
             if (c.kind != column::none) {
                 const auto k = checked_index(c, i, name);
                 out[i] = c.kind == column::strings? c.text[k]: number(c.numbers[k]);
@@ -303,8 +304,9 @@ public:
     /// The attribute as a number for every element; NaN where neither has it.
     std::vector<double> numbers(const std::string& name) {
         std::vector<double> out(n_, absent);
+        cached_column col(*this, name);
         for (std::size_t i = 0; i < n_; ++i) {
-            const column& c = group_column(group_[i], name);
+            const column& c = col(group_[i]);
             if (c.kind != column::none) {
                 const auto k = checked_index(c, i, name);
                 if (c.kind == column::numeric) { out[i] = c.numbers[k]; continue; }
@@ -328,6 +330,19 @@ private:
     std::size_t n_;
     std::vector<std::int64_t> type_, group_, index_;
     std::map<std::pair<std::int64_t, std::string>, column> columns_;
+
+    // The column of one attribute, looked up again only when the group changes.
+    struct cached_column {
+        attributes& a;
+        const std::string& name;
+        std::int64_t group = std::numeric_limits<std::int64_t>::min();
+        const column* c = nullptr;
+        cached_column(attributes& a_, const std::string& name_): a(a_), name(name_) {}
+        const column& operator()(std::int64_t g) {
+            if (!c || g != group) { c = &a.group_column(g, name); group = g; }
+            return *c;
+        }
+    };
 
     [[noreturn]] void fail_count(const std::string& dataset, std::size_t got) const {
         throw file_error(where_ + "/" + dataset + ": " + std::to_string(got) + " values for " + std::to_string(n_) + " elements");
@@ -691,8 +706,7 @@ sonata_circuit import_sonata(const std::string& circuit_config, const std::map<s
             q.weights = "file";
             q.file = fp.file + ":/edges/" + name;
             q.listed.resize(n);
-            std::unordered_map<std::uint64_t, std::size_t> first_edge;
-            first_edge.reserve(n);
+            std::vector<std::pair<std::uint64_t, std::size_t>> pair_keys(n); // (pre, post) of each edge, to find repeated pairs
             double max_delay = 0;
             for (std::size_t e = 0; e < n; ++e) {
                 const auto s = static_cast<std::size_t>(srow[e]), t = static_cast<std::size_t>(trow[e]);
@@ -718,12 +732,24 @@ sonata_circuit import_sonata(const std::string& circuit_config, const std::map<s
                 syn.pre = pre_offset[ps] + S.local[s];
                 syn.post = post_offset[pt] + T.local[t];
                 syn.magnitude = std::abs(w)*k;
-                const std::uint64_t key = (static_cast<std::uint64_t>(syn.pre) << 32) | static_cast<std::uint64_t>(syn.post);
-                const auto [it, fresh] = first_edge.emplace(key, e);
-                if (!fresh)
-                    throw file_error(edge() + " connects the same pair of nodes as edge " + std::to_string(it->second) +
-                                     "; eisim holds one synapse per pair of cells (give it one edge, with nsyns or the summed syn_weight)");
+                pair_keys[e] = {static_cast<std::uint64_t>(syn.pre)*static_cast<std::uint64_t>(post_n) + static_cast<std::uint64_t>(syn.post), e};
                 if (&S == &T && s == t) q.autapses = true;
+            }
+            // The first edge that repeats an earlier edge's pair of nodes.
+            std::sort(pair_keys.begin(), pair_keys.end());
+            std::size_t repeat = n, earlier = 0;
+            for (std::size_t j = 1; j < n; ++j)
+                if (pair_keys[j].first == pair_keys[j - 1].first && pair_keys[j].second < repeat) {
+                    std::size_t first = j - 1;
+                    while (first > 0 && pair_keys[first - 1].first == pair_keys[j].first) --first;
+                    repeat = pair_keys[j].second;
+                    earlier = pair_keys[first].second;
+                }
+            if (repeat < n) {
+                const std::size_t e = repeat;
+                throw file_error(where + " edge " + std::to_string(e) + " (source node " + std::to_string(src[e]) + ", target node " + std::to_string(tgt[e]) +
+                                 ") connects the same pair of nodes as edge " + std::to_string(earlier) +
+                                 "; eisim holds one synapse per pair of cells (give it one edge, with nsyns or the summed syn_weight)");
             }
             if (max_delay > 0)
                 out.notes.push_back(where + ": its delays (up to " + number(max_delay) + " ms) are left out: rate populations take no synaptic "
