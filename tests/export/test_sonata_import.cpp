@@ -94,6 +94,13 @@ void delete_dataset(const std::string& file, const std::string& path) {
     REQUIRE(H5Ldelete(f, path.c_str(), H5P_DEFAULT) >= 0);
 }
 
+// Overwrite a whole integer dataset (any integer type on disk).
+void overwrite_ints(const std::string& file, const std::string& path, const std::vector<std::int64_t>& v) {
+    auto f = h5::open_file(file, true);
+    auto d = h5::open_dataset(f, path);
+    REQUIRE(H5Dwrite(d, H5T_NATIVE_INT64, H5S_ALL, H5S_ALL, H5P_DEFAULT, v.data()) >= 0);
+}
+
 } // namespace
 
 TEST_CASE("eisim's SONATA export read back is the run it came from: synapses, ids, initial weights", "[sonata-import]") {
@@ -269,6 +276,24 @@ TEST_CASE("SONATA import errors name the file and the part, exit code 2", "[sona
         CHECK(r.code == 2);
         CHECK(contains(r.output, dir + "/edges.h5' /edges/recurrent edge " + std::to_string(bad) + " "));
         CHECK(contains(r.output, "is negative, but E is excitatory"));
+    }
+    SECTION("two edges between the same pair of nodes") {
+        const std::string dir = copy_of_export();
+        std::vector<std::int64_t> src, tgt;
+        {
+            auto f = h5::open_file(dir + "/edges.h5");
+            src = h5::read_int(f, "edges/recurrent/source_node_id");
+            tgt = h5::read_int(f, "edges/recurrent/target_node_id");
+        }
+        src[7] = src[2];
+        tgt[7] = tgt[2];
+        overwrite_ints(dir + "/edges.h5", "edges/recurrent/source_node_id", src);
+        overwrite_ints(dir + "/edges.h5", "edges/recurrent/target_node_id", tgt);
+        const auto r = run(exe + " simulate --circuit " + config_of(dir) + small_task + " --out " + temp_path(".h5"));
+        INFO(r.output);
+        CHECK(r.code == 2);
+        CHECK(contains(r.output, "/edges/recurrent edge 7 (source node " + std::to_string(src[2]) + ", target node " + std::to_string(tgt[2]) +
+                                     ") connects the same pair of nodes as edge 2"));
     }
     SECTION("a pop_name missing from the nodes file and the node types") {
         const std::string dir = copy_of_export();
