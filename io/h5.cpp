@@ -282,6 +282,12 @@ void write(hid_t loc, const std::string& name, const std::vector<std::string>& v
     if (n > 0) check(H5Dwrite(dset, type, H5S_ALL, H5S_ALL, H5P_DEFAULT, ptrs.data()), "writing dataset", name);
 }
 
+bool holds_strings(hid_t loc, const std::string& name) {
+    auto dset = open_dataset(loc, name);
+    handle ftype(H5Dget_type(dset), H5Tclose);
+    return H5Tget_class(ftype) == H5T_STRING;
+}
+
 std::vector<std::string> read_strings(hid_t loc, const std::string& name) {
     auto dset = open_dataset(loc, name);
     handle ftype(H5Dget_type(dset), H5Tclose);

@@ -88,6 +88,8 @@ void write(hid_t loc, const std::string& name, const std::vector<std::uint32_t>&
 /// A 1-D dataset of variable-length UTF-8 strings (h5py reads it as str objects).
 void write(hid_t loc, const std::string& name, const std::vector<std::string>& v);
 std::vector<std::string> read_strings(hid_t loc, const std::string& name);
+/// Whether dataset `name` holds strings (fixed or variable length).
+bool holds_strings(hid_t loc, const std::string& name);
 /// Open an existing dataset (e.g. to put an attribute on it).
 handle open_dataset(hid_t loc, const std::string& name);
 

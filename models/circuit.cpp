@@ -73,7 +73,7 @@ std::vector<std::string> circuit_desc::rescaled() const {
 }
 
 double expected_synapses(const circuit_desc& c, const projection_desc& p) {
-    if (p.connectivity == "file") return static_cast<double>(p.listed.size());
+    if (p.is_listed()) return static_cast<double>(p.listed.size());
     double total = 0.0;
     for (std::size_t x = 0; x < p.post.size(); ++x)
         for (std::size_t y = 0; y < p.pre.size(); ++y) {
@@ -191,27 +191,63 @@ void validate_circuit(const circuit_desc& c) {
                         throw config_error(at("projections", i, "connectivity"), "one_to_one needs populations of one size: " + p.pre[y] + " has " +
                                                                                      std::to_string(c.find(p.pre[y])->size) + ", " + p.post[x] + " has " +
                                                                                      std::to_string(c.find(p.post[x])->size));
-        if (p.connectivity == "file") {
-            if (p.pre.size() != 1 || p.post.size() != 1)
-                throw config_error(at("projections", i, "connectivity"), "file needs one pre and one post population (the ids are local to each)");
-            const int npre = c.find(p.pre[0])->size, npost = c.find(p.post[0])->size;
-            std::set<std::pair<std::int64_t, std::int64_t>> pairs;
+        if (p.is_listed()) {
+            // Ids index the concatenated cells of the pre and post lists.
+            const auto concatenated = [&](const std::vector<std::string>& pops) {
+                std::vector<int> first{0};
+                for (auto& name: pops) first.push_back(first.back() + c.find(name)->size);
+                return first;
+            };
+            const std::vector<int> pre_first = concatenated(p.pre), post_first = concatenated(p.post);
+            const int npre = pre_first.back(), npost = post_first.back();
+            // The position in its list of the population holding concatenated id `id`, and the id within it.
+            const auto cell = [](const std::vector<int>& first, std::int64_t id) {
+                std::size_t a = 0;
+                while (id >= first[a + 1]) ++a;
+                return std::make_pair(a, id - first[a]);
+            };
+            std::vector<std::vector<char>> same(p.pre.size(), std::vector<char>(p.post.size())); // [pre a][post b]: one population
+            for (std::size_t a = 0; a < p.pre.size(); ++a)
+                for (std::size_t b = 0; b < p.post.size(); ++b) same[a][b] = p.pre[a] == p.post[b];
+            const auto autapse = [&](const listed_synapse& s) {
+                const auto [a, i] = cell(pre_first, s.pre);
+                const auto [b, j] = cell(post_first, s.post);
+                return same[a][b] && i == j;
+            };
+            const auto cells_of = [](const std::vector<std::string>& pops, int n) {
+                return (pops.size() == 1? pops[0]: "the concatenated " + join(pops)) + " (size " + std::to_string(n) + ", ids 0.." +
+                       std::to_string(n - 1) + ")";
+            };
+            const bool sonata = p.connectivity == "sonata";
+            const char* key = sonata? "connectivity": "file";
+            // The first row that repeats an earlier row's pair, if any (by sorting (pair, row) keys).
+            std::size_t repeat = p.listed.size();
+            if (npre > 0 && npost > 0) {
+                std::vector<std::pair<std::uint64_t, std::size_t>> keys;
+                keys.reserve(p.listed.size());
+                for (std::size_t r = 0; r < p.listed.size(); ++r) {
+                    const listed_synapse& s = p.listed[r];
+                    if (s.pre >= 0 && s.pre < npre && s.post >= 0 && s.post < npost)
+                        keys.emplace_back(static_cast<std::uint64_t>(s.pre)*static_cast<std::uint64_t>(npost) + static_cast<std::uint64_t>(s.post), r);
+                }
+                std::sort(keys.begin(), keys.end());
+                for (std::size_t k = 1; k < keys.size(); ++k)
+                    if (keys[k].first == keys[k - 1].first) repeat = std::min(repeat, keys[k].second);
+            }
             for (std::size_t r = 0; r < p.listed.size(); ++r) {
                 const listed_synapse& s = p.listed[r];
-                const std::string where = "'" + p.file + "' row " + std::to_string(r + 2) + ": ";
+                const std::string where = "'" + p.file + "' " + (sonata? "edge " + std::to_string(r): "row " + std::to_string(r + 2)) + ": ";
                 if (s.pre < 0 || s.pre >= npre)
-                    throw config_error(at("projections", i, "file"), where + "pre = " + std::to_string(s.pre) + " is not a cell of " + p.pre[0] +
-                                                                         " (size " + std::to_string(npre) + ", ids 0.." + std::to_string(npre - 1) + ")");
+                    throw config_error(at("projections", i, key), where + "pre = " + std::to_string(s.pre) + " is not a cell of " + cells_of(p.pre, npre));
                 if (s.post < 0 || s.post >= npost)
-                    throw config_error(at("projections", i, "file"), where + "post = " + std::to_string(s.post) + " is not a cell of " + p.post[0] +
-                                                                         " (size " + std::to_string(npost) + ", ids 0.." + std::to_string(npost - 1) + ")");
-                if (!pairs.insert({s.pre, s.post}).second)
-                    throw config_error(at("projections", i, "file"), where + "the synapse " + std::to_string(s.pre) + " -> " + std::to_string(s.post) + " is listed twice");
-                if (!p.autapses && p.pre[0] == p.post[0] && s.pre == s.post)
-                    throw config_error(at("projections", i, "file"), where + "an autapse (" + std::to_string(s.pre) + " -> " + std::to_string(s.post) +
+                    throw config_error(at("projections", i, key), where + "post = " + std::to_string(s.post) + " is not a cell of " + cells_of(p.post, npost));
+                if (r == repeat)
+                    throw config_error(at("projections", i, key), where + "the synapse " + std::to_string(s.pre) + " -> " + std::to_string(s.post) + " is listed twice");
+                if (!p.autapses && autapse(s))
+                    throw config_error(at("projections", i, key), where + "an autapse (" + std::to_string(s.pre) + " -> " + std::to_string(s.post) +
                                                                          ") while autapses = false");
                 if (p.weights == "file" && !(s.magnitude >= 0.0 && std::isfinite(s.magnitude)))
-                    throw config_error(at("projections", i, "file"), where + "magnitude " + number(s.magnitude) + " is not a finite number >= 0");
+                    throw config_error(at("projections", i, key), where + "magnitude " + number(s.magnitude) + " is not a finite number >= 0");
             }
         } else if (p.weights == "file") {
             throw config_error(at("projections", i, "weights"), "file takes the magnitudes of an explicit list: it needs connectivity = \"file\"");

@@ -43,12 +43,18 @@ struct listed_synapse {
 struct projection_desc {
     std::string name;
     std::vector<std::string> pre, post; // populations; their cells are concatenated in this order
-    std::string connectivity = "bernoulli"; // bernoulli | fixed_indegree | all_to_all | one_to_one | file
+    // bernoulli | fixed_indegree | all_to_all | one_to_one | file (a CSV) | sonata (a SONATA edge
+    // population, set by the import: sim/sonata_import.hpp). file and sonata are explicit lists.
+    std::string connectivity = "bernoulli";
     block_values p = 1.0;   // bernoulli: connection probability
     block_values k = 1.0;   // fixed_indegree: presynaptic partners per post cell from each pre population
     bool autapses = false;
-    std::string file;       // connectivity = file: the CSV (pre,post,magnitude), read by the config layer
-    std::vector<listed_synapse> listed; // its rows
+    std::string file;       // connectivity = file: the CSV (pre,post,magnitude), read by the config layer;
+                            // sonata: the edges file and population (messages only)
+    // The explicit list (file: the CSV's rows; sonata: the edges in the file's order). pre and post
+    // index the concatenated cells of the projection's pre and post populations, in list order
+    // (with one population each, the ids local to it).
+    std::vector<listed_synapse> listed;
     std::string weights = "lognormal";  // lognormal | gamma | constant | file
     std::string size_by = "scale";      // which of scale, median, mean sizes the magnitudes
     block_values scale = 1.0;           // typical magnitude = scale / max(expected in-degree, 1)
@@ -57,6 +63,8 @@ struct projection_desc {
     double shape = 2.0;                 // gamma: shape
     int delay = 0;                      // time steps; rate models take 0 only
     bool plastic = true;
+    /// Whether the synapses are an explicit list (connectivity file or sonata).
+    bool is_listed() const { return connectivity == "file" || connectivity == "sonata"; }
 };
 
 struct circuit_desc {

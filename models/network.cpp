@@ -211,12 +211,22 @@ void draw_synapses(const projection_desc& d, const network& net, synapse_sink& o
     for (auto& n: d.pre) pre.push_back(net.find(n));
     for (auto& n: d.post) post.push_back(net.find(n));
     const auto autapse = [&](std::size_t x, std::size_t y, int il, int jl) { return !d.autapses && post[x] == pre[y] && il == jl; };
-    if (d.connectivity == "file") {
-        const double in_degree = static_cast<double>(d.listed.size())/std::max(post[0]->size, 1);
+    if (d.is_listed()) { // ids index the concatenated cells of the pre and post lists
+        const auto side_index = [](const std::vector<const population*>& pops, std::int64_t id, const population** of = nullptr) {
+            std::size_t a = 0;
+            while (id >= pops[a]->size) id -= pops[a++]->size;
+            if (of) *of = pops[a];
+            return pops[a]->first + static_cast<int>(id);
+        };
+        int n_post = 0;
+        for (auto* X: post) n_post += X->size;
+        const double in_degree = static_cast<double>(d.listed.size())/std::max(n_post, 1);
         const double typical = d.weights == "file"? 0.0: typical_magnitude(d, 0, 0, in_degree);
-        for (auto& s: d.listed)
-            out.add(post[0]->first + static_cast<int>(s.post), pre[0]->first + static_cast<int>(s.pre), pre[0]->sign,
-                    d.weights == "file"? s.magnitude: draw_magnitude(d, typical, g));
+        for (auto& s: d.listed) {
+            const population* Y = nullptr;
+            const int j = side_index(pre, s.pre, &Y);
+            out.add(side_index(post, s.post), j, Y->sign, d.weights == "file"? s.magnitude: draw_magnitude(d, typical, g));
+        }
         return;
     }
     // fixed_indegree: the partners of every post cell, kept as the post cells of every pre cell.
@@ -277,7 +287,7 @@ void draw_synapses(const projection_desc& d, const network& net, synapse_sink& o
 // Whether the projection's synapses come out in column-major order of its sides (pre then post
 // index ascending), as a dense layout holds them.
 bool column_major(const projection_desc& d, const network& net) {
-    if (d.connectivity == "file") return false;
+    if (d.is_listed()) return false;
     for (const auto* pops: {&d.pre, &d.post})
         for (std::size_t a = 1; a < pops->size(); ++a)
             if (net.find((*pops)[a])->first < net.find((*pops)[a - 1])->first) return false;

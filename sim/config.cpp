@@ -19,6 +19,7 @@
 #include "models/transfer.hpp"
 #include "plasticity/geometry.hpp"
 #include "plasticity/local_credit.hpp"
+#include "sim/sonata_import.hpp"
 
 namespace eisim {
 
@@ -372,10 +373,11 @@ const std::vector<element_key<projection_desc>>& projection_keys() {
          [](const Q& q) { return show_names(q.pre); }, [](Q& q, const toml::value& v, const std::string& at) { q.pre = element_names(at, v); }},
         {"post", "postsynaptic population, or a list", always, [](const Q& q) { return show_names(q.post); },
          [](Q& q, const toml::value& v, const std::string& at) { q.post = element_names(at, v); }},
-        {"connectivity", "bernoulli (p), fixed_indegree (k), all_to_all, one_to_one, or file (an explicit list)", always,
+        {"connectivity", "bernoulli (p), fixed_indegree (k), all_to_all, one_to_one, file (an explicit list), or sonata "
+                         "(the edges of [circuit] sonata: set by the import)", always,
          [](const Q& q) { return quote(q.connectivity); },
          [](Q& q, const toml::value& v, const std::string& at) {
-             q.connectivity = element_string(at, v, {"bernoulli", "fixed_indegree", "all_to_all", "one_to_one", "file"});
+             q.connectivity = element_string(at, v, {"bernoulli", "fixed_indegree", "all_to_all", "one_to_one", "file", "sonata"});
          }},
         {"p", "bernoulli: connection probability; a number, or a table [post][pre] (block XY: post X, pre Y)",
          [](const Q& q) { return q.connectivity == "bernoulli"; }, [](const Q& q) { return show_block(q.p); },
@@ -383,7 +385,7 @@ const std::vector<element_key<projection_desc>>& projection_keys() {
         {"k", "fixed_indegree: presynaptic partners of every post cell from each pre population (number or table)",
          [](const Q& q) { return q.connectivity == "fixed_indegree"; }, [](const Q& q) { return show_block(q.k); },
          [](Q& q, const toml::value& v, const std::string& at) { q.k = element_block(at, v, 0, 1e9); }},
-        {"file", "file: CSV with the header pre,post,magnitude (ids local to each population)",
+        {"file", "file: CSV with the header pre,post,magnitude (ids index the concatenated cells of pre and of post)",
          [](const Q& q) { return q.connectivity == "file"; }, [](const Q& q) { return quote(q.file); }, nullptr}, // set by set_file
         {"autapses", "whether a cell may synapse onto itself (where pre and post share a population)", always,
          [](const Q& q) { return std::string(q.autapses? "true": "false"); },
@@ -467,6 +469,42 @@ std::vector<E> read_elements(const toml::value& array, const char* section, cons
         out.push_back(std::move(e));
     }
     return out;
+}
+
+// An array of tables on top of `existing` elements (the imported ones): an element of an existing
+// name amends it (only `name` is required), every other one is a new element with its
+// `required` keys, added after them.
+template <typename E>
+void merge_elements(std::vector<E>& existing, const toml::value& array, const char* section, const std::vector<element_key<E>>& keys,
+                    const std::vector<std::string>& required, const std::string& base) {
+    if (!array.is_array() || array.as_array().empty())
+        throw config_error(section, std::string("must be an array of tables: [[") + section + "]], one per element");
+    const std::size_t imported = existing.size();
+    std::set<std::string> amended;
+    for (std::size_t i = 0; i < array.as_array().size(); ++i) {
+        const toml::value& t = array.as_array()[i];
+        const std::string at = std::string(section) + "[" + std::to_string(i) + "]";
+        if (!t.is_table()) throw config_error(at, "must be a table [[" + std::string(section) + "]], got " + describe(t));
+        if (!t.as_table().count("name"))
+            throw config_error(at + ".name", "missing; every element of [[" + std::string(section) + "]] needs it");
+        const std::string name = element_name(at + ".name", t.as_table().at("name"));
+        std::size_t k = 0;
+        while (k < imported && existing[k].name != name) ++k;
+        if (k < imported) {
+            if (!amended.insert(name).second)
+                throw config_error(at + ".name", "\"" + name + "\": a second element amending the imported " + section + " element of that name");
+            // Messages name the element's place in the circuit, as validation does.
+            const std::string here = std::string(section) + "[" + std::to_string(k) + "]";
+            for (auto& [key, value]: t.as_table()) set_element_key(existing[k], keys, key, value, here + "." + key, base);
+            continue;
+        }
+        for (auto& r: required)
+            if (!t.as_table().count(r)) throw config_error(at + "." + r, "missing; every element of [[" + std::string(section) + "]] needs it");
+        E e;
+        const std::string here = std::string(section) + "[" + std::to_string(existing.size()) + "]";
+        for (auto& [key, value]: t.as_table()) set_element_key(e, keys, key, value, here + "." + key, base);
+        existing.push_back(std::move(e));
+    }
 }
 
 template <typename E>
@@ -615,22 +653,115 @@ std::string known_keys(const std::string& section) {
     return s;
 }
 
-// The sections known besides the schema's: the circuit's arrays of tables.
-const char* const circuit_arrays = "populations, projections";
+// The sections known besides the schema's: the circuit's arrays of tables, and [circuit].
+const char* const circuit_arrays = "populations, projections, circuit";
 
-void apply_table(config& c, const toml::value& root, const std::string& folder) {
+// [circuit]: sonata (a path, relative to the config file's folder), signs, digest.
+void read_circuit_section(circuit_import& im, const toml::value& table, const std::string& folder) {
+    if (!table.is_table()) throw config_error("circuit", "must be a table [circuit], got " + describe(table));
+    for (auto& [key, value]: table.as_table()) {
+        const std::string at = "circuit." + key;
+        if (key == "sonata") {
+            const std::string given = element_string(at, value);
+            if (given.empty()) bad_value(at, value, "the path of a SONATA circuit_config.json");
+            std::filesystem::path path(given);
+            if (path.is_relative() && !folder.empty()) path = std::filesystem::path(folder)/path;
+            im.sonata = std::filesystem::absolute(path).lexically_normal().string();
+        } else if (key == "signs") {
+            if (!value.is_table()) bad_value(at, value, "a table { POPULATION = \"excitatory\" | \"inhibitory\", ... }");
+            im.signs.clear();
+            for (auto& [name, sign]: value.as_table()) im.signs[name] = element_string(at + "." + name, sign, {"excitatory", "inhibitory"});
+        } else if (key == "digest") {
+            im.digest = element_string(at, value);
+        } else {
+            throw config_error(at, "unknown key; known keys in [circuit]: sonata, signs, digest");
+        }
+    }
+}
+
+// The imported circuit in place of the base's, the TOML's elements still to come. Its weights are
+// the files': no spectral-radius rescaling unless the TOML asks for it.
+void import_circuit(config& c) {
+    sonata_circuit imported = import_sonata(c.import.sonata, c.import.signs);
+    if (!c.import.digest.empty() && c.import.digest != imported.digest)
+        throw file_error("'" + c.import.sonata + "': the SONATA circuit is not the one this config was made with (digest " + imported.digest +
+                         ", the config's circuit.digest is " + c.import.digest + "): its files changed since");
+    c.import.digest = imported.digest;
+    c.circuit.populations = imported.populations;
+    c.circuit.projections = std::move(imported.projections);
+    c.circuit.spectral_radius = 0.0;
+    c.circuit.spectral_radius_of.clear();
+    c.import.populations = imported.populations;
+    c.import.projections.clear();
+    for (auto& q: c.circuit.projections) { // a copy without the synapse list
+        std::vector<listed_synapse> listed;
+        listed.swap(q.listed);
+        c.import.projections.push_back(q);
+        listed.swap(q.listed);
+    }
+    c.notes.insert(c.notes.end(), imported.notes.begin(), imported.notes.end());
+}
+
+// The default circuit's input and readout, for an imported circuit that has none: input "in"
+// onto every rate population (Bernoulli), readout "out" from the excitatory ones (all to all).
+void attach_default_io(config& c) {
+    const network_desc d;
+    std::vector<std::string> rate, excitatory;
+    for (auto& p: c.circuit.populations)
+        if (p.model == "rate") {
+            rate.push_back(p.name);
+            if (p.sign == "excitatory") excitatory.push_back(p.name);
+        }
+    if (rate.empty()) return; // validation says so
+    if (c.circuit.n_in() == 0) {
+        population_desc in;
+        in.name = "in"; in.model = "input"; in.size = d.n_in;
+        projection_desc q;
+        q.name = "input"; q.pre = {"in"}; q.post = rate;
+        q.p = d.p_in; q.scale = d.scale_in; q.sigma_ln = d.sigma_ln;
+        c.circuit.populations.push_back(in);
+        c.circuit.projections.push_back(q);
+    }
+    if (c.circuit.n_out() == 0) {
+        population_desc out;
+        out.name = "out"; out.model = "readout"; out.size = d.n_out;
+        projection_desc q;
+        q.name = "readout"; q.connectivity = "all_to_all"; q.post = {"out"};
+        q.pre = excitatory.empty()? rate: excitatory;
+        if (excitatory.empty()) c.notes.push_back("the imported circuit has no excitatory rate population: the default readout reads every rate population");
+        q.scale = d.scale_out; q.sigma_ln = d.sigma_ln;
+        c.circuit.populations.push_back(out);
+        c.circuit.projections.push_back(q);
+    }
+}
+
+// `circuit` (non-empty): the --circuit option, in place of [circuit] sonata.
+void apply_table(config& c, const toml::value& root, const std::string& folder, const std::string& circuit = "") {
     if (!root.is_table()) throw config_error("", "the configuration is not a TOML table");
     auto secs = sections();
     std::string known_sections;
     for (auto& s: secs) known_sections += (known_sections.empty()? "": ", ") + s;
     known_sections += std::string(", ") + circuit_arrays;
+    // [circuit] first: the import is the base of the populations and projections.
+    if (root.as_table().count("circuit")) read_circuit_section(c.import, root.as_table().at("circuit"), folder);
+    if (!circuit.empty()) {
+        c.import.sonata = std::filesystem::absolute(circuit).lexically_normal().string();
+        c.import.digest.clear();
+    }
+    if (!c.import.active() && !c.import.signs.empty())
+        throw config_error("circuit.signs", "given, but no circuit is imported (circuit.sonata, or --circuit)");
+    const bool importing = c.import.active();
+    if (importing) import_circuit(c);
     for (auto& [sec, table]: root.as_table()) {
+        if (sec == "circuit") continue;
         if (sec == "populations") {
-            c.circuit.populations = read_elements(table, "populations", population_keys(), {"name", "size"}, folder);
+            if (importing) merge_elements(c.circuit.populations, table, "populations", population_keys(), {"name", "size"}, folder);
+            else c.circuit.populations = read_elements(table, "populations", population_keys(), {"name", "size"}, folder);
             continue;
         }
         if (sec == "projections") {
-            c.circuit.projections = read_elements(table, "projections", projection_keys(), {"name", "pre", "post"}, folder);
+            if (importing) merge_elements(c.circuit.projections, table, "projections", projection_keys(), {"name", "pre", "post"}, folder);
+            else c.circuit.projections = read_elements(table, "projections", projection_keys(), {"name", "pre", "post"}, folder);
             continue;
         }
         if (std::find(secs.begin(), secs.end(), sec) == secs.end()) {
@@ -651,7 +782,53 @@ void apply_table(config& c, const toml::value& root, const std::string& folder) 
             p->set(c, value);
         }
     }
+    if (importing) attach_default_io(c);
     c.input.n_in = c.circuit.n_in();
+}
+
+// What the import fixed stays: the imported elements come first, with the names, models, sizes
+// and signs (populations) and the lists, connectivity, autapses and file (projections) the files
+// gave them. Projections of connectivity sonata are the imported ones only.
+void validate_import(const config& c) {
+    const auto& pops = c.circuit.populations;
+    const auto& projs = c.circuit.projections;
+    const auto fixed = [](const std::string& at, const std::string& what, const std::string& key, const std::string& was) {
+        throw config_error(at, what + " is imported from the SONATA circuit: its " + key + " is the files' (" + was +
+                                   ") and cannot be changed here" + (key == "sign"? " (a population without ei takes circuit.signs)": ""));
+    };
+    const auto list = [](const std::vector<std::string>& v) {
+        std::string s;
+        for (auto& e: v) s += (s.empty()? "": ", ") + e;
+        return "[" + s + "]";
+    };
+    for (std::size_t i = 0; i < c.import.populations.size(); ++i) {
+        const population_desc& was = c.import.populations[i];
+        const std::string at = "populations[" + std::to_string(i) + "].";
+        if (i >= pops.size() || pops[i].name != was.name) fixed(at + "name", "population " + was.name, "name", was.name);
+        const population_desc& p = pops[i];
+        if (p.model != was.model) fixed(at + "model", "population " + was.name, "model", was.model);
+        if (p.size != was.size) fixed(at + "size", "population " + was.name, "size", std::to_string(was.size));
+        if (p.sign != was.sign) fixed(at + "sign", "population " + was.name, "sign", was.sign);
+    }
+    for (std::size_t i = 0; i < c.import.projections.size(); ++i) {
+        const projection_desc& was = c.import.projections[i];
+        const std::string at = "projections[" + std::to_string(i) + "].";
+        if (i >= projs.size() || projs[i].name != was.name) fixed(at + "name", "projection " + was.name, "name", was.name);
+        const projection_desc& q = projs[i];
+        if (q.pre != was.pre) fixed(at + "pre", "projection " + was.name, "pre", list(was.pre));
+        if (q.post != was.post) fixed(at + "post", "projection " + was.name, "post", list(was.post));
+        if (q.connectivity != was.connectivity || q.file != was.file)
+            fixed(at + "connectivity", "projection " + was.name, "connectivity", "sonata, the edges of " + was.file);
+        if (q.autapses != was.autapses) fixed(at + "autapses", "projection " + was.name, "autapses", was.autapses? "true": "false");
+    }
+    for (std::size_t i = c.import.projections.size(); i < projs.size(); ++i)
+        if (projs[i].connectivity == "sonata") {
+            std::string names;
+            for (auto& q: c.import.projections) names += (names.empty()? "": ", ") + q.name;
+            throw config_error("projections[" + std::to_string(i) + "].connectivity",
+                               "sonata is the imported projections' own (from [circuit] sonata: " + (names.empty()? std::string("none"): names) +
+                                   "); \"" + projs[i].name + "\" is none of them");
+        }
 }
 
 // The task's own needs: channel counts, periods that fit the trial, credit rules it supports.
@@ -697,6 +874,7 @@ void validate(const config& c) {
         throw config_error("task.duration_ms", "= " + format_real(c.task.duration_ms) + " must be a positive multiple of integrator.dt_ms = " + format_real(c.integrator.dt_ms));
     if (ratio > 1e7)
         throw config_error("task.duration_ms", "gives " + format_real(std::round(ratio)) + " time steps; at most 1e7 are allowed");
+    validate_import(c);
     validate_circuit(c.circuit);
     const double N = c.circuit.n();
     if (N > 20000) throw config_error("populations", "the rate populations have " + format_real(N) + " cells; at most 20000 are supported");
@@ -727,7 +905,7 @@ config default_config() {
     return c;
 }
 
-config parse_config(const std::string& text, const std::string& origin, config base, const std::string& folder) {
+config parse_config(const std::string& text, const std::string& origin, config base, const std::string& folder, const std::string& circuit) {
     if (text.find_first_not_of(" \t\r\n") == std::string::npos)
         throw config_error("", origin + " is empty; give at least one [section] (see 'eisim config'), or no file for the defaults");
     toml::value root;
@@ -739,7 +917,7 @@ config parse_config(const std::string& text, const std::string& origin, config b
         if (msg.size() > 600) msg = msg.substr(0, 600) + "...";
         throw config_error("", origin + " is not valid TOML: " + msg);
     }
-    apply_table(base, root, folder);
+    apply_table(base, root, folder, circuit);
     validate(base);
     return base;
 }
@@ -798,12 +976,19 @@ config parse_format1_config(const std::string& text, const std::string& origin) 
     return c;
 }
 
-config load_config(const std::string& path) {
+config load_config(const std::string& path, const std::string& circuit) {
+    if (path.empty()) { // the defaults with the imported circuit
+        config c = default_config();
+        if (circuit.empty()) return c;
+        apply_table(c, toml::value(toml::table{}), "", circuit);
+        validate(c);
+        return c;
+    }
     std::ifstream f(path, std::ios::binary);
     if (!f) throw config_error("", "cannot read the config file '" + path + "'");
     std::stringstream ss;
     ss << f.rdbuf();
-    return parse_config(ss.str(), path, default_config(), std::filesystem::path(path).parent_path().string());
+    return parse_config(ss.str(), path, default_config(), std::filesystem::path(path).parent_path().string(), circuit);
 }
 
 void apply_override(config& c, const std::string& assignment, bool check) {
@@ -815,6 +1000,8 @@ void apply_override(config& c, const std::string& assignment, bool check) {
     if (dot == std::string::npos)
         throw config_error(name, "--set needs section.key=value");
     const std::string sec = name.substr(0, dot), key = name.substr(dot + 1);
+    if (sec == "circuit")
+        throw config_error(name, "[circuit] is read with the import, before everything else: give it in the TOML file (or the circuit with --circuit)");
     const auto value = [&](bool bare_is_string, const std::string& expected) {
         try {
             std::istringstream is("v = " + text);
@@ -850,6 +1037,22 @@ void apply_override(config& c, const std::string& assignment, bool check) {
 std::string to_toml(const config& c, bool comments) {
     std::ostringstream os;
     if (comments) os << "# eisim configuration, fully resolved. Every key is shown with its value.\n";
+    if (c.import.active()) {
+        os << "\n[circuit]\n";
+        if (comments) os << "# a SONATA circuit config: its node and edge populations are the first [[populations]] and [[projections]] "
+                            "below (docs/circuits.md, 'SONATA in')\n";
+        os << "sonata = " << quote(c.import.sonata) << "\n";
+        if (comments) os << "# Dale sign of imported populations whose nodes carry no ei attribute: { NAME = \"excitatory\" | \"inhibitory\" }\n";
+        os << "signs = {";
+        bool first = true;
+        for (auto& [name, sign]: c.import.signs) {
+            os << (first? " ": ", ") << name << " = " << quote(sign);
+            first = false;
+        }
+        os << (first? "}": " }") << "\n";
+        if (comments) os << "# fingerprint of the imported populations and synapses: reading this config again checks that the files still hold them\n";
+        os << "digest = " << quote(c.import.digest) << "\n";
+    }
     for (auto& sec: sections()) {
         os << "\n[" << sec << "]\n";
         for (auto& p: schema()) {

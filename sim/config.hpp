@@ -4,6 +4,7 @@
 // a TOML file, and `--set section.key=value` overrides. Validation happens once, here; errors name
 // the key, the value and what is allowed (eisim::config_error, exit code 2).
 #include <cstdint>
+#include <map>
 #include <string>
 #include <vector>
 
@@ -25,13 +26,30 @@ struct training_desc {
     int record_compression = 0;               // gzip level of the weight trajectory
 };
 
+/// [circuit]: a circuit read from files (docs/circuits.md, "SONATA in"). Its populations and
+/// projections come first in `config::circuit`, in the import's order; a [[populations]] or
+/// [[projections]] element of an imported name amends that element (keys the files fix, such as
+/// size, sign, pre and post, may be repeated, not changed), every other one is added.
+struct circuit_import {
+    std::string sonata;                       // a SONATA circuit_config.json (absolute path); "" = none
+    std::map<std::string, std::string> signs; // population → excitatory | inhibitory, where its nodes carry no ei
+    std::string digest;                       // of the imported circuit; a config that gives it must match
+    // The elements as imported (listed synapses left out), to refuse changes to what the files fix.
+    std::vector<population_desc> populations;
+    std::vector<projection_desc> projections;
+    bool active() const { return !sonata.empty(); }
+};
+
 struct config {
+    circuit_import import; // [circuit]
     circuit_desc circuit; // populations and projections (docs/circuits.md)
     input_desc input;
     integrator_desc integrator;
     task_desc task;
     training_desc training;
     plasticity_desc plasticity;
+    // What reading the config had to tell (e.g. SONATA delays left out); no part of the config.
+    std::vector<std::string> notes;
 
     int observation_steps() const;
 };
@@ -39,10 +57,13 @@ struct config {
 /// The built-in defaults, validated.
 config default_config();
 /// Read a TOML file on top of the defaults; unknown keys, wrong types and out-of-range values throw.
-config load_config(const std::string& path);
+/// `circuit` (non-empty) imports that SONATA circuit config, as [circuit] sonata does (and in its
+/// place); `path` may then be empty (the defaults, with the imported circuit).
+config load_config(const std::string& path, const std::string& circuit = "");
 /// Parse TOML text on top of `base` (`origin` names the text in messages; relative synapse-list
-/// files are found in `folder`).
-config parse_config(const std::string& text, const std::string& origin, config base, const std::string& folder = "");
+/// files and circuit.sonata are found in `folder`; `circuit` as in load_config).
+config parse_config(const std::string& text, const std::string& origin, config base, const std::string& folder = "",
+                    const std::string& circuit = "");
 /// Parse the config text of a format-1 run file, whose circuit was the E/I template's keys
 /// ([network] n_e ..., [connectivity], [readout], input.n_in, plasticity.plastic): they become
 /// the same circuit (ei_circuit), so that version-1 runs can be resumed.

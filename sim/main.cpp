@@ -23,17 +23,25 @@ namespace {
 
 using namespace eisim;
 
+// What reading a config had to tell the user (e.g. SONATA delays left out), on stderr.
+void print_notes(const config& c) {
+    for (auto& n: c.notes) std::fprintf(stderr, "eisim: note: %s\n", n.c_str());
+}
+
 struct config_args {
-    std::string file;
+    std::string file, circuit;
     std::vector<std::string> sets;
     void add_to(CLI::App* app) {
         app->add_option("config", file, "TOML configuration (built-in defaults when omitted)");
+        app->add_option("--circuit", circuit, "import a SONATA circuit (circuit_config.json): its node and edge populations become "
+                                              "populations and projections (docs/circuits.md, 'SONATA in')");
         app->add_option("--set", sets, "override a key: section.key=value (repeatable)");
     }
     config resolve() const {
-        config c = file.empty()? default_config(): load_config(file);
+        config c = load_config(file, circuit);
         for (auto& s: sets) apply_override(c, s, false);
         validate(c); // once, after all of them: task.kind and the input population size may change together
+        print_notes(c);
         return c;
     }
 };
@@ -154,14 +162,21 @@ int main(int argc, char** argv) {
             std::printf("wrote %s\n", opts.out.c_str());
         } else if (*run) {
             if (!resume_path.empty()) {
-                if (!opts.out.empty() || !run_args.file.empty() || !run_args.sets.empty())
+                if (!opts.out.empty() || !run_args.file.empty() || !run_args.circuit.empty() || !run_args.sets.empty())
                     throw user_error("--resume takes the run file alone (its config is stored in it)");
                 opts.out = resume_path;
                 opts.resume = true;
             } else if (opts.out.empty()) {
                 throw user_error("run needs --out FILE.h5 (or --resume FILE.h5)");
             }
-            const auto summary = learn(opts.resume? config_of_run(opts.out): run_args.resolve(), opts);
+            config c;
+            if (opts.resume) {
+                c = config_of_run(opts.out);
+                print_notes(c);
+            } else {
+                c = run_args.resolve();
+            }
+            const auto summary = learn(c, opts);
             print_summary(summary);
             std::printf("wrote %s\n", opts.out.c_str());
         } else if (*ana) {

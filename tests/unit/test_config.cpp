@@ -2,8 +2,12 @@
 // kind of mistake is an error that names the key.
 #include <catch2/catch.hpp>
 
+#include <fstream>
+
 #include "models/error.hpp"
+#include "models/network.hpp"
 #include "sim/config.hpp"
+#include "tests/support/approx.hpp"
 
 using namespace eisim;
 
@@ -84,4 +88,39 @@ TEST_CASE("overrides with errors name the key", "[config][errors]") {
     CHECK_THROWS_WITH(apply_override(c, "populations.X.size=3"), Catch::Contains("known: E, I, in, out"));
     CHECK_THROWS_WITH(apply_override(c, "network.bogus=1"), Catch::Contains("network.bogus"));
     CHECK_THROWS_WITH(apply_override(c, "n_e"), Catch::Contains("section.key=value"));
+}
+
+TEST_CASE("an explicit synapse list over population lists indexes their concatenation", "[config][file]") {
+    const std::string csv = test::temp_path(".csv");
+    // pre = [E (3 cells), I (2)]: ids 0..2 are E, 3..4 are I; post = [I, E]: ids 0..1 are I, 2..4 are E.
+    std::ofstream(csv) << "pre,post,magnitude\n0,1,0.5\n4,2,0.25\n2,3,0.125\n3,1,1.0\n";
+    std::string toml = "[network]\nspectral_radius = 0.0\n"
+                       "[[populations]]\nname = \"E\"\nsize = 3\n"
+                       "[[populations]]\nname = \"I\"\nsize = 2\nsign = \"inhibitory\"\n"
+                       "[[populations]]\nname = \"in\"\nmodel = \"input\"\nsize = 2\n"
+                       "[[populations]]\nname = \"out\"\nmodel = \"readout\"\nsize = 1\n"
+                       "[[projections]]\nname = \"rec\"\npre = [\"E\", \"I\"]\npost = [\"I\", \"E\"]\nconnectivity = \"file\"\n"
+                       "weights = \"file\"\nfile = \"" + csv + "\"\n"
+                       "[[projections]]\nname = \"readout\"\npre = \"E\"\npost = \"out\"\nconnectivity = \"all_to_all\"\n";
+    const config c = parse_config(toml, "list.toml", default_config());
+    const network net = build_network(c.circuit, 1);
+    const projection& p = net.get("rec");
+    REQUIRE(p.size() == 4);
+    // Side indices: E = cells 0..2, I = cells 3..4.
+    CHECK(std::vector<int>(p.pre.begin(), p.pre.end()) == std::vector<int>{0, 4, 2, 3});
+    CHECK(std::vector<int>(p.post.begin(), p.post.end()) == std::vector<int>{4, 0, 1, 4});
+    CHECK(std::vector<int>(p.sign.begin(), p.sign.end()) == std::vector<int>{1, -1, 1, -1});
+    CHECK(p.m[0] == 0.5);
+    CHECK(p.m[1] == 0.25);
+    CHECK(p.m[2] == 0.125);
+    CHECK(p.m[3] == 1.0);
+
+    // pre 3 (I cell 0) onto post 0 (I cell 0) is an autapse; id 5 is past the concatenation.
+    std::ofstream(csv) << "pre,post,magnitude\n3,0,1.0\n";
+    CHECK_THROWS_WITH(parse_config(toml, "list.toml", default_config()), Catch::Contains("row 2: an autapse (3 -> 0) while autapses = false"));
+    std::ofstream(csv) << "pre,post,magnitude\n5,0,1.0\n";
+    CHECK_THROWS_WITH(parse_config(toml, "list.toml", default_config()),
+                      Catch::Contains("pre = 5 is not a cell of the concatenated E, I (size 5, ids 0..4)"));
+    std::ofstream(csv) << "pre,post,magnitude\n0,1,1.0\n1,1,1.0\n0,1,2.0\n";
+    CHECK_THROWS_WITH(parse_config(toml, "list.toml", default_config()), Catch::Contains("row 4: the synapse 0 -> 1 is listed twice"));
 }
