@@ -3,7 +3,9 @@
 // readers for the SONATA datasets.
 #include <cstdint>
 #include <cstdio>
+#include <fstream>
 #include <map>
+#include <sstream>
 #include <string>
 #include <vector>
 
@@ -57,6 +59,25 @@ inline bool attr_type_is(hid_t obj, const std::string& name, hid_t type) {
     h5::handle a(H5Aopen(obj, name.c_str(), H5P_DEFAULT), H5Aclose);
     h5::handle t(H5Aget_type(a), H5Tclose);
     return H5Tequal(t, type) > 0;
+}
+
+/// A space-separated SONATA types table: the header's columns, then one row per non-empty line
+/// (bmtk writes NULL for a missing value, so no field is empty).
+inline std::vector<std::map<std::string, std::string>> read_types(const std::string& path) {
+    std::ifstream f(path);
+    std::string line;
+    std::getline(f, line);
+    std::istringstream hs(line);
+    std::vector<std::string> cols;
+    for (std::string c; hs >> c;) cols.push_back(c);
+    std::vector<std::map<std::string, std::string>> rows;
+    while (std::getline(f, line)) {
+        std::istringstream ls(line);
+        std::map<std::string, std::string> row;
+        for (auto& c: cols) ls >> row[c];
+        if (!row[cols[0]].empty()) rows.push_back(row);
+    }
+    return rows;
 }
 
 } // namespace eisim::test

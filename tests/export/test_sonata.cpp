@@ -30,24 +30,6 @@ std::string slurp(const std::string& path) {
     return ss.str();
 }
 
-// A space-separated table: the header's columns → one row per line.
-std::vector<std::map<std::string, std::string>> read_types(const std::string& path) {
-    std::ifstream f(path);
-    std::string line;
-    std::getline(f, line);
-    std::istringstream hs(line);
-    std::vector<std::string> cols;
-    for (std::string c; hs >> c;) cols.push_back(c);
-    std::vector<std::map<std::string, std::string>> rows;
-    while (std::getline(f, line)) {
-        std::istringstream ls(line);
-        std::map<std::string, std::string> row;
-        for (auto& c: cols) ls >> row[c];
-        rows.push_back(row);
-    }
-    return rows;
-}
-
 std::vector<double> row_of(const vector& v) { return std::vector<double>(v.data(), v.data() + v.size()); }
 
 void check_sonata_root(const std::string& path) {
@@ -147,7 +129,7 @@ TEST_CASE("SONATA export reads back equal to the run file", "[export][sonata]") 
         CHECK(h5::read_int(net, "0/observed") == std::vector<std::int64_t>(N, 1));
         auto in = h5::open_group(f, "nodes/input");
         CHECK(static_cast<long>(read_u64(in, "node_type_id").size()) == run.n_in());
-        const auto types = read_types(e.path("node_types.csv"));
+        const auto types = test::read_types(e.path("node_types.csv"));
         std::map<std::string, std::string> model_type;
         for (auto& row: types) model_type[row.at("node_type_id")] = row.at("model_type");
         CHECK(model_type.at("100") == "point_neuron");
@@ -159,7 +141,7 @@ TEST_CASE("SONATA export reads back equal to the run file", "[export][sonata]") 
         auto f = h5::open_file(e.path("edges.h5"));
         CHECK(!h5::exists(f, "edges/readout"));
         std::set<std::string> type_ids;
-        for (auto& row: read_types(e.path("edge_types.csv"))) type_ids.insert(row.at("population") + ":" + row.at("edge_type_id"));
+        for (auto& row: test::read_types(e.path("edge_types.csv"))) type_ids.insert(row.at("population") + ":" + row.at("edge_type_id"));
         for (auto& name: projections) {
             INFO(name);
             const auto& p = run.projection(name);
@@ -468,7 +450,7 @@ TEST_CASE("SONATA export of a version-2 circuit names each node by its populatio
     std::map<std::string, std::uint64_t> next = {{"network", 100}, {"input", 200}};
     for (auto& q: spec.populations)
         if (next.count(q.side)) type_of[q.name] = next[q.side]++;
-    const auto types = read_types(e.path("node_types.csv"));
+    const auto types = test::read_types(e.path("node_types.csv"));
     CHECK(types.size() == type_of.size()); // one row per population that is a node population
     std::map<std::string, std::map<std::string, std::string>> type_row;
     for (auto& row: types) type_row[row.at("node_type_id")] = row;
@@ -505,7 +487,7 @@ TEST_CASE("SONATA export of a version-2 circuit names each node by its populatio
     auto ef = h5::open_file(e.path("edges.h5"));
     CHECK(!h5::exists(ef, "edges/readout"));
     std::map<std::string, std::map<std::string, std::string>> edge_type;
-    for (auto& row: read_types(e.path("edge_types.csv"))) edge_type[row.at("edge_type_id")] = row;
+    for (auto& row: test::read_types(e.path("edge_types.csv"))) edge_type[row.at("edge_type_id")] = row;
     for (auto& p: spec.projections) {
         if (p.post_population == "output") continue;
         INFO(p.name);

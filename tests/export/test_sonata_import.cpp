@@ -50,24 +50,6 @@ std::vector<double> row0(hid_t file, const std::string& proj) {
     return h5::read_rows(file, "trajectory/" + proj + "/weight", 0, 1);
 }
 
-// A space-separated types table (bmtk writes NULL for a missing value, no empty fields).
-std::vector<std::map<std::string, std::string>> read_table(const std::string& path) {
-    std::ifstream f(path);
-    std::string line;
-    std::getline(f, line);
-    std::istringstream hs(line);
-    std::vector<std::string> cols;
-    for (std::string c; hs >> c;) cols.push_back(c);
-    std::vector<std::map<std::string, std::string>> rows;
-    while (std::getline(f, line)) {
-        std::istringstream ls(line);
-        std::map<std::string, std::string> row;
-        for (auto& c: cols) ls >> row[c];
-        if (!row[cols[0]].empty()) rows.push_back(row);
-    }
-    return rows;
-}
-
 // Rewrite a types table without one column.
 void drop_column(const std::string& path, const std::string& column) {
     std::ifstream f(path);
@@ -203,7 +185,7 @@ TEST_CASE("a circuit written by bmtk's NetworkBuilder loads and trains, each edg
     auto nodes = h5::open_file(net + "v1_nodes.h5");
     const auto node_type = h5::read_int(nodes, "nodes/v1/node_type_id");
     std::map<std::int64_t, std::string> pop_of_type;
-    for (auto& row: read_table(net + "v1_node_types.csv")) pop_of_type[std::stoll(row["node_type_id"])] = row["pop_name"];
+    for (auto& row: test::read_types(net + "v1_node_types.csv")) pop_of_type[std::stoll(row["node_type_id"])] = row["pop_name"];
     // Network cells: population E (in node order) then PV, as the populations appear.
     std::vector<std::int64_t> cell(node_type.size());
     std::vector<int> cell_sign(node_type.size());
@@ -231,7 +213,7 @@ TEST_CASE("a circuit written by bmtk's NetworkBuilder loads and trains, each edg
         const auto tgt = h5::read_int(edges, pop + "/target_node_id");
         const auto type = h5::read_int(edges, pop + "/edge_type_id");
         std::map<std::int64_t, std::string> weight_of_type;
-        for (auto& row: read_table(net + ef.types)) weight_of_type[std::stoll(row["edge_type_id"])] = row["syn_weight"];
+        for (auto& row: test::read_types(net + ef.types)) weight_of_type[std::stoll(row["edge_type_id"])] = row["syn_weight"];
         const bool nsyns = h5::exists(edges, pop + "/0/nsyns"), own_weight = h5::exists(edges, pop + "/0/syn_weight");
         CHECK(nsyns == ef.recurrent);     // bmtk: counts from the connection rule
         CHECK(own_weight == !ef.recurrent); // add_properties: a weight per edge
