@@ -34,6 +34,13 @@ const neuron_model& model_of(const population_desc& p) {
     throw user_error("unknown neuron model '" + p.model + "'");
 }
 
+// Whether a projection joins rate populations (its sides are of one kind each: the first tells).
+bool among_rate(const circuit_desc& c, const projection_desc& p) {
+    const population_desc* pre = p.pre.empty()? nullptr: c.find(p.pre[0]);
+    const population_desc* post = p.post.empty()? nullptr: c.find(p.post[0]);
+    return pre && post && pre->model == "rate" && post->model == "rate";
+}
+
 } // namespace
 
 const std::vector<std::pair<std::string, neuron_model>>& neuron_models() {
@@ -64,11 +71,7 @@ const projection_desc* circuit_desc::find_projection(const std::string& name) co
 std::vector<std::string> circuit_desc::rescaled() const {
     if (!spectral_radius_of.empty()) return spectral_radius_of;
     std::vector<std::string> out;
-    for (auto& p: projections) {
-        const population_desc* pre = p.pre.empty()? nullptr: find(p.pre[0]);
-        const population_desc* post = p.post.empty()? nullptr: find(p.post[0]);
-        if (pre && post && pre->model == "rate" && post->model == "rate") out.push_back(p.name);
-    }
+    for (auto& p: projections) if (among_rate(*this, p)) out.push_back(p.name);
     return out;
 }
 
@@ -94,11 +97,7 @@ double expected_density(const circuit_desc& c) {
     const double n = c.n();
     if (n == 0) return 0.0;
     double total = 0.0;
-    for (auto& p: c.projections) {
-        const population_desc* pre = p.pre.empty()? nullptr: c.find(p.pre[0]);
-        const population_desc* post = p.post.empty()? nullptr: c.find(p.post[0]);
-        if (pre && post && pre->model == "rate" && post->model == "rate") total += expected_synapses(c, p);
-    }
+    for (auto& p: c.projections) if (among_rate(c, p)) total += expected_synapses(c, p);
     return total/(n*n);
 }
 
@@ -269,7 +268,7 @@ void validate_circuit(const circuit_desc& c) {
         for (auto& name: rescaled) {
             const projection_desc* p = c.find_projection(name);
             if (!p) throw config_error("network.spectral_radius_of", "\"" + name + "\": no projection of that name");
-            if (c.find(p->pre[0])->model != "rate" || c.find(p->post[0])->model != "rate")
+            if (!among_rate(c, *p))
                 throw config_error("network.spectral_radius_of", "\"" + name + "\" is not among rate populations (only those form the recurrent matrix)");
         }
     }
