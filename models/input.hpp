@@ -11,7 +11,9 @@
 //   step  u = amplitude for onset_ms ≤ t < offset_ms, else 0, on every channel
 //   zero  u = 0
 #include <string>
+#include <vector>
 
+#include "models/parameters.hpp"
 #include "models/random.hpp"
 #include "models/registry.hpp"
 #include "models/types.hpp"
@@ -43,28 +45,23 @@ struct input_grid {
     }
 };
 
+/// The generator by name, the channel count, and the values of the generators' own keys
+/// ([input]: tau_ms, mean, sigma, ...; every registered generator's, at its default until set).
 struct input_desc {
     std::string kind = "ou";
     int n_in = 20;
-    double tau_ms = 50.0, mean = 0.5, sigma = 1.0; // ou
-    double amplitude = 1.0, onset_ms = 100.0, offset_ms = 400.0; // step
+    parameters keys;
+    input_desc();
 };
 
-/// An input generator, registered by name with its documentation.
+/// An input generator, registered by name: its documentation, its config keys ([input]) and how it
+/// fills a grid (u is zero on entry; g is the stream for its noise).
 struct input_kind {
-    enum class kind { ou, step, zero };
-    kind type;
     std::string doc;
+    std::vector<key_spec> keys;
+    void (*fill)(input_grid& u, const parameters& keys, rng& g);
 };
-inline const registry<input_kind>& input_registry() {
-    using K = input_kind::kind;
-    static const registry<input_kind> r("input kind", {
-        {"ou", {K::ou, "rectified Ornstein-Uhlenbeck: tau_ms, mean, sigma"}},
-        {"step", {K::step, "amplitude on every channel from onset_ms to offset_ms"}},
-        {"zero", {K::zero, "no input"}},
-    });
-    return r;
-}
+const registry<input_kind>& input_registry();
 
 /// Fill a grid of `steps`+1 points with `batch` trials of input; the stream gives the noise.
 input_grid make_input(const input_desc& d, double dt, int steps, int batch, rng& g);

@@ -14,9 +14,15 @@ const registry<stepper_info>& stepper_registry() {
     static const registry<stepper_info> r("stepper", {
         {"euler", {K::euler, "explicit Euler, fixed step dt_ms, order 1", false}},
         {"rk4", {K::rk4, "classical Runge-Kutta, fixed step dt_ms, order 4", false}},
-        {"dopri5", {K::dopri5, "adaptive Dormand-Prince 5(4) with atol/rtol, stepping onto the dt_ms grid", true}},
+        {"dopri5", {K::dopri5, "adaptive Dormand-Prince 5(4) with atol/rtol, stepping onto the dt_ms grid", true,
+                    {real_key("atol", 1e-6, 0, 1, "dopri5: absolute tolerance", true),
+                     real_key("rtol", 1e-6, 0, 1, "dopri5: relative tolerance", true)}}},
     });
     return r;
+}
+
+integrator_desc::integrator_desc() {
+    for (auto& name: stepper_registry().names()) keys.declare(stepper_registry().get(name).keys);
 }
 
 namespace {
@@ -60,7 +66,7 @@ void fixed_steps(Stepper stepper, const rate_dynamics& sys, double noise_sigma, 
 void adaptive_steps(const rate_dynamics& sys, matrix x, const input_grid& u, const integrator_desc& d,
                     trajectory& tr) {
     namespace odeint = boost::numeric::odeint;
-    auto stepper = odeint::make_controlled(d.atol, d.rtol, odeint_steppers::dopri5<matrix>());
+    auto stepper = odeint::make_controlled(d.keys.real("atol"), d.keys.real("rtol"), odeint_steppers::dopri5<matrix>());
     tr.x.push_back(x);
     tr.obs.push_back(0);
     double h = u.dt;

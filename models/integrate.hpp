@@ -8,8 +8,10 @@
 // Every accepted step is kept (its starting state, time and size) for the exact gradient.
 // A runaway guard stops with a divergence_error when x is not finite or |x| exceeds max_abs_x.
 #include <string>
+#include <vector>
 
 #include "models/dynamics.hpp"
+#include "models/parameters.hpp"
 #include "models/network.hpp"
 #include "models/random.hpp"
 #include "models/registry.hpp"
@@ -21,10 +23,12 @@ namespace eisim {
 struct integrator_desc {
     std::string stepper = "euler";
     double dt_ms = 1.0;
-    double atol = 1e-6, rtol = 1e-6;
     double max_abs_x = 1e6; // runaway guard on the synaptic input x
     std::string products = "auto"; // recurrent products: dense, sparse, or auto (by density)
     double sparse_below = 0.1;      // auto: sparse when nnz/N² is at most this
+    // The steppers' own keys ([integrator]: dopri5's atol and rtol), at their defaults until set.
+    parameters keys;
+    integrator_desc();
 };
 
 /// Whether `products` asks for sparse recurrent products on networks of description `net`
@@ -36,12 +40,14 @@ layout layout_for(const integrator_desc& d, const circuit_desc& net);
 inline bool sparse_products(const integrator_desc& d, const network_desc& net) { return sparse_products(d, ei_circuit(net)); }
 inline layout layout_for(const integrator_desc& d, const network_desc& net) { return layout_for(d, ei_circuit(net)); }
 
-/// A stepper, registered by name with its documentation.
+/// A stepper, registered by name: the odeint stepper it lowers to, its documentation, whether it
+/// adapts its step, and its config keys ([integrator]).
 struct stepper_info {
     enum class kind { euler, rk4, dopri5 };
     kind type;
     std::string doc;
     bool adaptive;
+    std::vector<key_spec> keys;
 };
 const registry<stepper_info>& stepper_registry();
 

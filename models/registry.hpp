@@ -25,6 +25,8 @@ public:
         for (auto& e: entries_) if (e.first == name) return true;
         return false;
     }
+    /// What the entries are ("geometry", "credit rule", ...), for messages.
+    const std::string& what() const { return what_; }
     std::vector<std::string> names() const {
         std::vector<std::string> out;
         for (auto& e: entries_) out.push_back(e.first);

@@ -20,7 +20,7 @@ fixed_point relax(const network& net, const lowered_network& low, const matrix& 
     fixed_point fp{x0};
     matrix dxdt;
     const int chunk = 10;
-    auto dense = odeint::make_dense_output(d.atol, d.rtol, odeint_steppers::dopri5<matrix>());
+    auto dense = odeint::make_dense_output(d.keys.real("atol"), d.keys.real("rtol"), odeint_steppers::dopri5<matrix>());
     const stepper_info::kind kind = stepper_registry().get(d.stepper).type;
     for (long k = 0;; k += chunk) {
         // residual = τ ⊙ dx/dt = −x + W_rec φ(x) + W_in u + b

@@ -22,34 +22,48 @@
 //                       averaged over `samples` perturbations (first order in ζ: E[g] = ∂L/∂W).
 #include <cstdint>
 #include <string>
+#include <vector>
 
 #include "models/integrate.hpp"
+#include "models/parameters.hpp"
 #include "models/registry.hpp"
 #include "plasticity/exact_credit.hpp"
 
 namespace eisim {
 
+/// A credit rule by name, and the values of the rules' own keys ([plasticity]: feedback_recurrent,
+/// perturbation_sigma, ...; the registered rules' keys, at their defaults until set).
 struct credit_desc {
     std::string rule = "exact";
-    bool feedback_recurrent = false; // feedback_alignment: also replace W_recᵀ
-    double perturbation_sigma = 0.05;
-    int perturbation_samples = 4;
+    parameters keys;
+    explicit credit_desc(std::string rule = "exact");
 };
 
 class credit;
 
-/// A credit rule, registered by name: its one-line documentation and its gradient estimate.
+/// A credit rule, registered by name: its one-line documentation, its config keys ([plasticity]),
+/// what it draws once before learning (`prepare`, may be null: the fixed random feedback) and its
+/// gradient estimate. Each rule is one file, plasticity/credit_NAME.cpp.
 struct credit_rule {
     std::string doc;
+    std::vector<key_spec> keys;
+    void (*prepare)(credit& c, const network& net);
     gradients (*estimate)(const credit& c, const network& net, const lowered_network& low, const trajectory& tr,
                           const trial_batch& trials, const plastic_set& which, std::uint64_t step);
 };
 const registry<credit_rule>& credit_registry();
 
+// The registered rules (one file each).
+credit_rule exact_credit_rule();
+credit_rule feedback_alignment_credit_rule();
+credit_rule rflo_credit_rule();
+credit_rule node_perturbation_credit_rule();
+
 class credit {
 public:
-    /// Draws the fixed random feedback matrices (from `seed`'s "feedback" stream) a rule needs;
-    /// node perturbation integrates its noisy passes with `integ` and `seed`'s "perturbation" streams.
+    /// The rule of `d` with its keys (their defaults where `d` lacks them); its `prepare` draws what
+    /// it needs once (the random feedback from `seed`'s "feedback" stream). Node perturbation
+    /// integrates its noisy passes with `integ` and `seed`'s "perturbation" streams.
     credit(const credit_desc& d, const network& net, std::uint64_t seed, const integrator_desc& integ = {});
 
     /// The rule's estimate of ∂L/∂m for the forward pass `tr` of `trials` at learning step `step`.
@@ -58,12 +72,17 @@ public:
 
     const std::string& rule() const { return desc_.rule; }
     const credit_desc& desc() const { return desc_; }
+    const parameters& keys() const { return desc_.keys; }
     const integrator_desc& integrator() const { return integ_; }
     std::uint64_t seed() const { return seed_; }
     /// The fixed random feedback in place of W_outᵀ (N × n_out; feedback_alignment and rflo).
     const matrix& feedback_readout() const { return B_out_; }
     /// The fixed random feedback in place of W_recᵀ (N × N; feedback_alignment with feedback_recurrent).
     const matrix& feedback_recurrent() const { return B_rec_; }
+
+    /// Draw sign-concordant random feedback for W_outᵀ and, with `recurrent`, for W_recᵀ (Liao,
+    /// Leibo & Poggio 2016), in that order from the "feedback" stream: for the rules' `prepare`.
+    void draw_feedback(const network& net, bool recurrent);
 
 private:
     credit_desc desc_;

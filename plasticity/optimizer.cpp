@@ -2,16 +2,19 @@
 
 #include <cmath>
 
+#include "plasticity/local_credit.hpp"
+
 namespace eisim {
 
-double default_learning_rate(const std::string& geometry) {
-    if (geometry == "eg") return 0.5;
-    if (geometry == "euclidean") return 0.02;
-    return 0.0005; // pnorm (p > 2 is steep near zero: m = y^{1/(p−1)})
+plasticity_desc::plasticity_desc() {
+    for (auto& name: geometry_registry().names()) keys.declare(geometry_registry().get(name).keys);
+    for (auto& name: credit_registry().names()) keys.declare(credit_registry().get(name).keys);
 }
 
+double default_learning_rate(const std::string& geometry) { return geometry_registry().get(geometry).default_learning_rate; }
+
 optimizer::optimizer(const plasticity_desc& d, long total_steps):
-    geo_(make_geometry(d.geometry, d.p, d.min_magnitude)),
+    geo_(make_geometry(d.geometry, d.keys, d.min_magnitude)),
     eta_(d.learning_rate > 0? d.learning_rate: default_learning_rate(d.geometry)),
     mu_(d.momentum), wd_(d.weight_decay), schedule_(schedule_registry().get(d.schedule).type),
     total_(total_steps) {}
@@ -40,12 +43,9 @@ long optimizer::apply(const std::string& proj, vector& m, const vector& g, long 
 
 long optimizer::apply(const std::string& proj, Eigen::Ref<vector> m, const Eigen::Ref<const vector>& g, long s0, long total,
                       long t) {
-    if (wd_ == 0.0 && mu_ == 0.0) return geo_.step(m, g, learning_rate(t)); // g̃ = g: no copy
+    if (wd_ == 0.0 && mu_ == 0.0) return geo_->step(m, g, learning_rate(t)); // g̃ = g: no copy
     vector gt = g;
-    if (wd_ != 0.0) {
-        if (geo_.type == geometry::kind::eg) gt.array() += wd_;
-        else gt += wd_*m;
-    }
+    if (wd_ != 0.0) geo_->add_weight_decay(gt, m, wd_);
     if (mu_ != 0.0) {
         vector& v = velocity_[proj];
         if (v.size() != total) v = vector::Zero(total);
@@ -53,7 +53,7 @@ long optimizer::apply(const std::string& proj, Eigen::Ref<vector> m, const Eigen
         vs = mu_*vs + gt;
         gt = vs;
     }
-    return geo_.step(m, gt, learning_rate(t));
+    return geo_->step(m, gt, learning_rate(t));
 }
 
 } // namespace eisim

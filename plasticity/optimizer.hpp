@@ -8,11 +8,13 @@
 //   η_t = η · ½ (1 + cos(π t / T))       (cosine, T = total steps)
 //   ∇φ(m') = ∇φ(m) − η_t v
 //
-// Default learning rates per geometry, used when learning_rate = 0, are listed in
-// default_learning_rate and in `eisim config`.
+// Default learning rates per geometry, used when learning_rate = 0, are the geometries' own
+// (plasticity/geometry_NAME.cpp) and are listed in `eisim config`.
 #include <map>
 #include <string>
 #include <vector>
+
+#include <memory>
 
 #include "plasticity/exact_credit.hpp"
 #include "plasticity/geometry.hpp"
@@ -21,20 +23,19 @@ namespace eisim {
 
 struct plasticity_desc {
     std::string geometry = "eg";
-    double p = 3.0;
     std::string credit = "exact";
-    bool feedback_recurrent = false;   // feedback_alignment: also replace W_recᵀ
-    double perturbation_sigma = 0.05;  // node_perturbation: sd of the injected noise
-    int perturbation_samples = 4;      // node_perturbation: perturbed passes per step
-    std::string rflo_form = "trial"; // rflo: trial (one step per trial) or online (plasticity/online_trial.hpp)
     double learning_rate = 0.0; // 0 = the geometry's default
     double momentum = 0.0;
     std::string schedule = "constant";
     double weight_decay = 0.0;
-    double min_magnitude = 1e-8;
+    double min_magnitude = 1e-8; // projection bound of the projected geometries
+    // The geometries' and credit rules' own keys (plasticity.p, plasticity.perturbation_sigma, ...):
+    // every registered one's, at its default until set.
+    parameters keys;
+    plasticity_desc();
 };
 
-/// Default learning rate of a geometry on the default problem (documented in the README).
+/// Default learning rate of a geometry on the default problem (its registration's; in `eisim config`).
 double default_learning_rate(const std::string& geometry);
 
 /// A learning-rate schedule, registered by name with its documentation.
@@ -65,14 +66,14 @@ public:
     /// the synapses held at the bound, summed over the projections.
     long apply(network& net, const gradients& g, const plastic_set& which, long t);
     double learning_rate(long t) const;
-    const geometry& geo() const { return geo_; }
+    const geometry& geo() const { return *geo_; }
 
     /// Momentum buffers by projection (the optimizer state, saved for resuming).
     std::map<std::string, vector>& velocity() { return velocity_; }
     const std::map<std::string, vector>& velocity() const { return velocity_; }
 
 private:
-    geometry geo_;
+    std::unique_ptr<geometry> geo_;
     double eta_, mu_, wd_;
     schedule_info::kind schedule_;
     long total_;

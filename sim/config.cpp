@@ -8,6 +8,7 @@
 #include <filesystem>
 #include <fstream>
 #include <functional>
+#include <memory>
 #include <limits>
 #include <map>
 #include <set>
@@ -38,6 +39,11 @@ struct param {
     std::function<std::vector<std::string>()> choices; // allowed strings (string, list)
     std::function<std::string(const config&)> show;    // the current value as TOML
     std::function<void(config&, const toml::value&)> set;
+    // A component's key (models/parameters.hpp): shown only while its component is chosen;
+    // `stray` is the message for a value given while it is not ("" if none), `reset` its default.
+    std::function<bool(const config&)> shown;
+    std::function<std::string(const config&)> stray;
+    std::function<void(config&)> reset;
 
     std::string name() const { return section + "." + key; }
 };
@@ -118,7 +124,7 @@ param integer(const char* sec, const char* key, S config::*sp, T S::*mp, double 
 }
 
 template <typename S>
-param real(const char* sec, const char* key, S config::*sp, double S::*mp, double lo, double hi, const char* doc, bool lo_open = false) {
+param real(const char* sec, const char* key, S config::*sp, double S::*mp, double lo, double hi, const std::string& doc, bool lo_open = false) {
     param p{sec, key, doc, vtype::real, lo, hi, lo_open};
     p.show = [sp, mp](const config& c) { return format_real((c.*sp).*mp); };
     p.set = [p, sp, mp](config& c, const toml::value& v) { (c.*sp).*mp = checked_number(p, v); };
@@ -171,6 +177,95 @@ param list(const char* sec, const char* key, S config::*sp, std::vector<std::str
 
 std::function<std::vector<std::string>()> fixed(std::vector<std::string> v) {
     return [v] { return v; };
+}
+
+// ---- Components' own keys (models/parameters.hpp): declared with each registered component ----
+
+std::string show_value(const param_value& v) {
+    if (auto* b = std::get_if<bool>(&v)) return *b? "true": "false";
+    if (auto* i = std::get_if<std::int64_t>(&v)) return std::to_string(*i);
+    if (auto* d = std::get_if<double>(&v)) return format_real(*d);
+    return quote(std::get<std::string>(v));
+}
+
+vtype type_of(const key_spec& k) {
+    switch (k.fallback.index()) {
+    case 0: return vtype::boolean;
+    case 1: return vtype::integer;
+    case 2: return vtype::real;
+    default: return vtype::string;
+    }
+}
+
+// The params of every key the components of registry `reg`, chosen by `chooser` of section
+// `sec`, declare; a key several components share (with one spec) is one param.
+template <typename S, typename R>
+std::vector<param> component_params(const char* sec, S config::*sp, std::string S::*chooser, const R& reg) {
+    std::vector<param> out;
+    std::vector<std::shared_ptr<std::vector<std::string>>> owners;
+    for (auto& name: reg.names()) {
+        for (const key_spec& k: reg.get(name).keys) {
+            auto it = std::find_if(out.begin(), out.end(), [&](const param& p) { return p.key == k.name; });
+            if (it != out.end()) {
+                owners[static_cast<std::size_t>(it - out.begin())]->push_back(name);
+                continue;
+            }
+            auto own = std::make_shared<std::vector<std::string>>(std::vector<std::string>{name});
+            owners.push_back(own);
+            param p{sec, k.name, k.doc, type_of(k), k.lo, k.hi, k.lo_open};
+            if (!k.choices.empty()) p.choices = fixed(k.choices);
+            const std::string key = k.name;
+            p.show = [sp, key](const config& c) { return show_value((c.*sp).keys.value(key)); };
+            const vtype t = p.type;
+            p.set = [p, sp, key, t](config& c, const toml::value& v) {
+                switch (t) {
+                case vtype::boolean:
+                    if (!v.is_boolean()) bad(p, v, "true or false");
+                    (c.*sp).keys.set(key, v.as_boolean());
+                    break;
+                case vtype::integer: (c.*sp).keys.set(key, static_cast<std::int64_t>(checked_number(p, v))); break;
+                case vtype::real: (c.*sp).keys.set(key, checked_number(p, v)); break;
+                default: (c.*sp).keys.set(key, checked_string(p, v)); break;
+                }
+            };
+            const auto chosen = [sp, chooser, own](const config& c) {
+                return std::find(own->begin(), own->end(), (c.*sp).*chooser) != own->end();
+            };
+            p.shown = chosen;
+            const param_value fallback = k.fallback;
+            const std::string what = reg.what();
+            p.stray = [sp, chooser, own, key, fallback, chosen, what](const config& c) -> std::string {
+                if (chosen(c) || !(c.*sp).keys.given(key) || (c.*sp).keys.value(key) == fallback) return "";
+                std::string names;
+                for (auto& o: *own) names += (names.empty()? "": " or ") + o;
+                return "= " + show_value((c.*sp).keys.value(key)) + " is a key of " + what + " " + names + ", which is not the one chosen (" +
+                       (c.*sp).*chooser + "): remove it, or choose " + names;
+            };
+            p.reset = [sp, key, fallback](config& c) { (c.*sp).keys.reset(key, fallback); };
+            out.push_back(std::move(p));
+        }
+    }
+    // A shared key must mean the same for each of its components.
+    for (auto& name: reg.names())
+        for (const key_spec& k: reg.get(name).keys)
+            for (auto& other: reg.names())
+                for (const key_spec& o: reg.get(other).keys)
+                    if (k.name == o.name && !k.same_as(o))
+                        throw std::logic_error("the " + reg.what() + "s " + name + " and " + other + " declare the key '" + k.name + "' differently");
+    return out;
+}
+
+// "name (doc), name (doc; keys: a, b), ...": the components of `reg` with their own keys.
+template <typename R>
+std::string component_listing(const R& reg) {
+    std::string s;
+    for (auto& name: reg.names()) {
+        const auto& e = reg.get(name);
+        std::string keys;
+        for (auto& k: e.keys) keys += (keys.empty()? "": ", ") + k.name;
+        s += (s.empty()? "": ", ") + name + " (" + e.doc + (keys.empty()? "": "; keys: " + keys) + ")";
+    }
+    return s;
 }
 
 // ---- The circuit: [[populations]] and [[projections]], arrays of tables (docs/circuits.md) ----
@@ -542,10 +637,11 @@ void override_element(std::vector<E>& elements, const char* section, const std::
     throw config_error(std::string(section) + "." + name, std::string("no element of [[") + section + "]] of that name (known: " + known + ")");
 }
 
-const std::vector<param>& schema() {
+// The keys of the sections themselves (not of a component).
+std::vector<param> section_keys() {
     using C = config;
     using K = circuit_desc;
-    static const std::vector<param> s = {
+    const std::vector<param> s = {
         real("network", "spectral_radius", &C::circuit, &K::spectral_radius, 0, 1e3,
              "rescale the signed matrix of the projections among rate populations to this spectral radius (0 = no rescaling)"),
         list("network", "spectral_radius_of", &C::circuit, &K::spectral_radius_of, nullptr,
@@ -554,20 +650,11 @@ const std::vector<param>& schema() {
              "private noise: tau dx = (...) dt + sigma sqrt(2 tau) dW on every rate cell (euler and rk4 only)"),
 
         string("input", "kind", &C::input, &input_desc::kind, [] { return input_registry().names(); },
-               "input generator of the input populations' channels: " + input_registry().listing()),
-        real("input", "tau_ms", &C::input, &input_desc::tau_ms, 0, 1e7, "ou: correlation time (ms)", true),
-        real("input", "mean", &C::input, &input_desc::mean, -1e6, 1e6, "ou: mean before rectification"),
-        real("input", "sigma", &C::input, &input_desc::sigma, 0, 1e6, "ou: stationary sd before rectification"),
-        real("input", "amplitude", &C::input, &input_desc::amplitude, -1e6, 1e6, "step: amplitude on every channel"),
-        real("input", "onset_ms", &C::input, &input_desc::onset_ms, 0, 1e9, "step: onset time (ms)"),
-        real("input", "offset_ms", &C::input, &input_desc::offset_ms, 0, 1e9, "step: offset time (ms)"),
-
+               "input generator of the input populations' channels: " + component_listing(input_registry())),
         string("integrator", "stepper", &C::integrator, &integrator_desc::stepper, [] { return stepper_registry().names(); },
-               stepper_registry().listing()),
+               component_listing(stepper_registry())),
         real("integrator", "dt_ms", &C::integrator, &integrator_desc::dt_ms, 0, 1e6,
              "time step of euler/rk4, and the observation and input grid of every stepper (ms)", true),
-        real("integrator", "atol", &C::integrator, &integrator_desc::atol, 0, 1, "dopri5: absolute tolerance", true),
-        real("integrator", "rtol", &C::integrator, &integrator_desc::rtol, 0, 1, "dopri5: relative tolerance", true),
         real("integrator", "max_abs_x", &C::integrator, &integrator_desc::max_abs_x, 0, 1e300,
              "runaway guard: a run stops (exit 3) when |x| exceeds this", true),
         string("integrator", "products", &C::integrator, &integrator_desc::products, fixed({"auto", "dense", "sparse"}),
@@ -610,21 +697,15 @@ const std::vector<param>& schema() {
                 "gzip level (with byte shuffle) of the weight trajectory; 0 = none"),
 
         string("plasticity", "geometry", &C::plasticity, &plasticity_desc::geometry, [] { return geometry_registry().names(); },
-               "mirror map: " + geometry_registry().listing()),
-        real("plasticity", "p", &C::plasticity, &plasticity_desc::p, 1, 100, "exponent of the pnorm geometry (p > 1; 2 = euclidean)", true),
+               "mirror map: " + component_listing(geometry_registry())),
         string("plasticity", "credit", &C::plasticity, &plasticity_desc::credit, [] { return credit_registry().names(); },
-               "credit assignment: " + credit_registry().listing()),
-        boolean("plasticity", "feedback_recurrent", &C::plasticity, &plasticity_desc::feedback_recurrent,
-                "feedback_alignment: also replace the transposed recurrent weights by a fixed random matrix"),
-        real("plasticity", "perturbation_sigma", &C::plasticity, &plasticity_desc::perturbation_sigma, 0, 1e3,
-             "node_perturbation: sd of the noise injected into every cell", true),
-        integer("plasticity", "perturbation_samples", &C::plasticity, &plasticity_desc::perturbation_samples, 1, 10000,
-                "node_perturbation: perturbed passes averaged per learning step"),
-        string("plasticity", "rflo_form", &C::plasticity, &plasticity_desc::rflo_form, fixed({"trial", "online"}),
-               "rflo: trial (one mirror step per learning step) or online (a mirror step at every observation "
-               "during the trial, same learning rate; traces take nnz x batch doubles)"),
+               "credit assignment: " + component_listing(credit_registry())),
         real("plasticity", "learning_rate", &C::plasticity, &plasticity_desc::learning_rate, 0, 1e6,
-             "learning rate; 0 = the geometry's default (eg 0.5, euclidean 0.02, pnorm 0.0005)"),
+             "learning rate; 0 = the geometry's default (" + [] {
+                 std::string s;
+                 for (auto& g: geometry_registry().names()) s += (s.empty()? "": ", ") + g + " " + format_real(default_learning_rate(g));
+                 return s;
+             }() + ")"),
         real("plasticity", "momentum", &C::plasticity, &plasticity_desc::momentum, 0, 0.999999, "momentum of the gradient buffer (published code: 0.9)"),
         string("plasticity", "schedule", &C::plasticity, &plasticity_desc::schedule, [] { return schedule_registry().names(); },
                "learning-rate schedule: " + schedule_registry().listing()),
@@ -633,6 +714,28 @@ const std::vector<param>& schema() {
         real("plasticity", "min_magnitude", &C::plasticity, &plasticity_desc::min_magnitude, 0, 1,
              "euclidean/pnorm: magnitudes are held at this bound instead of changing sign", true),
     };
+    return s;
+}
+
+// The schema: the sections' own keys, each component's keys after the key that chooses it.
+const std::vector<param>& schema() {
+    using C = config;
+    static const std::vector<param> s = [] {
+        std::vector<param> out;
+        const auto after = [&out](const std::string& sec, const std::string& key, std::vector<param> more) {
+            auto at = std::find_if(out.begin(), out.end(), [&](const param& p) { return p.section == sec && p.key == key; });
+            out.insert(at + 1, more.begin(), more.end());
+        };
+        out = section_keys();
+        after("input", "kind", component_params("input", &C::input, &input_desc::kind, input_registry()));
+        after("integrator", "stepper", component_params("integrator", &C::integrator, &integrator_desc::stepper, stepper_registry()));
+        after("plasticity", "credit", component_params("plasticity", &C::plasticity, &plasticity_desc::credit, credit_registry()));
+        after("plasticity", "geometry", component_params("plasticity", &C::plasticity, &plasticity_desc::geometry, geometry_registry()));
+        for (std::size_t i = 0; i < out.size(); ++i)
+            for (std::size_t j = 0; j < i; ++j)
+                if (out[i].name() == out[j].name()) throw std::logic_error("the config key " + out[i].name() + " is declared twice");
+        return out;
+    }();
     return s;
 }
 
@@ -869,6 +972,9 @@ int config::observation_steps() const {
 }
 
 void validate(const config& c) {
+    for (auto& p: schema())
+        if (p.stray)
+            if (const std::string why = p.stray(c); !why.empty()) throw config_error(p.name(), why);
     const double ratio = c.task.duration_ms/c.integrator.dt_ms;
     if (!(ratio >= 1.0) || std::abs(ratio - std::round(ratio)) > 1e-9*ratio)
         throw config_error("task.duration_ms", "= " + format_real(c.task.duration_ms) + " must be a positive multiple of integrator.dt_ms = " + format_real(c.integrator.dt_ms));
@@ -890,8 +996,6 @@ void validate(const config& c) {
         throw config_error("network.noise_sigma", "private noise needs a fixed-step stepper (euler or rk4), not dopri5");
     if (c.plasticity.credit == "node_perturbation" && (c.circuit.noise_sigma > 0 || c.integrator.stepper == "dopri5"))
         throw config_error("plasticity.credit", "node_perturbation needs a fixed-step stepper (euler or rk4) and network.noise_sigma = 0");
-    if (c.plasticity.rflo_form == "online" && c.plasticity.credit != "rflo")
-        throw config_error("plasticity.rflo_form", "= online needs plasticity.credit = rflo (it is " + c.plasticity.credit + ")");
     validate_task(c);
     if (c.task.mask_start_ms >= c.task.duration_ms)
         throw config_error("task.mask_start_ms", "= " + format_real(c.task.mask_start_ms) + " leaves no observation in the loss (duration_ms = " + format_real(c.task.duration_ms) + ")");
@@ -920,6 +1024,36 @@ config parse_config(const std::string& text, const std::string& origin, config b
     apply_table(base, root, folder, circuit);
     validate(base);
     return base;
+}
+
+namespace {
+
+// A stored config (a run file's): earlier versions printed every component's keys, chosen or not;
+// those of components not chosen go back to their defaults, with a note where one was set.
+void drop_stray_keys(config& c) {
+    for (auto& p: schema())
+        if (p.stray)
+            if (const std::string why = p.stray(c); !why.empty()) {
+                c.notes.push_back(p.name() + " " + why + "; it has no effect and is left out");
+                p.reset(c);
+            }
+}
+
+} // namespace
+
+config parse_stored_config(const std::string& text, const std::string& origin) {
+    toml::value root;
+    try {
+        std::istringstream is(text);
+        root = toml::parse(is, origin);
+    } catch (const std::exception& e) {
+        throw config_error("", origin + " is not valid TOML: " + std::string(e.what()).substr(0, 600));
+    }
+    config c;
+    apply_table(c, root, "");
+    drop_stray_keys(c);
+    validate(c);
+    return c;
 }
 
 config parse_format1_config(const std::string& text, const std::string& origin) {
@@ -972,6 +1106,7 @@ config parse_format1_config(const std::string& text, const std::string& origin) 
     c.circuit = ei_circuit(d);
     for (auto& p: c.circuit.projections) p.plastic = std::find(plastic.begin(), plastic.end(), p.name) != plastic.end();
     apply_table(c, root, "");
+    drop_stray_keys(c);
     validate(c);
     return c;
 }
@@ -1056,7 +1191,7 @@ std::string to_toml(const config& c, bool comments) {
     for (auto& sec: sections()) {
         os << "\n[" << sec << "]\n";
         for (auto& p: schema()) {
-            if (p.section != sec) continue;
+            if (p.section != sec || (p.shown && !p.shown(c))) continue;
             if (comments) os << "# " << p.doc << "\n";
             os << p.key << " = " << p.show(c) << "\n";
         }

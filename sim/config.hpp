@@ -64,6 +64,9 @@ config load_config(const std::string& path, const std::string& circuit = "");
 /// files and circuit.sonata are found in `folder`; `circuit` as in load_config).
 config parse_config(const std::string& text, const std::string& origin, config base, const std::string& folder = "",
                     const std::string& circuit = "");
+/// Parse the config text a run file stores (format 2). Keys of components that are not chosen
+/// (which earlier versions printed with every other key) go back to their defaults, with a note.
+config parse_stored_config(const std::string& text, const std::string& origin);
 /// Parse the config text of a format-1 run file, whose circuit was the E/I template's keys
 /// ([network] n_e ..., [connectivity], [readout], input.n_in, plasticity.plastic): they become
 /// the same circuit (ei_circuit), so that version-1 runs can be resumed.

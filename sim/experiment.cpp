@@ -169,7 +169,7 @@ config config_of_run(const std::string& path) {
     const std::string text = h5::read_attr_string(f, "config");
     if (h5::has_attr(f, "format_version") && h5::read_attr_int(f, "format_version") == 1)
         return parse_format1_config(text, path + ":/config");
-    return parse_config(text, path + ":/config", config{});
+    return parse_stored_config(text, path + ":/config");
 }
 
 run_summary learn(const config& c, const run_options& opt, const std::vector<sink*>& extra) {
@@ -194,8 +194,9 @@ run_summary learn(const config& c, const run_options& opt, const std::vector<sin
     }
     const long S = c.training.steps;
     optimizer opt_state(c.plasticity, S);
-    const credit credit_rule(credit_desc{c.plasticity.credit, c.plasticity.feedback_recurrent, c.plasticity.perturbation_sigma,
-                                         c.plasticity.perturbation_samples}, student, seed, c.integrator);
+    credit_desc credit_of(c.plasticity.credit);
+    credit_of.keys = c.plasticity.keys;
+    const credit credit_rule(credit_of, student, seed, c.integrator);
 
     run_summary summary;
     summary.steps = S;
@@ -283,7 +284,7 @@ run_summary learn(const config& c, const run_options& opt, const std::vector<sin
             }
             // rflo_form = online: the weights learn during the trial (plasticity/online_trial.hpp); the loss and
             // accuracy recorded for step s are still those of the weights before it.
-            const bool online = c.plasticity.rflo_form == "online";
+            const bool online = c.plasticity.credit == "rflo" && c.plasticity.keys.text("rflo_form") == "online";
             const evaluation ev = evaluate(tr, trials, !online, s);
             const gradients& g = ev.g;
             if (!g.finite())
@@ -323,7 +324,7 @@ run_summary learn(const config& c, const run_options& opt, const std::vector<sin
         long changes = 0, held = 0;
         student.get(summary.final[i].name).for_each([&](std::size_t, int, int, int, double m) {
             if (!(m >= 0.0)) ++changes;
-            if (m <= c.plasticity.min_magnitude && c.plasticity.geometry != "eg") ++held;
+            if (m <= c.plasticity.min_magnitude && opt_state.geo().projected()) ++held;
         });
         summary.final[i].sign_changes = changes;
         summary.final[i].held_at_bound = held;

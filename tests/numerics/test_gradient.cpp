@@ -28,10 +28,11 @@ problem make_problem(const std::string& stepper, double noise_sigma, double tol)
     problem p{build_network(d, 21), {}, {}};
     p.integ.stepper = stepper;
     p.integ.dt_ms = 0.5;
-    p.integ.atol = p.integ.rtol = tol;
+    p.integ.keys.set("atol", tol);
+    p.integ.keys.set("rtol", tol);
     input_desc in;
     in.n_in = 3;
-    in.tau_ms = 5.0;
+    in.keys.set("tau_ms", 5.0);
     rng g(4);
     const int T = 30, B = 3;
     p.trials.u = make_input(in, p.integ.dt_ms, T, B, g);

@@ -48,7 +48,8 @@ matrix integrate_linear(const linear_problem& p, const std::string& stepper, dou
     integrator_desc d;
     d.stepper = stepper;
     d.dt_ms = p.u.dt;
-    d.atol = d.rtol = tol;
+    d.keys.set("atol", tol);
+    d.keys.set("rtol", tol);
     rng noise(1);
     const lowered_network low(p.net);
     return integrate(p.net, low, p.u, p.x0, d, noise).x.back();
@@ -82,7 +83,8 @@ TEST_CASE("dopri5 steps exactly onto the observation grid and meets its toleranc
     integrator_desc d;
     d.stepper = "dopri5";
     d.dt_ms = 2.0;
-    d.atol = d.rtol = 1e-8;
+    d.keys.set("atol", 1e-8);
+    d.keys.set("rtol", 1e-8);
     rng noise(1);
     const trajectory tr = integrate(p.net, lowered_network(p.net), p.u, p.x0, d, noise);
     REQUIRE(tr.obs.size() == 11);

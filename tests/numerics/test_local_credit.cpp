@@ -71,10 +71,9 @@ TEST_CASE("every local rule's estimate points along the exact gradient", "[credi
     const trajectory tr = forward(p, p.net, noise);
     const gradients exact = exact_gradient(p.net, low, tr, p.trials, plastic_set{});
     for (auto rule: {"feedback_alignment", "rflo", "node_perturbation"}) {
-        credit_desc d;
-        d.rule = rule;
-        d.perturbation_samples = 400;
-        d.perturbation_sigma = 0.01;
+        credit_desc d(rule);
+        d.keys.set("perturbation_samples", std::int64_t{400});
+        d.keys.set("perturbation_sigma", 0.01);
         const credit c(d, p.net, 42, p.integ);
         const gradients g = c(p.net, low, tr, p.trials, plastic_set{}, 0);
         const double cos_rec = cosine(g.projection[0], exact.projection[0]), cos_in = cosine(g.projection[1], exact.projection[1]);

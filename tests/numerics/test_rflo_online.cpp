@@ -22,7 +22,7 @@ struct problem: test::credit_problem {
 problem make_problem() {
     problem p{test::make_credit_problem(), {}};
     for (int k = 0; k < 10; ++k) p.trials.mask[k] = 0.0;
-    p.B_out = credit(credit_desc{"rflo"}, p.net, 42).feedback_readout();
+    p.B_out = credit(credit_desc("rflo"), p.net, 42).feedback_readout();
     return p;
 }
 

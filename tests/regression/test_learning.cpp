@@ -78,8 +78,9 @@ TEST_CASE("every credit rule lowers the loss and keeps Dale's law under every ge
             const auto out = test::temp_path(".h5");
             auto r = test::run(exe + " run -q --set populations.E.size=40 --set populations.I.size=10 --set task.duration_ms=50"
                                " --set task.batch=4 --set training.steps=10 --set plasticity.learning_rate=" + lr +
-                               " --set plasticity.perturbation_sigma=0.01 --set plasticity.perturbation_samples=8"
                                " --set plasticity.credit=" + std::string(rule) + " --set plasticity.geometry=" + geo +
+                               (std::string(rule) == "node_perturbation"? " --set plasticity.perturbation_sigma=0.01"
+                                                                          " --set plasticity.perturbation_samples=8": "") +
                                " --out " + out);
             INFO(rule << " under " << geo << ": " << r.output);
             REQUIRE(r.code == 0);

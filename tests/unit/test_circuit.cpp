@@ -289,7 +289,7 @@ TEST_CASE("the exact gradient of a circuit with several projections per product 
     integ.dt_ms = 0.5;
     input_desc in;
     in.n_in = 3;
-    in.tau_ms = 5.0;
+    in.keys.set("tau_ms", 5.0);
     rng g(4);
     const int T = 30, B = 3;
     trial_batch trials;
