@@ -182,13 +182,15 @@ void write_nodes(const std::string& path, const run_file& run, const cell_proper
 }
 
 void write_node_types(const std::string& path, const run_file& run, const cell_properties& props) {
-    const std::string transfer = props.transfer.empty()? std::string(): "_" + props.transfer;
     std::ofstream os(path);
     os << "node_type_id population model_type model_template ei pop_name\n";
     const auto& pops = run.populations();
     const auto type_id = node_type_ids(run);
     for (std::size_t j = 0; j < pops.size(); ++j) {
         const auto& q = pops[j];
+        // The population's own transfer function (version 2 files), else the network's.
+        const std::string& phi = q.transfer.empty()? props.transfer: q.transfer;
+        const std::string transfer = phi.empty()? std::string(): "_" + phi;
         if (q.side == network_population)
             os << type_id[j] << ' ' << network_population << " point_neuron eisim:" << q.model << "_neuron" << transfer << ' '
                << (q.sign > 0? "e": "i") << ' ' << q.name << '\n';

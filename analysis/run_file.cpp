@@ -181,13 +181,15 @@ void run_file::read_populations(hid_t net) {
         return v;
     };
     const auto tau = optional_doubles("tau_ms"), bias = optional_doubles("bias");
+    const auto transfers = h5::exists(g, "transfer")? h5::read_strings(g, "transfer"): std::vector<std::string>(P);
+    if (transfers.size() != P) fail(where + "/transfer has " + std::to_string(transfers.size()) + " entries for " + std::to_string(P) + " populations");
     if (models.size() != P || sides.size() != P || firsts.size() != P || sizes.size() != P || signs.size() != P)
         fail(where + ": name, model, side, first, size and sign differ in length");
     std::map<std::string, long> next_first; // per side: where the next population starts
     long excitatory = 0, inhibitory = 0;
     for (std::size_t k = 0; k < P; ++k) {
         population_info q{names[k], models[k], sides[k], static_cast<long>(firsts[k]), static_cast<long>(sizes[k]),
-                          static_cast<int>(signs[k]), tau[k], bias[k]};
+                          static_cast<int>(signs[k]), tau[k], bias[k], transfers[k]};
         const std::string what = where + ": population '" + q.name + "'";
         if (q.name.empty()) fail(where + ": population " + std::to_string(k) + " has no name");
         for (std::size_t j = 0; j < k; ++j)

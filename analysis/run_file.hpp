@@ -9,7 +9,7 @@
 //                      plasticity.geometry / p are taken from it when present), seed (optional)
 //   /network           attrs n_e, n_i (required), n_in, n_out (optional)
 //   /network/populations  version 2 (required there): datasets name, model, side [P] strings,
-//                      first, size, sign [P] integers (required), tau_ms, bias [P] (optional);
+//                      first, size, sign [P] integers (required), tau_ms, bias [P], transfer [P] strings (optional);
 //                      the populations of a side follow each other from index 0, in order, and
 //                      the network's hold n_e excitatory and n_i inhibitory cells. Version 1 has
 //                      none: its populations are E (cells 0..n_e−1), I (n_e..N−1; none when
@@ -57,6 +57,7 @@ struct population_info {
     int sign = 0;      // +1 excitatory, −1 inhibitory (Dale's law), 0 for readouts
     double tau_ms = std::numeric_limits<double>::quiet_NaN(); // NaN where the model or file has none
     double bias = std::numeric_limits<double>::quiet_NaN();
+    std::string transfer; // rate: its transfer function ("" where the model or file has none)
     bool holds(long index) const { return index >= first && index < first + size; }
 };
 

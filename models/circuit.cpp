@@ -105,19 +105,12 @@ void validate_circuit(const circuit_desc& c) {
     std::vector<std::string> names;
     for (auto& p: c.populations) names.push_back(p.name);
     std::set<std::string> seen;
-    std::string rate_transfer;
     for (std::size_t i = 0; i < c.populations.size(); ++i) {
         const population_desc& p = c.populations[i];
         if (p.name.empty()) throw config_error(at("populations", i, "name"), "every population needs a name");
         if (!seen.insert(p.name).second)
             throw config_error(at("populations", i, "name"), "\"" + p.name + "\": a second population of that name");
-        const neuron_model& m = model_of(p);
-        if (m.has_dynamics) {
-            if (rate_transfer.empty()) rate_transfer = p.transfer;
-            else if (p.transfer != rate_transfer)
-                throw config_error(at("populations", i, "transfer"), "\"" + p.transfer + "\": every rate population of a circuit "
-                                   "shares one transfer function for now (the first is \"" + rate_transfer + "\")");
-        }
+        model_of(p); // a known model
     }
     if (c.n() == 0) throw config_error("populations", "the circuit has no rate population (model = \"rate\")");
     if (c.n_out() == 0) throw config_error("populations", "the circuit has no readout population (model = \"readout\")");

@@ -99,7 +99,7 @@ struct rate_dynamics {
     const matrix& W_rec;     // N × N signed
     const matrix& W_in;      // N × n_in
     const input_grid& input; // u(t)
-    const transfer& phi;
+    const cell_transfer& phi;
     const vector& bias;      // [N] b
     dynamics_workspace& ws;
     const sparse_recurrent* sparse = nullptr; // if given, W_rec's products use it (same values)

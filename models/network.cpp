@@ -340,7 +340,6 @@ network build_network(const circuit_desc& d, std::uint64_t seed, layout storage)
     net.tau.resize(N);
     net.cell_sign.resize(N);
     net.bias.resize(N);
-    bool first_rate = true;
     for (std::size_t k = 0; k < d.populations.size(); ++k) {
         const population& p = net.populations[k];
         if (p.side != side::network) continue;
@@ -348,8 +347,7 @@ network build_network(const circuit_desc& d, std::uint64_t seed, layout storage)
         net.tau.segment(p.first, p.size).setConstant(p.tau_ms);
         net.cell_sign.segment(p.first, p.size).setConstant(p.sign);
         net.bias.segment(p.first, p.size).setConstant(p.bias);
-        if (first_rate) net.phi = make_transfer(d.populations[k].transfer, d.populations[k].transfer_k, d.populations[k].transfer_n);
-        first_rate = false;
+        net.phi.add(p.first, p.size, make_transfer(d.populations[k].transfer, d.populations[k].transfer_k, d.populations[k].transfer_n));
     }
     net.noise_sigma = d.noise_sigma;
 

@@ -144,7 +144,7 @@ struct network {
     vector tau;       // [N] ms
     vector cell_sign; // [N] +1 E, −1 I
     vector bias;      // [N] constant input b
-    eisim::transfer phi;
+    eisim::cell_transfer phi; // each rate population's transfer function on its rows
     double noise_sigma = 0.0;
 
     int n() const { return n_e + n_i; }

@@ -2,7 +2,7 @@
 
 namespace eisim {
 
-matrix readout_all(const matrix& W_out, const transfer& phi, const std::vector<const matrix*>& x_obs) {
+matrix readout_all(const matrix& W_out, const cell_transfer& phi, const std::vector<const matrix*>& x_obs) {
     if (x_obs.empty()) return matrix();
     const long B = x_obs.front()->cols();
     matrix y(W_out.rows(), B*static_cast<long>(x_obs.size()));

@@ -30,7 +30,7 @@ struct trial_batch {
 namespace eisim {
 
 /// Readout y_k = W_out φ(x_k) at every observation, n_out × (B·(T+1)) in input_grid's layout.
-matrix readout_all(const matrix& W_out, const transfer& phi, const std::vector<const matrix*>& x_obs);
+matrix readout_all(const matrix& W_out, const cell_transfer& phi, const std::vector<const matrix*>& x_obs);
 
 /// The masked mean-squared error of outputs y (n_out × B·(T+1)) against the batch's targets.
 double mse_loss(const matrix& y, const trial_batch& trials);

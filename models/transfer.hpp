@@ -8,8 +8,11 @@
 //   power     φ(x) = k [x]₊ⁿ                φ'(x) = k n [x]₊ⁿ⁻¹  (stabilised supralinear network,
 //                                                                  Ahmadian, Rubin & Miller 2013)
 // Each is a small value type with a name; `apply` and `derivative` work element-wise on a batch.
+// A network's rate cells take their population's function (cell_transfer: one piece per run of
+// populations with the same function).
 #include <cmath>
 #include <string>
+#include <vector>
 
 #include "models/registry.hpp"
 #include "models/types.hpp"
@@ -79,5 +82,62 @@ inline const registry<transfer::kind>& transfer_registry() {
 inline transfer make_transfer(const std::string& name, double k = 1.0, double n = 2.0) {
     return transfer{name, transfer_registry().get(name), k, n};
 }
+
+/// The transfer functions of a network's rate cells: each population's own on its rows
+/// [first, first + size) of the N × B state x. Adjacent populations with the same function share
+/// a piece, so a circuit with one transfer function has one piece, applied to the whole state.
+struct cell_transfer {
+    struct piece {
+        long first = 0, size = 0;
+        transfer phi;
+    };
+    std::vector<piece> pieces;
+
+    cell_transfer() = default;
+    cell_transfer(transfer phi): pieces{{0, 0, std::move(phi)}} {} // every row (one piece)
+
+    /// Add the rows [first, first + size) with transfer `phi` after the existing ones.
+    void add(long first, long size, const transfer& phi) {
+        const transfer* last = pieces.empty()? nullptr: &pieces.back().phi;
+        const bool same = last && last->type == phi.type && (phi.type != transfer::kind::power || (last->k == phi.k && last->n == phi.n));
+        if (same) pieces.back().size += size;
+        else pieces.push_back({first, size, phi});
+    }
+    bool uniform() const { return pieces.size() <= 1; }
+    /// The transfer function of row (cell) i.
+    const transfer& of(long i) const {
+        for (auto& p: pieces) if (i < p.first + p.size) return p.phi;
+        return pieces.back().phi;
+    }
+    /// The function's name, or the pieces' names joined by '+' where they differ.
+    std::string name() const {
+        std::string s;
+        for (auto& p: pieces) s += (s.empty()? "": "+") + p.phi.name;
+        return s;
+    }
+
+    // r = φ(x), each piece on its rows.
+    void apply(const matrix& x, matrix& r) const {
+        if (uniform()) { pieces.front().phi.apply(x, r); return; }
+        r.resize(x.rows(), x.cols());
+        matrix block, out;
+        for (auto& p: pieces) {
+            block = x.middleRows(p.first, p.size);
+            p.phi.apply(block, out);
+            r.middleRows(p.first, p.size) = out;
+        }
+    }
+    // d = φ'(x), each piece on its rows.
+    void derivative(const matrix& x, matrix& d) const {
+        if (uniform()) { pieces.front().phi.derivative(x, d); return; }
+        d.resize(x.rows(), x.cols());
+        matrix block, out;
+        for (auto& p: pieces) {
+            block = x.middleRows(p.first, p.size);
+            p.phi.derivative(block, out);
+            d.middleRows(p.first, p.size) = out;
+        }
+    }
+};
 
 } // namespace eisim

@@ -71,7 +71,7 @@ void run_recorder::write_network(const network& net) {
     h5::write_attr(g, "n_i", std::int64_t(net.n_i));
     h5::write_attr(g, "n_in", std::int64_t(net.n_in));
     h5::write_attr(g, "n_out", std::int64_t(net.n_out));
-    h5::write_attr(g, "transfer", net.phi.name);
+    h5::write_attr(g, "transfer", net.phi.name()); // each population's own: populations/transfer
     std::string order; // the projections in the circuit's order (names hold no commas)
     for (auto& p: net.projections) order += (order.empty()? "": ",") + p.name;
     h5::write_attr(g, "projections", order);
@@ -86,6 +86,7 @@ void run_recorder::write_network(const network& net) {
         std::vector<std::int64_t> first, size;
         std::vector<std::int8_t> sign;
         std::vector<double> tau, bias;
+        std::vector<std::string> transfer; // rate populations' transfer function ("" for the others)
         for (auto& p: net.populations) {
             name.push_back(p.name);
             model.push_back(p.model);
@@ -95,6 +96,7 @@ void run_recorder::write_network(const network& net) {
             sign.push_back(static_cast<std::int8_t>(p.sign));
             tau.push_back(p.tau_ms);
             bias.push_back(p.bias);
+            transfer.push_back(p.side == side::network? net.phi.of(p.first).name: "");
         }
         h5::write(pg, "name", name);
         h5::write(pg, "model", model);
@@ -104,6 +106,7 @@ void run_recorder::write_network(const network& net) {
         h5::write(pg, "sign", sign);
         h5::write(pg, "tau_ms", tau);
         h5::write(pg, "bias", bias);
+        h5::write(pg, "transfer", transfer);
     }
     for (auto& P: net.projections) {
         const projection* p = &P;

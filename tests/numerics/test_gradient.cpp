@@ -17,7 +17,8 @@ struct problem {
     integrator_desc integ;
 };
 
-problem make_problem(const std::string& stepper, double noise_sigma, double tol) {
+// `mixed`: the I population's transfer function is power (k [x]₊², k = 0.5), E's softplus.
+problem make_problem(const std::string& stepper, double noise_sigma, double tol, bool mixed = false) {
     network_desc d;
     d.n_e = 8; d.n_i = 4; d.n_in = 3; d.n_out = 2;
     d.transfer = "softplus";
@@ -25,7 +26,13 @@ problem make_problem(const std::string& stepper, double noise_sigma, double tol)
     d.noise_sigma = noise_sigma;
     d.readout_from = "all";
     d.scale_out = 3.0;
-    problem p{build_network(d, 21), {}, {}};
+    circuit_desc circuit = ei_circuit(d);
+    if (mixed) {
+        circuit.populations[1].transfer = "power";
+        circuit.populations[1].transfer_k = 0.5;
+        circuit.populations[1].transfer_n = 2.0;
+    }
+    problem p{build_network(circuit, 21), {}, {}};
     p.integ.stepper = stepper;
     p.integ.dt_ms = 0.5;
     p.integ.keys.set("atol", tol);
@@ -88,6 +95,20 @@ TEST_CASE("exact gradient equals central finite differences (fixed steps)", "[gr
             CHECK(fd_error(p, proj, *grad, 1e-5) < test::fd_fixed);
         }
     }
+}
+
+TEST_CASE("exact gradient with a transfer function per population equals central finite differences", "[gradient][fd][circuit]") {
+    const problem p = make_problem("rk4", 0.0, 1e-6, true);
+    REQUIRE(p.net.phi.pieces.size() == 2);
+    const gradients g = exact_of(p);
+    for (auto [proj, grad]: {std::pair{"recurrent", &g.projection[0]}, {"input", &g.projection[1]}, {"readout", &g.projection[2]}}) {
+        INFO(proj);
+        CHECK(grad->norm() > 0.0);
+        CHECK(fd_error(p, proj, *grad, 1e-5) < test::fd_fixed);
+    }
+    // Not the gradient of the uniform network: the I cells' function matters.
+    const gradients u = exact_of(make_problem("rk4", 0.0, 1e-6, false));
+    CHECK(test::rel_err(g.projection[0], u.projection[0]) > 1e-3);
 }
 
 TEST_CASE("exact gradient for dopri5 is consistent with its tolerance", "[gradient][fd]") {

@@ -144,7 +144,7 @@ TEST_CASE("an Eigen state and a std::vector state give the same answer", "[integ
         dxdt.assign(N, 0.0);
         for (int i = 0; i < N; ++i) {
             double s = -x[i] + net.bias[i];
-            for (int j = 0; j < N; ++j) s += low.W_rec(i, j)*net.phi.value(x[j]);
+            for (int j = 0; j < N; ++j) s += low.W_rec(i, j)*net.phi.of(j).value(x[j]);
             dxdt[i] = s*low.inv_tau[i];
         }
     };

@@ -56,7 +56,7 @@ TEST_CASE("RFLO matrix form equals the literal eligibility-trace formula", "[cre
             for (std::size_t s = 0; s < R.size(); ++s) {
                 const long i = R.post[s], j = R.pre[s];
                 const double alpha = 1.0/p.net.tau[i];
-                trace[s] = (1 - alpha)*trace[s] + alpha*p.net.phi.derivative(xprev(i, b))*p.net.phi.value(xprev(j, b));
+                trace[s] = (1 - alpha)*trace[s] + alpha*p.net.phi.of(i).derivative(xprev(i, b))*p.net.phi.of(j).value(xprev(j, b));
                 slow[s] += R.sign[s]*Be[i]*trace[s];
             }
         }

@@ -153,8 +153,8 @@ TEST_CASE("every circuit mistake names its key path", "[circuit][config][errors]
                   bad{edited("weights = \"constant\"", "weights = \"file\""), "projections[2].weights", "connectivity = \"file\""},
                   bad{edited("p = 0.7", "p = 0.7\ndelay = 2"), "projections[3].delay", "no synaptic delay"},
                   bad{edited("p = 0.7", "p = 0.7\nstrength = 2"), "projections[3].strength", "known keys"},
-                  bad{edited("transfer = \"softplus\"\n\n[[populations]]\nname = \"SST\"", "transfer = \"relu\"\n\n[[populations]]\nname = \"SST\""),
-                      "populations[1].transfer", "shares one transfer"},
+                  bad{edited("transfer = \"softplus\"\n\n[[populations]]\nname = \"SST\"", "transfer = \"sigmoid\"\n\n[[populations]]\nname = \"SST\""),
+                      "populations[1].transfer", "one of: relu"},
                   bad{edited("name = \"from_SST\"\npre = \"SST\"", "name = \"from_SST\""), "projections[2].pre", "missing"},
                   bad{edited("spectral_radius = 0.7", "spectral_radius = 0.7\nspectral_radius_of = [\"stim_E\"]"), "network.spectral_radius_of",
                       "not among rate populations"}}) {

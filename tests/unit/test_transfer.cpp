@@ -1,7 +1,8 @@
 // Each transfer function's derivative equals the central finite difference of its value, and the
-// batch forms equal the scalar forms.
+// batch forms equal the scalar forms; a network's cells take their own population's function.
 #include <catch2/catch.hpp>
 
+#include "models/network.hpp"
 #include "models/transfer.hpp"
 #include "tests/support/approx.hpp"
 
@@ -42,4 +43,33 @@ TEST_CASE("unknown transfer names list the known ones", "[transfer][registry]") 
         CHECK(msg.find("sigmoidal") != std::string::npos);
         for (auto n: transfer_registry().names()) CHECK(msg.find(n) != std::string::npos);
     }
+}
+
+TEST_CASE("each rate population's cells take its transfer function", "[transfer][circuit]") {
+    network_desc d;
+    d.n_e = 6; d.n_i = 3; d.n_in = 2; d.n_out = 1;
+    circuit_desc c = ei_circuit(d);
+    c.populations[0].transfer = "softplus";
+    c.populations[1].transfer = "power";
+    c.populations[1].transfer_k = 0.5;
+    c.populations[1].transfer_n = 3.0;
+    const network net = build_network(c, 3);
+    REQUIRE(net.phi.pieces.size() == 2);
+    CHECK(net.phi.name() == "softplus+power");
+    const transfer E = make_transfer("softplus"), I = make_transfer("power", 0.5, 3.0);
+    const matrix x = matrix::Random(9, 4)*2.0;
+    matrix r, dr;
+    net.phi.apply(x, r);
+    net.phi.derivative(x, dr);
+    for (long i = 0; i < 9; ++i)
+        for (long b = 0; b < 4; ++b) {
+            const transfer& phi = i < 6? E: I;
+            CHECK(r(i, b) == phi.value(x(i, b)));
+            CHECK(dr(i, b) == phi.derivative(x(i, b)));
+        }
+    // One function for every population: one piece, the whole state.
+    c.populations[1].transfer = "softplus"; // its k and n are power's: no difference
+    const network uniform = build_network(c, 3);
+    REQUIRE(uniform.phi.pieces.size() == 1);
+    CHECK(uniform.phi.name() == "softplus");
 }
