@@ -7,12 +7,13 @@
 #include <optional>
 
 #include "models/error.hpp"
-#include "models/tasks.hpp"
-#include "plasticity/implicit_credit.hpp"
-#include "plasticity/local_credit.hpp"
 #include "models/integrate.hpp"
+#include "models/tasks.hpp"
+#include "models/trials.hpp"
+#include "plasticity/bounds.hpp"
+#include "plasticity/local_credit.hpp"
+#include "plasticity/objective.hpp"
 #include "plasticity/online_trial.hpp"
-#include "models/relax.hpp"
 #include "sim/progress.hpp"
 #include "sim/recorder.hpp"
 #include "sim/signals.hpp"
@@ -24,63 +25,6 @@ namespace {
 using clock_type = std::chrono::steady_clock;
 
 std::uint64_t seed_of(std::int64_t s) { return static_cast<std::uint64_t>(s); }
-
-// Inputs for a batch: the configured generator on the observation grid.
-trial_batch make_inputs(const config& c, rng& g) {
-    trial_batch tb;
-    const int T = c.observation_steps();
-    tb.u = make_input(c.input, c.integrator.dt_ms, T, c.task.batch, g);
-    tb.x0 = matrix::Zero(c.circuit.n(), c.task.batch);
-    tb.mask.assign(T + 1, 0.0);
-    for (int k = 0; k <= T; ++k) tb.mask[k] = k*c.integrator.dt_ms >= c.task.mask_start_ms? 1.0: 0.0;
-    return tb;
-}
-
-// regression: static patterns held for the whole trial; the targets are the teacher's readout at
-// its fixed point (at every grid point, for /activity); only the last observation is in the mask.
-trial_batch make_regression_trials(const config& c, const network& teacher, rng& g) {
-    const int T = c.observation_steps(), P = c.task.batch;
-    trial_batch tb;
-    const matrix U = make_patterns(c.circuit.n_in(), P, g);
-    tb.u = input_grid(c.integrator.dt_ms, T, c.circuit.n_in(), P);
-    for (int k = 0; k <= T; ++k) tb.u.at(k) = U;
-    tb.x0 = matrix::Zero(c.circuit.n(), P);
-    tb.mask.assign(T + 1, 0.0);
-    tb.mask[T] = 1.0;
-    const lowered_network low(teacher, sparse_products(c.integrator, c.circuit));
-    const fixed_point fp = relax(teacher, low, U, tb.x0, c.integrator, c.task.fixed_point_tol, c.task.relax_max_ms);
-    matrix r;
-    teacher.phi.apply(fp.x, r);
-    const matrix y = low.W_out*r;
-    tb.target.resize(y.rows(), static_cast<long>(P)*(T + 1));
-    for (int k = 0; k <= T; ++k) tb.target.middleCols(static_cast<long>(k)*P, P) = y;
-    return tb;
-}
-
-// The trials of learning step `index` for the configured task. teacher_student: targets are the
-// teacher's outputs y* = W_out r_teacher on the same inputs.
-trial_batch make_trials(const config& c, const network* teacher_ptr, long index) {
-    auto g = stream(seed_of(c.training.seed), "trials", static_cast<std::uint64_t>(index));
-    const task_info& task = task_registry().get(c.task.kind);
-    if (task.decision) return make_decision_trials(c.task, c.integrator.dt_ms, c.observation_steps(), c.circuit.n(), g);
-    const network& teacher = *teacher_ptr; // tasks without one returned above
-    if (task.fixed_point) return make_regression_trials(c, teacher, g);
-    trial_batch tb = make_inputs(c, g);
-    const lowered_network low(teacher, sparse_products(c.integrator, c.circuit));
-    auto noise = stream(seed_of(c.task.teacher_seed), "teacher-noise", static_cast<std::uint64_t>(index));
-    const trajectory tr = integrate(teacher, low, tb.u, tb.x0, c.integrator, noise);
-    std::vector<const matrix*> xs;
-    for (auto i: tr.obs) xs.push_back(&tr.x[i]);
-    tb.target = readout_all(low.W_out, teacher.phi, xs);
-    return tb;
-}
-
-// The projections that learn: those marked plastic in the circuit.
-plastic_set plastic_of(const config& c, const network& net) {
-    std::vector<std::string> names;
-    for (auto& p: c.circuit.projections) if (p.plastic) names.push_back(p.name);
-    return plastic_of(net, names);
-}
 
 // The run file as a sink: snapshots every record_every steps and at the end, the activity at the
 // first and last steps, and each step's training record and checkpoint.
@@ -149,9 +93,7 @@ void simulate(const config& c, const run_options& opt) {
     const auto seed = seed_of(c.training.seed);
     const network net = build_network(c.circuit, seed, layout_for(c.integrator, c.circuit));
     auto g = stream(seed, "trials", 0);
-    const bool decision = task_registry().get(c.task.kind).decision; // the task's own inputs
-    const trial_batch tb = decision? make_decision_trials(c.task, c.integrator.dt_ms, c.observation_steps(), c.circuit.n(), g)
-                                   : make_inputs(c, g);
+    const trial_batch tb = make_task_inputs(trial_spec{c.task, c.input, c.integrator, c.circuit}, g);
     const lowered_network low(net, sparse_products(c.integrator, c.circuit));
     auto noise = stream(seed, "noise", 0);
     const trajectory tr = integrate(net, low, tb.u, tb.x0, c.integrator, noise);
@@ -184,7 +126,7 @@ run_summary learn(const config& c, const run_options& opt, const std::vector<sin
     // trials it is released once they are made and it is written to the file.
     std::optional<network> teacher;
     if (task.teacher) teacher = build_network(c.circuit, seed_of(c.task.teacher_seed), storage);
-    const plastic_set which = plastic_of(c, student);
+    const plastic_set which = plastic_of(student, c.circuit);
     if (task.fixed_point) { // fewer patterns than plastic synapses: the overparameterised setting
         std::size_t synapses = 0;
         for (std::size_t k = 0; k < student.projections.size(); ++k) if (which.of(student, k)) synapses += student.projections[k].size();
@@ -197,6 +139,9 @@ run_summary learn(const config& c, const run_options& opt, const std::vector<sin
     credit_desc credit_of(c.plasticity.credit);
     credit_of.keys = c.plasticity.keys;
     const credit credit_rule(credit_of, student, seed, c.integrator);
+    // The loss, its credit and the task's accuracy of one forward pass (plasticity/objective.hpp).
+    const objective task_objective(c.task, credit_rule, c.integrator, which);
+    const trial_spec spec{c.task, c.input, c.integrator, c.circuit}; // models/trials.hpp
 
     run_summary summary;
     summary.steps = S;
@@ -231,7 +176,7 @@ run_summary learn(const config& c, const run_options& opt, const std::vector<sin
     }
     trial_batch fixed;
     if (!c.task.fresh_trials) {
-        fixed = make_trials(c, teacher? &*teacher: nullptr, 0);
+        fixed = make_trials(spec, teacher? &*teacher: nullptr, seed, 0);
         teacher.reset();
     }
     lowered_network low(student, sparse_products(c.integrator, c.circuit));
@@ -241,40 +186,16 @@ run_summary learn(const config& c, const run_options& opt, const std::vector<sin
     sinks.insert(sinks.end(), extra.begin(), extra.end());
     for (auto* k: sinks) k->prepare(s0, S);
 
-    // The loss, its credit (with_credit) and the task's accuracy of one forward pass. The regression
-    // task relaxes on from the trajectory's end to the fixed point and differentiates there.
-    struct evaluation { gradients g; double accuracy; };
-    const auto evaluate = [&](const trajectory& tr, const trial_batch& trials, bool with_credit, long s) {
-        evaluation ev;
-        if (task.fixed_point) {
-            const matrix& U = trials.u.at(0);
-            const fixed_point fp = relax(student, low, U, tr.x.back(), c.integrator, c.task.fixed_point_tol, c.task.relax_max_ms);
-            const matrix target = trials.target_at(trials.steps());
-            if (with_credit) ev.g = implicit_gradient(student, low, fp.x, U, target, which);
-            else ev.g.loss = fixed_point_loss(student, low, fp.x, target);
-            matrix r;
-            student.phi.apply(fp.x, r);
-            ev.accuracy = r_squared(low.W_out*r, target, vector::Ones(target.cols()));
-            return ev;
-        }
-        if (with_credit) ev.g = credit_rule(student, low, tr, trials, which, static_cast<std::uint64_t>(s));
-        else ev.g.loss = trajectory_loss(student, low, tr, trials);
-        std::vector<const matrix*> xs;
-        for (auto i: tr.obs) xs.push_back(&tr.x[i]);
-        ev.accuracy = task_accuracy(readout_all(low.W_out, student.phi, xs), trials);
-        return ev;
-    };
-
     for (long s = s0; s <= S; ++s) {
         const auto step_start = clock_type::now();
         try {
             trial_batch fresh;
-            if (c.task.fresh_trials) fresh = make_trials(c, teacher? &*teacher: nullptr, s);
+            if (c.task.fresh_trials) fresh = make_trials(spec, teacher? &*teacher: nullptr, seed, s);
             const trial_batch& trials = c.task.fresh_trials? fresh: fixed;
             auto noise = stream(seed, "noise", static_cast<std::uint64_t>(s));
             const trajectory tr = integrate(student, low, trials.u, trials.x0, c.integrator, noise);
             if (s == S) { // the final state: one more forward pass for its loss
-                const evaluation ev = evaluate(tr, trials, false, s);
+                const evaluation ev = task_objective.evaluate(student, low, tr, trials);
                 const double loss = ev.g.loss;
                 for (auto* k: sinks) k->evaluated({s, loss, ev.accuracy, student, low, tr, trials});
                 summary.final_loss = loss;
@@ -285,7 +206,8 @@ run_summary learn(const config& c, const run_options& opt, const std::vector<sin
             // rflo_form = online: the weights learn during the trial (plasticity/online_trial.hpp); the loss and
             // accuracy recorded for step s are still those of the weights before it.
             const bool online = c.plasticity.credit == "rflo" && c.plasticity.keys.text("rflo_form") == "online";
-            const evaluation ev = evaluate(tr, trials, !online, s);
+            const evaluation ev = online? task_objective.evaluate(student, low, tr, trials)
+                                        : task_objective.evaluate_with_credit(student, low, tr, trials, static_cast<std::uint64_t>(s));
             const gradients& g = ev.g;
             if (!g.finite())
                 throw divergence_error(s, "the loss or its gradient is not finite");
@@ -318,16 +240,10 @@ run_summary learn(const config& c, const run_options& opt, const std::vector<sin
         }
     }
     summary.final = summarize(student);
-    for (std::size_t i = 0; i < summary.final.size(); ++i) {
-        // The signs are fixed per synapse (Dale's law); a weight changes sign only if its magnitude
-        // leaves [0, ∞), which the mirror steps never allow — counted as a check.
-        long changes = 0, held = 0;
-        student.get(summary.final[i].name).for_each([&](std::size_t, int, int, int, double m) {
-            if (!(m >= 0.0)) ++changes;
-            if (m <= c.plasticity.min_magnitude && opt_state.geo().projected()) ++held;
-        });
-        summary.final[i].sign_changes = changes;
-        summary.final[i].held_at_bound = held;
+    for (auto& f: summary.final) { // Dale's law as a check (plasticity/bounds.hpp)
+        const bound_counts n = count_bounds(student.get(f.name), c.plasticity.min_magnitude, opt_state.geo().projected());
+        f.sign_changes = n.sign_changes;
+        f.held_at_bound = n.held_at_bound;
     }
     summary.seconds = std::chrono::duration<double>(clock_type::now() - t0).count();
     for (auto* k: sinks) k->finish(summary);

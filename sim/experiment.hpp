@@ -3,8 +3,9 @@
 // drives them, and hands everything to the recorder.
 //
 //   simulate   one batch of trials, forward only: /network and /activity of every trial.
-//   learn      the learning loop. Step s = 0..S−1: run the trials forward, compute the loss and the
-//              credit (exact gradient), take the mirror step of every plastic projection.
+//   learn      the learning loop. Step s = 0..S−1: make the trials (models/trials.hpp), run them
+//              forward, evaluate the loss and its credit (plasticity/objective.hpp), hand both to the
+//              sinks, take the mirror step of every plastic projection.
 //              Every step also records the task's accuracy (choice accuracy or R², models/tasks.hpp).
 //              Snapshots of every weight after s steps go to /trajectory every record_every
 //              steps, always at s = 0 and s = S (the final state, with one more forward pass).

@@ -1,0 +1,111 @@
+// The trials of a learning step (models/trials.hpp) against their definition, rebuilt here from
+// the named streams: the input generator's inputs and mask, the teacher's outputs on them (with
+// its own private noise), the regression task's static patterns and the teacher's readout at a
+// fixed point checked here, and the decision tasks' own trials. T agrees with the config's.
+#include <catch2/catch.hpp>
+
+#include <vector>
+
+#include "models/integrate.hpp"
+#include "models/relax.hpp"
+#include "models/trials.hpp"
+#include "sim/config.hpp"
+#include "tests/support/approx.hpp"
+
+using namespace eisim;
+
+namespace {
+
+// A small circuit: 16 E + 4 I softplus cells, 3 inputs, 2 outputs, 4 trials of 40 ms.
+config small(const std::vector<std::string>& extra = {}) {
+    config c = default_config();
+    std::vector<std::string> sets{"populations.E.size=16", "populations.I.size=4", "populations.in.size=3",
+                                  "populations.*.transfer=softplus", "task.batch=4", "task.duration_ms=40"};
+    sets.insert(sets.end(), extra.begin(), extra.end());
+    for (auto& s: sets) apply_override(c, s, false);
+    validate(c);
+    return c;
+}
+
+trial_spec spec_of(const config& c) { return trial_spec{c.task, c.input, c.integrator, c.circuit}; }
+
+} // namespace
+
+TEST_CASE("trials: T = round(duration / dt), as the config counts it", "[tasks][trials]") {
+    for (auto [dt, duration]: {std::pair{"1", "40"}, {"0.5", "40"}, {"0.1", "0.3"}, {"5", "700"}}) {
+        const config c = small({std::string("integrator.dt_ms=") + dt, std::string("task.duration_ms=") + duration});
+        CHECK(observation_steps(c.task, c.integrator) == c.observation_steps());
+        CHECK(spec_of(c).steps() == c.observation_steps());
+    }
+}
+
+TEST_CASE("teacher_student trials: the generator's inputs and the teacher's outputs on them", "[tasks][trials]") {
+    const config c = small({"task.mask_start_ms=10.5", "network.noise_sigma=0.2"});
+    const auto seed = static_cast<std::uint64_t>(c.training.seed), teacher_seed = static_cast<std::uint64_t>(c.task.teacher_seed);
+    const network teacher = build_network(c.circuit, teacher_seed);
+    const int T = c.observation_steps(), B = c.task.batch;
+    const long index = 3;
+    const trial_batch tb = make_trials(spec_of(c), &teacher, seed, index);
+
+    auto g = stream(seed, "trials", index);
+    const input_grid u = make_input(c.input, c.integrator.dt_ms, T, B, g);
+    CHECK(tb.u.U == u.U);
+    CHECK(tb.x0 == matrix::Zero(c.circuit.n(), B));
+    REQUIRE(tb.mask.size() == static_cast<std::size_t>(T + 1));
+    for (int k = 0; k <= T; ++k) CHECK(tb.mask[k] == (k*c.integrator.dt_ms >= 10.5? 1.0: 0.0));
+    // y*_k = W*_out φ(x*_k) on the teacher's trajectory, its noise from its own stream.
+    const lowered_network low(teacher);
+    auto noise = stream(teacher_seed, "teacher-noise", index);
+    const trajectory tr = integrate(teacher, low, u, tb.x0, c.integrator, noise);
+    matrix r;
+    REQUIRE(tb.target.cols() == static_cast<long>(B)*(T + 1));
+    for (int k = 0; k <= T; ++k) {
+        teacher.phi.apply(tr.at_obs(k), r);
+        CHECK(test::rel_err(tb.target.middleCols(static_cast<long>(k)*B, B), low.W_out*r) <= test::roundoff);
+    }
+    // Another step: other inputs, other teacher noise.
+    const trial_batch other = make_trials(spec_of(c), &teacher, seed, index + 1);
+    CHECK(other.u.U != tb.u.U);
+    // make_task_inputs: the same inputs and mask, without targets.
+    auto g2 = stream(seed, "trials", index);
+    const trial_batch inputs = make_task_inputs(spec_of(c), g2);
+    CHECK(inputs.u.U == tb.u.U);
+    CHECK(inputs.mask == tb.mask);
+    CHECK(inputs.target.size() == 0);
+}
+
+TEST_CASE("regression trials: static patterns, and the teacher's readout at its fixed point", "[tasks][trials][regression]") {
+    const config c = small({"task.kind=regression", "integrator.stepper=rk4", "populations.*.bias=0.1"});
+    const auto seed = static_cast<std::uint64_t>(c.training.seed);
+    const network teacher = build_network(c.circuit, static_cast<std::uint64_t>(c.task.teacher_seed));
+    const int T = c.observation_steps(), P = c.task.batch;
+    const trial_batch tb = make_trials(spec_of(c), &teacher, seed, 0);
+
+    auto g = stream(seed, "trials", 0);
+    const matrix U = make_patterns(c.circuit.n_in(), P, g);
+    for (int k = 0; k <= T; ++k) CHECK(matrix(tb.u.at(k)) == U);
+    for (int k = 0; k <= T; ++k) CHECK(tb.mask[k] == (k == T? 1.0: 0.0));
+    // A tighter fixed point than the task's, checked against x* = W_rec φ(x*) + W_in u + b here.
+    const lowered_network low(teacher);
+    const fixed_point fp = relax(teacher, low, U, matrix::Zero(c.circuit.n(), P), c.integrator, 1e-13, 1e5);
+    matrix r;
+    teacher.phi.apply(fp.x, r);
+    REQUIRE(test::rel_err(fp.x, matrix((low.W_rec*r + low.W_in*U).array().colwise() + teacher.bias.array())) < 1e-10);
+    const matrix y = low.W_out*r;
+    // The task relaxes to fixed_point_tol = 1e-8 in x; y is within a few times that.
+    for (int k = 0; k <= T; ++k) CHECK((tb.target.middleCols(static_cast<long>(k)*P, P) - y).cwiseAbs().maxCoeff() < 1e-6);
+}
+
+TEST_CASE("decision trials of a learning step are the task's own, from the step's stream", "[tasks][trials]") {
+    const config c = small({"task.kind=perceptual_decision", "task.fixation_ms=10", "task.stimulus_ms=10", "task.delay_ms=10"});
+    const auto seed = static_cast<std::uint64_t>(c.training.seed);
+    const trial_batch tb = make_trials(spec_of(c), nullptr, seed, 5);
+    auto g = stream(seed, "trials", 5);
+    const trial_batch direct = make_decision_trials(c.task, c.integrator.dt_ms, c.observation_steps(), c.circuit.n(), g);
+    CHECK(tb.u.U == direct.u.U);
+    CHECK(tb.target == direct.target);
+    CHECK(tb.mask == direct.mask);
+    CHECK(tb.label == direct.label);
+    auto g2 = stream(seed, "trials", 5);
+    CHECK(make_task_inputs(spec_of(c), g2).u.U == direct.u.U);
+}
