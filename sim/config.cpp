@@ -17,6 +17,7 @@
 #include <type_traits>
 
 #include "models/error.hpp"
+#include "models/trials.hpp"
 #include "models/transfer.hpp"
 #include "plasticity/geometry.hpp"
 #include "plasticity/local_credit.hpp"
@@ -967,9 +968,7 @@ void validate_task(const config& c) {
 
 } // namespace
 
-int config::observation_steps() const {
-    return static_cast<int>(std::llround(task.duration_ms/integrator.dt_ms));
-}
+int config::observation_steps() const { return eisim::observation_steps(task, integrator); }
 
 void validate(const config& c) {
     for (auto& p: schema())
