@@ -27,11 +27,46 @@ void evidence(trial_batch& tb, int ch, long b, double c, double from, double to,
     }
 }
 
+// The keys every decision task has, and those of the tasks with a teacher and of regression.
+std::vector<key_spec> decision_keys() {
+    return {real_key("fixation_ms", 100.0, 0, 1e9, "decision tasks: fixation period before the stimulus (ms)"),
+            real_key("stimulus_ms", 200.0, 0, 1e9, "decision tasks: length of each stimulus (ms)", true),
+            real_key("delay_ms", 100.0, 0, 1e9,
+                     "decision tasks: delay between the (last) stimulus and the decision period (working_memory: between the two stimuli)"),
+            real_key("coherence", 0.5, 0, 1, "decision tasks: largest evidence strength |c| (drawn as coherence*U[1/4, 1])", true),
+            real_key("input_noise", 0.1, 0, 1e3, "decision tasks: sd of the noise on each evidence channel per grid point")};
+}
+
+key_spec teacher_seed_key() { return integer_key("teacher_seed", 1234, 0, 4.6e18, "seed of the teacher network"); }
+
 } // namespace
+
+const registry<task_info>& task_registry() {
+    static const registry<task_info> r("task kind", {
+        {"teacher_student", {"match a teacher network's outputs on input.kind inputs", 0, 0, false, true, false, "", {teacher_seed_key()}}},
+        {"perceptual_decision", {"report the sign of the evidence (n_in 3, n_out 2)", 3, 2, true, false, false,
+                                 "fixation, evidence+, evidence-", decision_keys()}},
+        {"context_integration", {"report the evidence the context cue names (n_in 7, n_out 2)", 7, 2, true, false, false,
+                                 "fixation, motion+, motion-, colour+, colour-, context_motion, context_colour", decision_keys()}},
+        {"working_memory", {"report whether f1 > f2 after a delay (n_in 3, n_out 2)", 3, 2, true, false, false,
+                            "fixation, f+, f-", decision_keys()}},
+        {"regression", {"static patterns to a teacher's fixed-point outputs; credit exact", 0, 0, false, true, true, "",
+                        {teacher_seed_key(),
+                         real_key("fixed_point_tol", 1e-8, 0, 1,
+                                  "regression: relaxation stops when max |-x + W_rec phi(x) + W_in u + b| is below this", true),
+                         real_key("relax_max_ms", 20000.0, 0, 1e9,
+                                  "regression: no fixed point within this much relaxation (ms) stops the run (exit 3)", true)}}},
+    });
+    return r;
+}
+
+task_desc::task_desc() {
+    for (auto& name: task_registry().names()) keys.declare(task_registry().get(name).keys);
+}
 
 double decision_onset_ms(const task_desc& d) {
     const int stimuli = d.kind == "working_memory"? 2: 1;
-    return d.fixation_ms + stimuli*d.stimulus_ms + d.delay_ms;
+    return d.keys.real("fixation_ms") + stimuli*d.keys.real("stimulus_ms") + d.keys.real("delay_ms");
 }
 
 trial_batch make_decision_trials(const task_desc& d, double dt, int steps, int n_cells, rng& g) {
@@ -45,7 +80,9 @@ trial_batch make_decision_trials(const task_desc& d, double dt, int steps, int n
     tb.mask.assign(steps + 1, 0.0);
     tb.decision.assign(steps + 1, 0.0);
     tb.label.assign(B, 0);
-    const double t_d = decision_onset_ms(d), t_s = d.fixation_ms;
+    const double t_d = decision_onset_ms(d), t_s = d.keys.real("fixation_ms");
+    const double stimulus_ms = d.keys.real("stimulus_ms"), delay_ms = d.keys.real("delay_ms");
+    const double coherence = d.keys.real("coherence"), input_noise = d.keys.real("input_noise");
     for (int k = 0; k <= steps; ++k) {
         const double t = k*dt;
         tb.decision[k] = t >= t_d? 1.0: 0.0;
@@ -55,22 +92,22 @@ trial_batch make_decision_trials(const task_desc& d, double dt, int steps, int n
     for (long b = 0; b < B; ++b) {
         bool positive = false;
         if (d.kind == "perceptual_decision") {
-            const double c = strength(d.coherence, g);
-            evidence(tb, 1, b, c, t_s, t_s + d.stimulus_ms, d.input_noise, g);
+            const double c = strength(coherence, g);
+            evidence(tb, 1, b, c, t_s, t_s + stimulus_ms, input_noise, g);
             positive = c > 0;
         } else if (d.kind == "context_integration") {
-            const double c_m = strength(d.coherence, g), c_c = strength(d.coherence, g);
+            const double c_m = strength(coherence, g), c_c = strength(coherence, g);
             const int context = uniform(g) < 0.5? 0: 1; // 0: report motion, 1: report colour
-            evidence(tb, 1, b, c_m, t_s, t_s + d.stimulus_ms, d.input_noise, g);
-            evidence(tb, 3, b, c_c, t_s, t_s + d.stimulus_ms, d.input_noise, g);
+            evidence(tb, 1, b, c_m, t_s, t_s + stimulus_ms, input_noise, g);
+            evidence(tb, 3, b, c_c, t_s, t_s + stimulus_ms, input_noise, g);
             for (int k = 0; k <= steps; ++k)
                 if (k*dt < t_d) tb.u.at(k)(5 + context, b) = 1.0;
             positive = (context == 0? c_m: c_c) > 0;
         } else { // working_memory: f1, delay, f2 = f1 + Δ; report f1 > f2
-            const double f1 = 2.0*uniform(g) - 1.0, f2 = f1 + strength(d.coherence, g);
-            const double s2 = t_s + d.stimulus_ms + d.delay_ms;
-            evidence(tb, 1, b, f1, t_s, t_s + d.stimulus_ms, d.input_noise, g);
-            evidence(tb, 1, b, f2, s2, s2 + d.stimulus_ms, d.input_noise, g);
+            const double f1 = 2.0*uniform(g) - 1.0, f2 = f1 + strength(coherence, g);
+            const double s2 = t_s + stimulus_ms + delay_ms;
+            evidence(tb, 1, b, f1, t_s, t_s + stimulus_ms, input_noise, g);
+            evidence(tb, 1, b, f2, s2, s2 + stimulus_ms, input_noise, g);
             positive = f1 > f2;
         }
         tb.label[b] = positive? 0: 1;

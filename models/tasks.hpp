@@ -34,6 +34,7 @@
 #include <string>
 #include <vector>
 
+#include "models/parameters.hpp"
 #include "models/random.hpp"
 #include "models/registry.hpp"
 #include "models/task.hpp"
@@ -44,36 +45,27 @@ struct task_desc {
     std::string kind = "teacher_student";
     int batch = 16;
     double duration_ms = 500.0;
-    std::int64_t teacher_seed = 1234;
     bool fresh_trials = false;  // false: one fixed set of trials (the setting of the theory)
     double mask_start_ms = 0.0; // observations before this time do not enter the loss
-    // decision tasks (ms, dimensionless)
-    double fixation_ms = 100.0, stimulus_ms = 200.0, delay_ms = 100.0;
-    double coherence = 0.5, input_noise = 0.1;
-    // regression: relaxation to the fixed point
-    double fixed_point_tol = 1e-8; // max_i |−x + W_rec φ(x) + W_in u + b| at the fixed point
-    double relax_max_ms = 20000.0; // give up (divergence, exit 3) after this much relaxation
+    // The tasks' own keys ([task]), every registered task's at its default until set:
+    //   teacher_seed (teacher_student, regression); fixation_ms, stimulus_ms, delay_ms (ms),
+    //   coherence, input_noise (decision tasks); fixed_point_tol (max_i |−x + W_rec φ(x) + W_in u + b|
+    //   at the fixed point), relax_max_ms (give up, exit 3, after this much relaxation) (regression).
+    parameters keys;
+    task_desc();
 };
 
+/// A task, registered by name: its documentation, its needs and its config keys ([task]).
 struct task_info {
+    std::string doc;
     int n_in = 0, n_out = 0; // required counts; 0 = any
     bool decision = false;   // choice accuracy (else R²)
     bool teacher = false;    // targets come from a teacher network
     bool fixed_point = false;
-    const char* channels = ""; // what the input channels are, for messages
+    std::string channels;    // what the input channels are, for messages
+    std::vector<key_spec> keys;
 };
-
-inline const registry<task_info>& task_registry() {
-    static const registry<task_info> r("task kind", {
-        {"teacher_student", {0, 0, false, true, false, ""}},
-        {"perceptual_decision", {3, 2, true, false, false, "fixation, evidence+, evidence-"}},
-        {"context_integration", {7, 2, true, false, false,
-                                 "fixation, motion+, motion-, colour+, colour-, context_motion, context_colour"}},
-        {"working_memory", {3, 2, true, false, false, "fixation, f+, f-"}},
-        {"regression", {0, 0, false, true, true, ""}},
-    });
-    return r;
-}
+const registry<task_info>& task_registry();
 
 /// Start of the decision period (ms) of a decision task.
 double decision_onset_ms(const task_desc& d);

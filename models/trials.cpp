@@ -49,7 +49,7 @@ trial_batch make_regression_trials(const trial_spec& s, const network& teacher, 
     tb.mask.assign(T + 1, 0.0);
     tb.mask[T] = 1.0;
     const lowered_network low(teacher, sparse_products(s.integrator, s.circuit));
-    const fixed_point fp = relax(teacher, low, U, tb.x0, s.integrator, s.task.fixed_point_tol, s.task.relax_max_ms);
+    const fixed_point fp = relax(teacher, low, U, tb.x0, s.integrator, s.task.keys.real("fixed_point_tol"), s.task.keys.real("relax_max_ms"));
     matrix r;
     teacher.phi.apply(fp.x, r);
     const matrix y = low.W_out*r;
@@ -64,7 +64,7 @@ trial_batch make_trials(const trial_spec& s, const network* teacher, std::uint64
     if (task.decision) return make_decision_trials(s.task, s.integrator.dt_ms, s.steps(), s.circuit.n(), g);
     EISIM_ASSERT(teacher != nullptr); // every other task has one
     if (task.fixed_point) return make_regression_trials(s, *teacher, g);
-    auto noise = stream(static_cast<std::uint64_t>(s.task.teacher_seed), "teacher-noise", static_cast<std::uint64_t>(index));
+    auto noise = stream(static_cast<std::uint64_t>(s.task.keys.integer("teacher_seed")), "teacher-noise", static_cast<std::uint64_t>(index));
     return make_teacher_trials(s, *teacher, g, noise);
 }
 

@@ -10,8 +10,8 @@
 namespace eisim {
 
 objective::objective(const task_desc& task, const credit& rule, const integrator_desc& integ, plastic_set which):
-    fixed_point_(task_registry().get(task.kind).fixed_point), fixed_point_tol_(task.fixed_point_tol),
-    relax_max_ms_(task.relax_max_ms), rule_(rule), integ_(integ), which_(std::move(which)) {}
+    fixed_point_(task_registry().get(task.kind).fixed_point), fixed_point_tol_(task.keys.real("fixed_point_tol")),
+    relax_max_ms_(task.keys.real("relax_max_ms")), rule_(rule), integ_(integ), which_(std::move(which)) {}
 
 evaluation objective::evaluate(const network& net, const lowered_network& low, const trajectory& tr,
                                const trial_batch& trials) const {

@@ -665,26 +665,12 @@ std::vector<param> section_keys() {
              "auto: the recurrent density below which products are sparse (measured crossover; bench/)"),
 
         string("task", "kind", &C::task, &task_desc::kind, [] { return task_registry().names(); },
-               "teacher_student (match a teacher network's outputs on input.kind inputs), perceptual_decision "
-               "(n_in 3, n_out 2), context_integration (n_in 7, n_out 2), working_memory (n_in 3, n_out 2), "
-               "regression (static patterns to a teacher's fixed-point outputs; credit exact); see README 'Tasks'"),
+               component_listing(task_registry()) + "; see README 'Tasks'"),
         integer("task", "batch", &C::task, &task_desc::batch, 1, 100000, "trials per batch B"),
         real("task", "duration_ms", &C::task, &task_desc::duration_ms, 0, 1e9, "trial length (ms), a multiple of integrator.dt_ms", true),
-        integer("task", "teacher_seed", &C::task, &task_desc::teacher_seed, 0, 4.6e18, "seed of the teacher network"),
         boolean("task", "fresh_trials", &C::task, &task_desc::fresh_trials,
                 "false: one fixed set of trials for every step (the setting of the theory); true: new trials each step"),
         real("task", "mask_start_ms", &C::task, &task_desc::mask_start_ms, 0, 1e9, "observations before this time are left out of the loss"),
-        real("task", "fixation_ms", &C::task, &task_desc::fixation_ms, 0, 1e9, "decision tasks: fixation period before the stimulus (ms)"),
-        real("task", "stimulus_ms", &C::task, &task_desc::stimulus_ms, 0, 1e9, "decision tasks: length of each stimulus (ms)", true),
-        real("task", "delay_ms", &C::task, &task_desc::delay_ms, 0, 1e9,
-             "decision tasks: delay between the (last) stimulus and the decision period (working_memory: between the two stimuli)"),
-        real("task", "coherence", &C::task, &task_desc::coherence, 0, 1,
-             "decision tasks: largest evidence strength |c| (drawn as coherence*U[1/4, 1])", true),
-        real("task", "input_noise", &C::task, &task_desc::input_noise, 0, 1e3, "decision tasks: sd of the noise on each evidence channel per grid point"),
-        real("task", "fixed_point_tol", &C::task, &task_desc::fixed_point_tol, 0, 1,
-             "regression: relaxation stops when max |-x + W_rec phi(x) + W_in u + b| is below this", true),
-        real("task", "relax_max_ms", &C::task, &task_desc::relax_max_ms, 0, 1e9,
-             "regression: no fixed point within this much relaxation (ms) stops the run (exit 3)", true),
 
         integer("training", "seed", &C::training, &training_desc::seed, 0, 4.6e18, "seed of the student network, inputs and noise"),
         integer("training", "steps", &C::training, &training_desc::steps, 0, 1e9, "learning steps"),
@@ -729,6 +715,7 @@ const std::vector<param>& schema() {
         };
         out = section_keys();
         after("input", "kind", component_params("input", &C::input, &input_desc::kind, input_registry()));
+        after("task", "kind", component_params("task", &C::task, &task_desc::kind, task_registry()));
         after("integrator", "stepper", component_params("integrator", &C::integrator, &integrator_desc::stepper, stepper_registry()));
         after("plasticity", "credit", component_params("plasticity", &C::plasticity, &plasticity_desc::credit, credit_registry()));
         after("plasticity", "geometry", component_params("plasticity", &C::plasticity, &plasticity_desc::geometry, geometry_registry()));

@@ -125,7 +125,7 @@ run_summary learn(const config& c, const run_options& opt, const std::vector<sin
     // The teacher (tasks that have one) is needed only to make trials: with one fixed set of
     // trials it is released once they are made and it is written to the file.
     std::optional<network> teacher;
-    if (task.teacher) teacher = build_network(c.circuit, seed_of(c.task.teacher_seed), storage);
+    if (task.teacher) teacher = build_network(c.circuit, seed_of(c.task.keys.integer("teacher_seed")), storage);
     const plastic_set which = plastic_of(student, c.circuit);
     if (task.fixed_point) { // fewer patterns than plastic synapses: the overparameterised setting
         std::size_t synapses = 0;

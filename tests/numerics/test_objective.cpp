@@ -106,7 +106,9 @@ TEST_CASE("objective of a decision task: the fraction of trials whose decision-p
     const network net = build_network(d, 3);
     task_desc t = task_of("perceptual_decision");
     t.batch = 24;
-    t.fixation_ms = 10; t.stimulus_ms = 20; t.delay_ms = 10;
+    t.keys.set("fixation_ms", 10.0);
+    t.keys.set("stimulus_ms", 20.0);
+    t.keys.set("delay_ms", 10.0);
     integrator_desc integ;
     rng g(5);
     const trial_batch trials = make_decision_trials(t, integ.dt_ms, 60, net.n(), g);
@@ -140,8 +142,8 @@ TEST_CASE("objective of the fixed-point task: loss and R² at the fixed point, a
     integ.stepper = "rk4";
     task_desc t = task_of("regression");
     t.batch = 4;
-    t.fixed_point_tol = 1e-12;
-    t.relax_max_ms = 1e5;
+    t.keys.set("fixed_point_tol", 1e-12);
+    t.keys.set("relax_max_ms", 1e5);
     // Static patterns for 30 ms (not long enough to settle: τ_E = 20 ms), targets at every step.
     const int T = 30, P = 4;
     rng g(2);
@@ -161,7 +163,7 @@ TEST_CASE("objective of the fixed-point task: loss and R² at the fixed point, a
     const trajectory tr = integrate(net, low, trials.u, trials.x0, integ, noise);
 
     // The fixed point from the trajectory's end, checked against x* = W_rec φ(x*) + W_in u + b here.
-    const fixed_point fp = relax(net, low, U, tr.x.back(), integ, t.fixed_point_tol, t.relax_max_ms);
+    const fixed_point fp = relax(net, low, U, tr.x.back(), integ, t.keys.real("fixed_point_tol"), t.keys.real("relax_max_ms"));
     matrix r;
     net.phi.apply(fp.x, r);
     const matrix rhs = (low.W_rec*r + low.W_in*U).array().colwise() + net.bias.array();

@@ -62,7 +62,7 @@ TEST_CASE("decision trials: cues, periods, mask and targets follow the definitio
         bool cue_ok = true, mask_ok = true, target_ok = true;
         for (int k = 0; k <= tb.steps(); ++k) {
             const double t = k*c.integrator.dt_ms;
-            const bool decision = t >= t_d, fixation = t < c.task.fixation_ms;
+            const bool decision = t >= t_d, fixation = t < c.task.keys.real("fixation_ms");
             for (long b = 0; b < B; ++b) {
                 cue_ok = cue_ok && tb.u.at(k)(0, b) == (decision? 0.0: 1.0);
                 for (long o = 0; o < 2; ++o)
@@ -75,7 +75,7 @@ TEST_CASE("decision trials: cues, periods, mask and targets follow the definitio
         CHECK(target_ok);
         // The label is recoverable from the noisy evidence: the stimulus mean of u₊ − u₋ estimates the
         // strength c with sd σ√2/√n (n = 40 points: 0.022), while |c| ≥ coherence/4 = 0.125 (5.6 sd).
-        const double s0 = c.task.fixation_ms, s1 = s0 + c.task.stimulus_ms;
+        const double s0 = c.task.keys.real("fixation_ms"), s1 = s0 + c.task.keys.real("stimulus_ms");
         long zeros = 0, agree = 0;
         for (long b = 0; b < B; ++b) {
             double evidence;
@@ -86,7 +86,7 @@ TEST_CASE("decision trials: cues, periods, mask and targets follow the definitio
                 CHECK(tb.u.at(0)(5, b) + tb.u.at(0)(6, b) == 1.0); // one-hot context cue
                 evidence = mean_over(tb, 1 + 2*context, b, s0, s1) - mean_over(tb, 2 + 2*context, b, s0, s1);
             } else {
-                const double s2 = s1 + c.task.delay_ms, s3 = s2 + c.task.stimulus_ms;
+                const double s2 = s1 + c.task.keys.real("delay_ms"), s3 = s2 + c.task.keys.real("stimulus_ms");
                 evidence = (mean_over(tb, 1, b, s0, s1) - mean_over(tb, 2, b, s0, s1)) -
                            (mean_over(tb, 1, b, s2, s3) - mean_over(tb, 2, b, s2, s3)); // f1 − f2
                 CHECK(mean_over(tb, 1, b, s1, s2) == 0.0); // nothing during the delay

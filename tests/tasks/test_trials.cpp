@@ -41,7 +41,7 @@ TEST_CASE("trials: T = round(duration / dt), as the config counts it", "[tasks][
 
 TEST_CASE("teacher_student trials: the generator's inputs and the teacher's outputs on them", "[tasks][trials]") {
     const config c = small({"task.mask_start_ms=10.5", "network.noise_sigma=0.2"});
-    const auto seed = static_cast<std::uint64_t>(c.training.seed), teacher_seed = static_cast<std::uint64_t>(c.task.teacher_seed);
+    const auto seed = static_cast<std::uint64_t>(c.training.seed), teacher_seed = static_cast<std::uint64_t>(c.task.keys.integer("teacher_seed"));
     const network teacher = build_network(c.circuit, teacher_seed);
     const int T = c.observation_steps(), B = c.task.batch;
     const long index = 3;
@@ -77,7 +77,7 @@ TEST_CASE("teacher_student trials: the generator's inputs and the teacher's outp
 TEST_CASE("regression trials: static patterns, and the teacher's readout at its fixed point", "[tasks][trials][regression]") {
     const config c = small({"task.kind=regression", "integrator.stepper=rk4", "populations.*.bias=0.1"});
     const auto seed = static_cast<std::uint64_t>(c.training.seed);
-    const network teacher = build_network(c.circuit, static_cast<std::uint64_t>(c.task.teacher_seed));
+    const network teacher = build_network(c.circuit, static_cast<std::uint64_t>(c.task.keys.integer("teacher_seed")));
     const int T = c.observation_steps(), P = c.task.batch;
     const trial_batch tb = make_trials(spec_of(c), &teacher, seed, 0);
 

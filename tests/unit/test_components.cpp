@@ -10,6 +10,7 @@
 #include "models/error.hpp"
 #include "models/input.hpp"
 #include "models/integrate.hpp"
+#include "models/tasks.hpp"
 #include "plasticity/local_credit.hpp"
 #include "plasticity/optimizer.hpp"
 #include "sim/config.hpp"
@@ -50,6 +51,7 @@ TEST_CASE("every registered component documents itself and declares allowed defa
     check_keys_declared(credit_registry());
     check_keys_declared(input_registry());
     check_keys_declared(stepper_registry());
+    check_keys_declared(task_registry());
 }
 
 TEST_CASE("a component's keys are printed while it is chosen, and only then", "[config][components]") {
@@ -90,6 +92,9 @@ TEST_CASE("a key of a component that is not chosen is refused, naming its compon
     CHECK(e2.find("credit rule rflo") != std::string::npos);
     const std::string e3 = error_of("[integrator]\natol = 1e-3\n"); // euler
     CHECK(e3.find("stepper dopri5") != std::string::npos);
+    const std::string e4 = error_of("[task]\ncoherence = 0.2\n"); // teacher_student
+    CHECK(e4.find("task.coherence") != std::string::npos);
+    CHECK(e4.find("perceptual_decision or context_integration or working_memory") != std::string::npos);
     // At its default it is harmless (earlier versions printed every key).
     CHECK(error_of("[plasticity]\np = 3.0\n").empty());
     // Chosen, it is accepted in any order of the keys.
