@@ -1025,16 +1025,20 @@ void drop_stray_keys(config& c) {
             }
 }
 
-} // namespace
-
-config parse_stored_config(const std::string& text, const std::string& origin) {
-    toml::value root;
+// A run file's config text as TOML.
+toml::value parse_stored_toml(const std::string& text, const std::string& origin) {
     try {
         std::istringstream is(text);
-        root = toml::parse(is, origin);
+        return toml::parse(is, origin);
     } catch (const std::exception& e) {
         throw config_error("", origin + " is not valid TOML: " + std::string(e.what()).substr(0, 600));
     }
+}
+
+} // namespace
+
+config parse_stored_config(const std::string& text, const std::string& origin) {
+    const toml::value root = parse_stored_toml(text, origin);
     config c;
     apply_table(c, root, "");
     drop_stray_keys(c);
@@ -1043,13 +1047,7 @@ config parse_stored_config(const std::string& text, const std::string& origin) {
 }
 
 config parse_format1_config(const std::string& text, const std::string& origin) {
-    toml::value root;
-    try {
-        std::istringstream is(text);
-        root = toml::parse(is, origin);
-    } catch (const std::exception& e) {
-        throw config_error("", origin + " is not valid TOML: " + std::string(e.what()).substr(0, 600));
-    }
+    toml::value root = parse_stored_toml(text, origin);
     if (!root.is_table()) throw config_error("", origin + " is not a TOML table");
     // The E/I template's keys, as version 1 named them.
     network_desc d;

@@ -10,6 +10,7 @@
 #include "plasticity/exact_credit.hpp"
 #include "analysis/run_file.hpp"
 #include "sim/config.hpp"
+#include "tests/support/config_error.hpp"
 #include "sim/experiment.hpp"
 #include "models/integrate.hpp"
 #include "tests/support/approx.hpp"
@@ -99,14 +100,7 @@ connectivity = "all_to_all"
 scale = 2.0
 )";
 
-std::string error_of(const std::string& text) {
-    try {
-        parse_config(text, "test.toml", default_config());
-    } catch (const config_error& e) {
-        return e.what();
-    }
-    return "";
-}
+std::string error_of(const std::string& text) { return test::config_error_of(text); }
 
 // `three_classes` with `old` replaced by `replacement`.
 std::string edited(const std::string& old, const std::string& replacement) {

@@ -14,6 +14,7 @@
 #include "plasticity/local_credit.hpp"
 #include "plasticity/optimizer.hpp"
 #include "sim/config.hpp"
+#include "tests/support/config_error.hpp"
 
 using namespace eisim;
 
@@ -33,14 +34,7 @@ void check_keys_declared(const R& reg) {
     }
 }
 
-std::string error_of(const std::string& text) {
-    try {
-        parse_config(text, "test.toml", default_config());
-    } catch (const config_error& e) {
-        return e.what();
-    }
-    return "";
-}
+std::string error_of(const std::string& text) { return test::config_error_of(text); }
 
 bool shows(const config& c, const std::string& line) { return to_toml(c, false).find("\n" + line + "\n") != std::string::npos; }
 

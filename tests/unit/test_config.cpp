@@ -7,19 +7,13 @@
 #include "models/error.hpp"
 #include "models/network.hpp"
 #include "sim/config.hpp"
+#include "tests/support/config_error.hpp"
 #include "tests/support/approx.hpp"
 
 using namespace eisim;
 
 namespace {
-std::string error_of(const std::string& text) {
-    try {
-        parse_config(text, "test.toml", default_config());
-    } catch (const config_error& e) {
-        return e.what();
-    }
-    return "";
-}
+std::string error_of(const std::string& text) { return test::config_error_of(text); }
 } // namespace
 
 TEST_CASE("the printed default config parses back to itself", "[config]") {
