@@ -93,9 +93,6 @@ struct cell_transfer {
     };
     std::vector<piece> pieces;
 
-    cell_transfer() = default;
-    cell_transfer(transfer phi): pieces{{0, 0, std::move(phi)}} {} // every row (one piece)
-
     /// Add the rows [first, first + size) with transfer `phi` after the existing ones.
     void add(long first, long size, const transfer& phi) {
         const transfer* last = pieces.empty()? nullptr: &pieces.back().phi;
@@ -117,25 +114,20 @@ struct cell_transfer {
     }
 
     // r = φ(x), each piece on its rows.
-    void apply(const matrix& x, matrix& r) const {
-        if (uniform()) { pieces.front().phi.apply(x, r); return; }
-        r.resize(x.rows(), x.cols());
-        matrix block, out;
-        for (auto& p: pieces) {
-            block = x.middleRows(p.first, p.size);
-            p.phi.apply(block, out);
-            r.middleRows(p.first, p.size) = out;
-        }
-    }
+    void apply(const matrix& x, matrix& r) const { piecewise(x, r, &transfer::apply); }
     // d = φ'(x), each piece on its rows.
-    void derivative(const matrix& x, matrix& d) const {
-        if (uniform()) { pieces.front().phi.derivative(x, d); return; }
-        d.resize(x.rows(), x.cols());
-        matrix block, out;
+    void derivative(const matrix& x, matrix& d) const { piecewise(x, d, &transfer::derivative); }
+
+private:
+    // out = f(x) with each piece's function on its rows (one piece: on the whole state, no copy).
+    void piecewise(const matrix& x, matrix& out, void (transfer::*f)(const matrix&, matrix&) const) const {
+        if (uniform()) { (pieces.front().phi.*f)(x, out); return; }
+        out.resize(x.rows(), x.cols());
+        matrix block, y;
         for (auto& p: pieces) {
             block = x.middleRows(p.first, p.size);
-            p.phi.derivative(block, out);
-            d.middleRows(p.first, p.size) = out;
+            (p.phi.*f)(block, y);
+            out.middleRows(p.first, p.size) = y;
         }
     }
 };
