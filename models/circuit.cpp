@@ -29,10 +29,7 @@ std::string at(const char* array, std::size_t i, const char* key) {
 }
 
 // The side a population's model puts it on.
-const neuron_model& model_of(const population_desc& p) {
-    for (auto& [name, m]: neuron_models()) if (name == p.model) return m;
-    throw user_error("unknown neuron model '" + p.model + "'");
-}
+const neuron_model& model_of(const population_desc& p) { return neuron_models().get(p.model); }
 
 // Whether a projection joins rate populations (its sides are of one kind each: the first tells).
 bool among_rate(const circuit_desc& c, const projection_desc& p) {
@@ -41,15 +38,51 @@ bool among_rate(const circuit_desc& c, const projection_desc& p) {
     return pre && post && pre->model == "rate" && post->model == "rate";
 }
 
+// "relu ([x]+), ..., power (k [x]+^n; keys: transfer_k, transfer_n), ...".
+std::string transfer_listing() {
+    std::string s;
+    for (auto& name: transfer_registry().names()) {
+        const transfer_info& t = transfer_registry().get(name);
+        std::string keys;
+        for (auto& k: t.keys) keys += (keys.empty()? "": ", ") + k.name;
+        s += (s.empty()? "": ", ") + name + " (" + t.doc + (keys.empty()? "": "; keys: " + keys) + ")";
+    }
+    return s;
+}
+
 } // namespace
 
-const std::vector<std::pair<std::string, neuron_model>>& neuron_models() {
-    static const std::vector<std::pair<std::string, neuron_model>> m = {
-        {"rate", {"rate neurons: tau dx/dt = -x + W r + W_in u + b, r = phi(x)", true, true}},
-        {"input", {"input channels u(t): the task's or the [input] generator's", true, false}},
-        {"readout", {"linear readout units y = W_out r", false, false}},
-    };
-    return m;
+const registry<neuron_model>& neuron_models() {
+    static const registry<neuron_model> r("neuron model", [] {
+        neuron_model rate{"rate neurons: tau dx/dt = -x + W r + W_in u + b, r = phi(x)", true, true,
+                          {real_key("tau_ms", 20.0, 0, 1e6, "membrane time constant (ms)", true),
+                           real_key("bias", 0.0, -1e6, 1e6, "constant input b to every cell"),
+                           choice_key("transfer", "relu", transfer_registry().names(), "transfer function r = phi(x): " + transfer_listing())},
+                          "transfer", {}};
+        for (auto& name: transfer_registry().names()) rate.chosen_keys.emplace_back(name, transfer_registry().get(name).keys);
+        return std::vector<std::pair<std::string, neuron_model>>{
+            {"rate", rate},
+            {"input", {"input channels u(t): the task's or the [input] generator's", true, false, {}, "", {}}},
+            {"readout", {"linear readout units y = W_out r", false, false, {}, "", {}}},
+        };
+    }());
+    return r;
+}
+
+std::vector<key_spec> neuron_model::keys_of(const parameters& values) const {
+    std::vector<key_spec> out = keys;
+    if (!chooser.empty())
+        for (auto& [name, own]: chosen_keys)
+            if (values.text(chooser) == name) out.insert(out.end(), own.begin(), own.end());
+    return out;
+}
+
+population_desc::population_desc() {
+    for (auto& name: neuron_models().names()) {
+        const neuron_model& m = neuron_models().get(name);
+        keys.declare(m.keys);
+        for (auto& c: m.chosen_keys) keys.declare(c.second);
+    }
 }
 
 int circuit_desc::side_size(const std::string& model) const {
@@ -272,10 +305,13 @@ circuit_desc ei_circuit(const network_desc& d) {
     c.spectral_radius = d.spectral_radius;
     c.noise_sigma = d.noise_sigma;
     population_desc E;
-    E.name = "E"; E.size = d.n_e; E.tau_ms = d.tau_e_ms; E.bias = d.bias;
-    E.transfer = d.transfer; E.transfer_k = d.transfer_k; E.transfer_n = d.transfer_n;
+    E.name = "E"; E.size = d.n_e;
+    E.keys.set("tau_ms", d.tau_e_ms);
+    E.keys.set("bias", d.bias);
+    E.keys.set("transfer", d.transfer);
+    if (d.transfer == "power") { E.keys.set("transfer_k", d.transfer_k); E.keys.set("transfer_n", d.transfer_n); }
     population_desc I = E;
-    I.name = "I"; I.size = d.n_i; I.sign = "inhibitory"; I.tau_ms = d.tau_i_ms;
+    I.name = "I"; I.size = d.n_i; I.sign = "inhibitory"; I.keys.set("tau_ms", d.tau_i_ms);
     population_desc in;
     in.name = "in"; in.model = "input"; in.size = d.n_in;
     population_desc out;

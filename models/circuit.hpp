@@ -11,6 +11,9 @@
 #include <string>
 #include <vector>
 
+#include "models/parameters.hpp"
+#include "models/registry.hpp"
+
 namespace eisim {
 
 /// A value per block of a projection: one number for every block, or a table [post][pre].
@@ -25,13 +28,13 @@ struct block_values {
 
 struct population_desc {
     std::string name;
-    std::string model = "rate";      // rate | input | readout (neuron_model_registry)
+    std::string model = "rate";      // rate | input | readout (neuron_models())
     int size = 1;
     std::string sign = "excitatory"; // excitatory | inhibitory: every outgoing synapse's sign
-    double tau_ms = 20.0;            // rate: membrane time constant (ms)
-    double bias = 0.0;               // rate: constant input b
-    std::string transfer = "relu";   // rate: r = φ(x)
-    double transfer_k = 1.0, transfer_n = 2.0;
+    // The neuron model's own keys (rate: tau_ms, bias, transfer, and the transfer function's own:
+    // power's transfer_k, transfer_n), every registered model's declared at its default.
+    parameters keys;
+    population_desc();
 };
 
 /// One synapse of an explicit list (connectivity = file): ids local to the pre and post population.
@@ -86,12 +89,19 @@ struct circuit_desc {
     std::vector<std::string> rescaled() const;
 };
 
-/// The neuron models by name: what each population kind is.
+/// A neuron model by name: what kind of population it makes, and its own config keys. A model
+/// may have a key that chooses a component with keys of its own (rate: `transfer`, whose
+/// functions are models/transfer.hpp's); those keys are the population's too.
 struct neuron_model {
     std::string doc;
     bool has_sign, has_dynamics; // input: sign, no dynamics; readout: neither; rate: both
+    std::vector<key_spec> keys;
+    std::string chooser;         // the key choosing a component ("" if none)
+    std::vector<std::pair<std::string, std::vector<key_spec>>> chosen_keys; // each choice's own keys
+    /// Keys of the model and of the component its population chose.
+    std::vector<key_spec> keys_of(const parameters& values) const;
 };
-const std::vector<std::pair<std::string, neuron_model>>& neuron_models();
+const registry<neuron_model>& neuron_models();
 
 /// Check everything that involves more than one key; throws config_error naming the key path.
 void validate_circuit(const circuit_desc& c);

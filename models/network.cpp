@@ -330,7 +330,7 @@ network build_network(const circuit_desc& d, std::uint64_t seed, layout storage)
         p.size = pd.size;
         count[static_cast<int>(p.side)] += pd.size;
         p.sign = p.side == side::output? 0: pd.sign == "inhibitory"? -1: 1;
-        if (p.side == side::network) { p.tau_ms = pd.tau_ms; p.bias = pd.bias; }
+        if (p.side == side::network) { p.tau_ms = pd.keys.real("tau_ms"); p.bias = pd.keys.real("bias"); }
         else p.tau_ms = p.bias = std::numeric_limits<double>::quiet_NaN();
         net.populations.push_back(p);
     }
@@ -347,7 +347,7 @@ network build_network(const circuit_desc& d, std::uint64_t seed, layout storage)
         net.tau.segment(p.first, p.size).setConstant(p.tau_ms);
         net.cell_sign.segment(p.first, p.size).setConstant(p.sign);
         net.bias.segment(p.first, p.size).setConstant(p.bias);
-        net.phi.add(p.first, p.size, make_transfer(d.populations[k].transfer, d.populations[k].transfer_k, d.populations[k].transfer_n));
+        net.phi.add(p.first, p.size, make_transfer(d.populations[k].keys.text("transfer"), d.populations[k].keys));
     }
     net.noise_sigma = d.noise_sigma;
 

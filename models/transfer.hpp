@@ -8,12 +8,15 @@
 //   power     φ(x) = k [x]₊ⁿ                φ'(x) = k n [x]₊ⁿ⁻¹  (stabilised supralinear network,
 //                                                                  Ahmadian, Rubin & Miller 2013)
 // Each is a small value type with a name; `apply` and `derivative` work element-wise on a batch.
+// The functions are components chosen by name (a rate population's key `transfer`), each with
+// its own keys.
 // A network's rate cells take their population's function (cell_transfer: one piece per run of
 // populations with the same function).
 #include <cmath>
 #include <string>
 #include <vector>
 
+#include "models/parameters.hpp"
 #include "models/registry.hpp"
 #include "models/types.hpp"
 
@@ -67,20 +70,35 @@ struct transfer {
     }
 };
 
-/// The registry of transfer functions by name; `power` takes gain k and exponent n.
-inline const registry<transfer::kind>& transfer_registry() {
-    static const registry<transfer::kind> r("transfer function", {
-        {"relu", transfer::kind::relu},
-        {"softplus", transfer::kind::softplus},
-        {"tanh", transfer::kind::tanh},
-        {"power", transfer::kind::power},
-        {"linear", transfer::kind::linear},
+/// A transfer function by name: its doc, its kind and its own config keys (power: the gain
+/// transfer_k and the exponent transfer_n; keys of the population that chose it).
+struct transfer_info {
+    std::string doc;
+    transfer::kind type;
+    std::vector<key_spec> keys;
+};
+
+inline const registry<transfer_info>& transfer_registry() {
+    static const registry<transfer_info> r("transfer function", {
+        {"relu", {"[x]+", transfer::kind::relu, {}}},
+        {"softplus", {"ln(1 + e^x)", transfer::kind::softplus, {}}},
+        {"tanh", {"[tanh x]+", transfer::kind::tanh, {}}},
+        {"power", {"k [x]+^n, the stabilised supralinear network's", transfer::kind::power,
+                   {real_key("transfer_k", 1.0, 0, 1e6, "gain k of the power transfer function", true),
+                    real_key("transfer_n", 2.0, 1, 10, "exponent n of the power transfer function")}}},
+        {"linear", {"x", transfer::kind::linear, {}}},
     });
     return r;
 }
 
 inline transfer make_transfer(const std::string& name, double k = 1.0, double n = 2.0) {
-    return transfer{name, transfer_registry().get(name), k, n};
+    return transfer{name, transfer_registry().get(name).type, k, n};
+}
+
+/// The transfer function `name` with its own keys read from `keys` (a population's).
+inline transfer make_transfer(const std::string& name, const parameters& keys) {
+    const transfer_info& t = transfer_registry().get(name);
+    return t.type == transfer::kind::power? make_transfer(name, keys.real("transfer_k"), keys.real("transfer_n")): make_transfer(name);
 }
 
 /// The transfer functions of a network's rate cells: each population's own on its rows

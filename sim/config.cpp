@@ -280,6 +280,10 @@ struct element_key {
     std::function<bool(const E&)> shown;
     std::function<std::string(const E&)> show;
     std::function<void(E&, const toml::value&, const std::string& path)> set;
+    // A component's key: the message for a value given while the component is not chosen ("" if
+    // none), and the key's default.
+    std::function<std::string(const E&)> stray = nullptr;
+    std::function<void(E&)> reset = nullptr;
 };
 
 [[noreturn]] void bad_value(const std::string& path, const toml::value& v, const std::string& allowed) {
@@ -406,46 +410,70 @@ std::vector<listed_synapse> read_synapse_csv(const std::string& file, const std:
     return out;
 }
 
-bool is_rate(const population_desc& p) { return p.model == "rate"; }
+// A component key's value in an element's table, checked against its spec (models/parameters.hpp).
+param_value element_value(const key_spec& k, const toml::value& v, const std::string& at) {
+    param_value out;
+    switch (k.fallback.index()) {
+    case 0: if (!v.is_boolean()) bad_value(at, v, k.allowed()); out = v.as_boolean(); break;
+    case 1: if (!v.is_integer()) bad_value(at, v, k.allowed()); out = static_cast<std::int64_t>(v.as_integer()); break;
+    case 2:
+        if (v.is_integer()) out = static_cast<double>(v.as_integer());
+        else if (v.is_floating()) out = v.as_floating();
+        else bad_value(at, v, k.allowed());
+        break;
+    default: if (!v.is_string()) bad_value(at, v, k.allowed()); out = v.as_string(); break;
+    }
+    if (!k.check(out).empty()) bad_value(at, v, k.allowed());
+    return out;
+}
 
+// The keys of a [[populations]] table: name, model, size, sign, then the neuron models' own keys
+// (models/circuit.hpp), each shown while its population chose its model (and, for keys of a
+// component the model chooses, as rate's transfer functions, that component). A key given for a
+// model or component not chosen is `stray` (validate() refuses it).
 const std::vector<element_key<population_desc>>& population_keys() {
     using P = population_desc;
-    const auto always = [](const P&) { return true; };
-    const auto rate = [](const P& p) { return is_rate(p); };
-    const auto power = [](const P& p) { return is_rate(p) && p.transfer == "power"; };
-    static const std::vector<element_key<P>> keys = {
-        {"name", "the population's name (letters, digits, '_', '-')", always, [](const P& p) { return quote(p.name); },
-         [](P& p, const toml::value& v, const std::string& at) { p.name = element_name(at, v); }},
-        {"model", "neuron model: rate (the network's cells), input (channels u), readout (outputs y = W_out r)", always,
-         [](const P& p) { return quote(p.model); },
-         [](P& p, const toml::value& v, const std::string& at) {
-             std::vector<std::string> names;
-             for (auto& m: neuron_models()) names.push_back(m.first);
-             p.model = element_string(at, v, names);
-         }},
-        {"size", "number of cells", always, [](const P& p) { return std::to_string(p.size); },
-         [](P& p, const toml::value& v, const std::string& at) { p.size = static_cast<int>(element_number(at, v, 1, 20000, true)); }},
-        {"sign", "Dale's law: excitatory or inhibitory, the sign of every outgoing synapse", [](const P& p) { return p.model != "readout"; },
-         [](const P& p) { return quote(p.sign); },
-         [](P& p, const toml::value& v, const std::string& at) { p.sign = element_string(at, v, {"excitatory", "inhibitory"}); }},
-        {"tau_ms", "membrane time constant (ms)", rate, [](const P& p) { return format_real(p.tau_ms); },
-         [](P& p, const toml::value& v, const std::string& at) {
-             p.tau_ms = element_number(at, v, 0, 1e6);
-             if (p.tau_ms <= 0) bad_value(at, v, "a number > 0");
-         }},
-        {"bias", "constant input b to every cell", rate, [](const P& p) { return format_real(p.bias); },
-         [](P& p, const toml::value& v, const std::string& at) { p.bias = element_number(at, v, -1e6, 1e6); }},
-        {"transfer", "transfer function r = phi(x): relu, softplus, tanh (rectified), power (k [x]+^n), linear", rate,
-         [](const P& p) { return quote(p.transfer); },
-         [](P& p, const toml::value& v, const std::string& at) { p.transfer = element_string(at, v, transfer_registry().names()); }},
-        {"transfer_k", "gain k of the power transfer function", power, [](const P& p) { return format_real(p.transfer_k); },
-         [](P& p, const toml::value& v, const std::string& at) {
-             p.transfer_k = element_number(at, v, 0, 1e6);
-             if (p.transfer_k <= 0) bad_value(at, v, "a number > 0");
-         }},
-        {"transfer_n", "exponent n of the power transfer function", power, [](const P& p) { return format_real(p.transfer_n); },
-         [](P& p, const toml::value& v, const std::string& at) { p.transfer_n = element_number(at, v, 1, 10); }},
-    };
+    static const std::vector<element_key<P>> keys = [] {
+        const auto always = [](const P&) { return true; };
+        std::vector<element_key<P>> out = {
+            {"name", "the population's name (letters, digits, '_', '-')", always, [](const P& p) { return quote(p.name); },
+             [](P& p, const toml::value& v, const std::string& at) { p.name = element_name(at, v); }},
+            {"model", "neuron model: " + neuron_models().listing(), always, [](const P& p) { return quote(p.model); },
+             [](P& p, const toml::value& v, const std::string& at) { p.model = element_string(at, v, neuron_models().names()); }},
+            {"size", "number of cells", always, [](const P& p) { return std::to_string(p.size); },
+             [](P& p, const toml::value& v, const std::string& at) { p.size = static_cast<int>(element_number(at, v, 1, 20000, true)); }},
+            {"sign", "Dale's law: excitatory or inhibitory, the sign of every outgoing synapse",
+             [](const P& p) { return neuron_models().get(p.model).has_sign; }, [](const P& p) { return quote(p.sign); },
+             [](P& p, const toml::value& v, const std::string& at) { p.sign = element_string(at, v, {"excitatory", "inhibitory"}); }},
+        };
+        // owner: the model, and the component of its chooser ("" for the model's own keys)
+        struct owner { std::string model, component; };
+        const auto add = [&](const key_spec& k, owner o, const std::string& chooser) {
+            for (auto& e: out)
+                if (e.key == k.name) throw std::logic_error("neuron models declare the population key '" + k.name + "' twice");
+            const auto chosen = [o, chooser](const P& p) {
+                return p.model == o.model && (o.component.empty() || p.keys.text(chooser) == o.component);
+            };
+            const std::string name = k.name, what = o.component.empty()? "neuron model " + o.model: transfer_registry().what() + " " + o.component;
+            const param_value fallback = k.fallback;
+            element_key<P> e{k.name, k.doc, chosen, [name](const P& p) { return show_value(p.keys.value(name)); },
+                             [k](P& p, const toml::value& v, const std::string& at) { p.keys.set(k.name, element_value(k, v, at)); }};
+            e.stray = [chosen, name, fallback, what, o, chooser](const P& p) -> std::string {
+                if (chosen(p) || !p.keys.given(name) || p.keys.value(name) == fallback) return "";
+                const std::string now = o.component.empty() || p.model != o.model? "model = " + p.model: chooser + " = " + p.keys.text(chooser);
+                return "= " + show_value(p.keys.value(name)) + " is a key of " + what + ", which is not the one chosen (" + now + "): remove it";
+            };
+            e.reset = [name, fallback](P& p) { p.keys.reset(name, fallback); };
+            out.push_back(std::move(e));
+        };
+        for (auto& m: neuron_models().names()) {
+            const neuron_model& model = neuron_models().get(m);
+            for (auto& k: model.keys) add(k, {m, ""}, model.chooser);
+            for (auto& [component, own]: model.chosen_keys)
+                for (auto& k: own) add(k, {m, component}, model.chooser);
+        }
+        return out;
+    }();
     return keys;
 }
 
@@ -626,15 +654,22 @@ void override_element(std::vector<E>& elements, const char* section, const std::
         throw config_error(std::string(section) + "." + rest, std::string("--set needs ") + section + ".NAME.key=value");
     const std::string name = rest.substr(0, dot), key = rest.substr(dot + 1);
     std::string known;
-    bool found = false;
+    bool found = false, named = false;
+    const auto k = std::find_if(keys.begin(), keys.end(), [&](const element_key<E>& e) { return e.key == key; });
     for (std::size_t i = 0; i < elements.size(); ++i) {
         known += (known.empty()? "": ", ") + elements[i].name;
         if (name != "*" && elements[i].name != name) continue;
         if (name == "*" && key == "name") throw config_error(std::string(section) + ".*.name", "every element needs a name of its own");
+        named = true;
+        // '*' sets a component's key on the elements that chose that component (a model's key
+        // on the populations of that model).
+        if (name == "*" && k != keys.end() && k->stray && !k->shown(elements[i])) continue;
         set_element_key(elements[i], keys, key, v, std::string(section) + "[" + std::to_string(i) + "]." + key, "");
         found = true;
     }
     if (found) return;
+    if (named)
+        throw config_error(std::string(section) + ".*." + key, std::string("no element of [[") + section + "]] has this key (its model or component is not chosen by any)");
     throw config_error(std::string(section) + "." + name, std::string("no element of [[") + section + "]] of that name (known: " + known + ")");
 }
 
@@ -953,6 +988,17 @@ void validate_task(const config& c) {
     }
 }
 
+// Each population key given for a neuron model or component the population did not choose:
+// f(its key path, the message, the key, the population's index).
+template <typename F>
+void for_stray_population_keys(const config& c, F f) {
+    for (std::size_t i = 0; i < c.circuit.populations.size(); ++i)
+        for (auto& k: population_keys())
+            if (k.stray)
+                if (const std::string why = k.stray(c.circuit.populations[i]); !why.empty())
+                    f("populations[" + std::to_string(i) + "]." + k.key, why, k, i);
+}
+
 } // namespace
 
 int config::observation_steps() const { return eisim::observation_steps(task, integrator); }
@@ -961,6 +1007,7 @@ void validate(const config& c) {
     for (auto& p: schema())
         if (p.stray)
             if (const std::string why = p.stray(c); !why.empty()) throw config_error(p.name(), why);
+    for_stray_population_keys(c, [](const std::string& at, const std::string& why, auto&, std::size_t) { throw config_error(at, why); });
     const double ratio = c.task.duration_ms/c.integrator.dt_ms;
     if (!(ratio >= 1.0) || std::abs(ratio - std::round(ratio)) > 1e-9*ratio)
         throw config_error("task.duration_ms", "= " + format_real(c.task.duration_ms) + " must be a positive multiple of integrator.dt_ms = " + format_real(c.integrator.dt_ms));
@@ -1023,6 +1070,12 @@ void drop_stray_keys(config& c) {
                 c.notes.push_back(p.name() + " " + why + "; it has no effect and is left out");
                 p.reset(c);
             }
+    std::vector<std::pair<std::size_t, const element_key<population_desc>*>> stray;
+    for_stray_population_keys(c, [&](const std::string& at, const std::string& why, auto& k, std::size_t i) {
+        c.notes.push_back(at + " " + why + "; it has no effect and is left out");
+        stray.emplace_back(i, &k);
+    });
+    for (auto& [i, k]: stray) k->reset(c.circuit.populations[i]);
 }
 
 // A run file's config text as TOML.

@@ -540,7 +540,7 @@ std::string circuit_digest(const std::vector<population_desc>& populations, cons
         f.text(p.model);
         f.value<std::int64_t>(p.size);
         f.text(p.sign);
-        f.value(p.tau_ms);
+        f.value(p.keys.real("tau_ms"));
     }
     f.value<std::uint64_t>(projections.size());
     for (auto& q: projections) {
@@ -617,7 +617,7 @@ sonata_circuit import_sonata(const std::string& circuit_config, const std::map<s
             throw config_error("circuit.signs", "population " + r.name + " (" + r.where + ") has no ei attribute (\"e\" or \"i\") on its nodes or "
                                "node types: give its Dale sign in [circuit] signs, e.g. signs = { " + r.name + " = \"excitatory\" } (or \"inhibitory\")");
         }
-        if (!std::isnan(r.tau_ms) && !r.input) p.tau_ms = r.tau_ms;
+        if (!std::isnan(r.tau_ms) && !r.input) p.keys.set("tau_ms", r.tau_ms);
         out.populations.push_back(p);
     }
 

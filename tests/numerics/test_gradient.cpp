@@ -28,9 +28,9 @@ problem make_problem(const std::string& stepper, double noise_sigma, double tol,
     d.scale_out = 3.0;
     circuit_desc circuit = ei_circuit(d);
     if (mixed) {
-        circuit.populations[1].transfer = "power";
-        circuit.populations[1].transfer_k = 0.5;
-        circuit.populations[1].transfer_n = 2.0;
+        circuit.populations[1].keys.set("transfer", "power");
+        circuit.populations[1].keys.set("transfer_k", 0.5);
+        circuit.populations[1].keys.set("transfer_n", 2.0);
     }
     problem p{build_network(circuit, 21), {}, {}};
     p.integ.stepper = stepper;

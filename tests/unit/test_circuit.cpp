@@ -127,7 +127,7 @@ TEST_CASE("a circuit of several populations round-trips through the printed TOML
     CHECK(d.circuit.projections[1].k.at(0, 0) == 2.0);
     CHECK(d.circuit.projections[1].weights == "gamma");
     CHECK(d.circuit.projections[4].size_by == "median");
-    CHECK(d.circuit.populations[1].bias == 0.1);
+    CHECK(d.circuit.populations[1].keys.real("bias") == 0.1);
     // The default circuit is the E/I template.
     CHECK(to_toml(default_config()).find("pre = [\"E\", \"I\"]") != std::string::npos);
 }
@@ -181,7 +181,7 @@ TEST_CASE("overrides address elements by name, or every element with *", "[circu
     apply_override(c, "projections.stim_PV.plastic=false");
     CHECK(c.circuit.populations[1].size == 6);
     CHECK(c.circuit.projections[0].p.at(2, 0) == 0.25);
-    for (auto& p: c.circuit.populations) if (p.model == "rate") CHECK(p.transfer == "tanh");
+    for (auto& p: c.circuit.populations) if (p.model == "rate") CHECK(p.keys.text("transfer") == "tanh");
     CHECK(!c.circuit.projections[4].plastic);
     CHECK_THROWS_WITH(apply_override(c, "projections.nope.p=0.1"), Catch::Contains("known: from_E, from_PV"));
     CHECK_THROWS_WITH(apply_override(c, "populations.*.name=X"), Catch::Contains("name of its own"));

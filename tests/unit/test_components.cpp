@@ -2,15 +2,19 @@
 // geometry, credit rule, input generator and stepper declares its keys with a default inside its
 // own range and a comment; `eisim config` shows a component's keys while it is chosen; a key of a
 // component that is not chosen is refused with the component named (a stored config's goes back
-// to its default, with a note); and each key set in the TOML reaches the component.
+// to its default, with a note); and each key set in the TOML reaches the component. Neuron models
+// and the transfer functions of rate populations are components of a [[populations]] table.
 #include <catch2/catch.hpp>
 
 #include <cmath>
 
 #include "models/error.hpp"
+#include "models/circuit.hpp"
 #include "models/input.hpp"
 #include "models/integrate.hpp"
 #include "models/tasks.hpp"
+#include "models/network.hpp"
+#include "models/transfer.hpp"
 #include "plasticity/local_credit.hpp"
 #include "plasticity/optimizer.hpp"
 #include "sim/config.hpp"
@@ -46,6 +50,8 @@ TEST_CASE("every registered component documents itself and declares allowed defa
     check_keys_declared(input_registry());
     check_keys_declared(stepper_registry());
     check_keys_declared(task_registry());
+    check_keys_declared(neuron_models());
+    check_keys_declared(transfer_registry());
 }
 
 TEST_CASE("a component's keys are printed while it is chosen, and only then", "[config][components]") {
@@ -135,4 +141,59 @@ TEST_CASE("the keys set in the config reach the components", "[config][component
     rng r(1);
     const input_grid u = make_input(in, 1.0, 6, 1, r);
     for (int k = 0; k <= 6; ++k) CHECK(u.at(k)(0, 0) == (k >= 2 && k < 4? 0.7: 0.0));
+}
+
+TEST_CASE("a population's keys are its neuron model's and its transfer function's", "[config][components][circuit]") {
+    // The default config's text with population E's rate keys replaced by `keys`, or with `keys`
+    // added after the line `after` (its first occurrence).
+    const std::string base = to_toml(default_config(), false), E = "tau_ms = 20.0\nbias = 0.0\ntransfer = \"relu\"\n";
+    const auto E_with = [&](const std::string& keys) { return std::string(base).replace(base.find(E), E.size(), keys); };
+    const auto with = [&](const std::string& after, const std::string& keys) {
+        return std::string(base).insert(base.find(after + "\n") + after.size() + 1, keys);
+    };
+    // Shown while chosen: rate's keys on rate populations, power's on populations that chose it.
+    const config c = parse_config(E_with("transfer = \"power\"\ntransfer_n = 3\ntau_ms = 7\n"), "test", config{});
+    const std::string text = to_toml(c, false);
+    CHECK(text.find("tau_ms = 7.0\nbias = 0.0\ntransfer = \"power\"\ntransfer_k = 1.0\ntransfer_n = 3.0\n") != std::string::npos);
+    CHECK(text.find("model = \"input\"\nsize = 20\nsign = \"excitatory\"\n\n") != std::string::npos); // no rate keys
+    // ... and they reach the network.
+    const network net = build_network(c.circuit, 1);
+    CHECK(net.phi.of(0).type == transfer::kind::power);
+    CHECK(net.phi.of(0).n == 3.0);
+    CHECK(net.phi.of(799).n == 3.0);
+    CHECK(net.phi.of(800).type == transfer::kind::relu); // I's
+    CHECK(net.tau(0) == 7.0);
+    CHECK(net.tau(800) == 10.0);
+    CHECK(to_toml(parse_config(to_toml(c), "printed", config{})) == to_toml(c));
+    // Not chosen: refused, naming the component.
+    const std::string e1 = error_of(E_with(E + "transfer_k = 2\n"));
+    CHECK(e1.find("populations[0].transfer_k") != std::string::npos);
+    CHECK(e1.find("transfer function power") != std::string::npos);
+    CHECK(e1.find("transfer = relu") != std::string::npos);
+    const std::string e2 = error_of(with("model = \"readout\"", "bias = 0.5\n"));
+    CHECK(e2.find("populations[3].bias") != std::string::npos);
+    CHECK(e2.find("neuron model rate") != std::string::npos);
+    // At its default it is harmless (as for sections' keys).
+    CHECK(error_of(E_with(E + "transfer_k = 1.0\n")).empty());
+    // Range and type are the key's own.
+    CHECK(error_of(E_with("tau_ms = 0\n")).find("a number > 0") != std::string::npos);
+    CHECK(error_of(E_with("transfer = \"power\"\ntransfer_n = 0.5\n")).find("a number >= 1") != std::string::npos);
+    CHECK(error_of(E_with("bias = \"high\"\n")).find("a number") != std::string::npos);
+    // --set populations.*.key sets a model's key on the populations of that model only.
+    config d = default_config();
+    apply_override(d, "populations.*.bias=0.2", false);
+    validate(d);
+    for (auto& p: d.circuit.populations) CHECK(p.keys.given("bias") == (p.model == "rate"));
+    bool refused = false;
+    try {
+        apply_override(d, "populations.*.transfer_k=2", false); // no population chose power
+    } catch (const config_error& e) {
+        refused = std::string(e.what()).find("populations.*.transfer_k") != std::string::npos;
+    }
+    CHECK(refused);
+    // A stored config's stray population key goes back to its default, with a note.
+    const config s = parse_stored_config(E_with(E + "transfer_k = 4.0\n"), "run.h5:/config");
+    CHECK(s.circuit.populations[0].keys.real("transfer_k") == 1.0);
+    REQUIRE(s.notes.size() == 1);
+    CHECK(s.notes[0].find("populations[0].transfer_k") != std::string::npos);
 }

@@ -33,8 +33,8 @@ TEST_CASE("changed values round-trip through the printed TOML", "[config]") {
     apply_override(c, "task.fresh_trials=true");
     const config d = parse_config(to_toml(c), "printed", default_config());
     CHECK(d.circuit.populations[0].size == 123);
-    CHECK(d.circuit.populations[0].transfer == "softplus");
-    CHECK(d.circuit.populations[1].transfer == "softplus");
+    CHECK(d.circuit.populations[0].keys.text("transfer") == "softplus");
+    CHECK(d.circuit.populations[1].keys.text("transfer") == "softplus");
     CHECK(!d.circuit.projections[0].plastic);
     CHECK(!d.circuit.projections[1].plastic);
     CHECK(d.circuit.projections[2].plastic);

@@ -49,10 +49,10 @@ TEST_CASE("each rate population's cells take its transfer function", "[transfer]
     network_desc d;
     d.n_e = 6; d.n_i = 3; d.n_in = 2; d.n_out = 1;
     circuit_desc c = ei_circuit(d);
-    c.populations[0].transfer = "softplus";
-    c.populations[1].transfer = "power";
-    c.populations[1].transfer_k = 0.5;
-    c.populations[1].transfer_n = 3.0;
+    c.populations[0].keys.set("transfer", "softplus");
+    c.populations[1].keys.set("transfer", "power");
+    c.populations[1].keys.set("transfer_k", 0.5);
+    c.populations[1].keys.set("transfer_n", 3.0);
     const network net = build_network(c, 3);
     REQUIRE(net.phi.pieces.size() == 2);
     CHECK(net.phi.name() == "softplus+power");
@@ -68,7 +68,7 @@ TEST_CASE("each rate population's cells take its transfer function", "[transfer]
             CHECK(dr(i, b) == phi.derivative(x(i, b)));
         }
     // One function for every population: one piece, the whole state.
-    c.populations[1].transfer = "softplus"; // its k and n are power's: no difference
+    c.populations[1].keys.set("transfer", "softplus"); // its k and n are power's: no difference
     const network uniform = build_network(c, 3);
     REQUIRE(uniform.phi.pieces.size() == 1);
     CHECK(uniform.phi.name() == "softplus");
