@@ -1,5 +1,6 @@
 // The eisim command line. Every user error exits with code 2 and a message naming the problem;
 // a diverging run exits with 3.
+#include <algorithm>
 #include <CLI/CLI.hpp>
 
 #include <cstdio>
@@ -65,12 +66,14 @@ void print_summary(const run_summary& s) {
     std::printf("loss: initial %.6g, final %.6g (%.1f%% of initial) after %ld steps in %.1f s\n", s.initial_loss,
                 s.final_loss, s.initial_loss > 0? 100.0*s.final_loss/s.initial_loss: 0.0, s.steps, s.seconds);
     std::printf("accuracy (%s): initial %.4g, final %.4g\n", s.accuracy_measure.c_str(), s.initial_accuracy, s.final_accuracy);
-    std::printf("%-10s %8s %22s %22s %6s %8s\n", "projection", "synapses", "ln|w| mean/sd before", "ln|w| mean/sd after",
+    int width = 10; // the column of projection names: as wide as the longest
+    for (auto& b: s.final) width = std::max(width, static_cast<int>(b.name.size()));
+    std::printf("%-*s %8s %22s %22s %6s %8s\n", width, "projection", "synapses", "ln|w| mean/sd before", "ln|w| mean/sd after",
                 "held", "signflip");
     for (std::size_t i = 0; i < s.final.size(); ++i) {
         const auto& a = s.initial[i];
         const auto& b = s.final[i];
-        std::printf("%-10s %8ld %12.3f / %6.3f  %12.3f / %6.3f  %6ld %8ld\n", b.name.c_str(), b.n, a.mean_ln, a.sd_ln,
+        std::printf("%-*s %8ld %12.3f / %6.3f  %12.3f / %6.3f  %6ld %8ld\n", width, b.name.c_str(), b.n, a.mean_ln, a.sd_ln,
                     b.mean_ln, b.sd_ln, b.held_at_bound, b.sign_changes);
     }
 }
