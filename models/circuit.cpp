@@ -31,11 +31,14 @@ std::string at(const char* array, std::size_t i, const char* key) {
 // The side a population's model puts it on.
 const neuron_model& model_of(const population_desc& p) { return neuron_models().get(p.model); }
 
-// Whether a projection joins rate populations (its sides are of one kind each: the first tells).
+// Whether a population is of the network (a model with dynamics: rate or spiking).
+bool in_network(const population_desc* p) {
+    return p && neuron_models().contains(p->model) && neuron_models().get(p->model).has_dynamics;
+}
+
+// Whether a projection joins network populations (its sides are of one kind each: the first tells).
 bool among_rate(const circuit_desc& c, const projection_desc& p) {
-    const population_desc* pre = p.pre.empty()? nullptr: c.find(p.pre[0]);
-    const population_desc* post = p.post.empty()? nullptr: c.find(p.post[0]);
-    return pre && post && pre->model == "rate" && post->model == "rate";
+    return !p.pre.empty() && !p.post.empty() && in_network(c.find(p.pre[0])) && in_network(c.find(p.post[0]));
 }
 
 // "relu ([x]+), ..., power (k [x]+^n; keys: transfer_k, transfer_n), ...".
@@ -54,16 +57,37 @@ std::string transfer_listing() {
 
 const registry<neuron_model>& neuron_models() {
     static const registry<neuron_model> r("neuron model", [] {
-        neuron_model rate{"rate neurons: tau dx/dt = -x + W r + W_in u + b, r = phi(x)", true, true,
+        neuron_model rate{"rate neurons: tau dx/dt = -x + W r + W_in u + b, r = phi(x)", true, true, "rate",
                           {real_key("tau_ms", 20.0, 0, 1e6, "membrane time constant (ms)", true),
                            real_key("bias", 0.0, -1e6, 1e6, "constant input b to every cell"),
                            choice_key("transfer", "relu", transfer_registry().names(), "transfer function r = phi(x): " + transfer_listing())},
                           "transfer", {}};
         for (auto& name: transfer_registry().names()) rate.chosen_keys.emplace_back(name, transfer_registry().get(name).keys);
+        // Leaky integrate-and-fire (models/spiking.hpp), and its adaptive-threshold variant.
+        std::vector<key_spec> lif_keys = {
+            real_key("tau_m_ms", 20.0, 0, 1e6, "membrane time constant tau_m (ms)", true),
+            real_key("v_rest_mV", -60.0, -1e3, 1e3, "resting (leak reversal) potential E_L (mV)"),
+            real_key("v_th_mV", -50.0, -1e3, 1e3, "spike threshold: a spike when v > v_th (mV)"),
+            real_key("v_reset_mV", -60.0, -1e3, 1e3, "potential after a spike (mV)"),
+            real_key("t_ref_ms", 5.0, 0, 1e4, "refractory period: v held at v_reset, no spike (ms)"),
+            real_key("bias_mV", 0.0, -1e3, 1e3, "constant input I_e: tau_m dv/dt = -(v - E_L) + I_syn + I_e (mV)"),
+            real_key("tau_syn_e_ms", 5.0, 0, 1e6, "synaptic time constant of excitatory inputs (ms; a projection's tau_syn_ms overrides)", true),
+            real_key("tau_syn_i_ms", 10.0, 0, 1e6, "synaptic time constant of inhibitory inputs (ms; a projection's tau_syn_ms overrides)", true),
+            choice_key("v_init", "uniform", {"uniform", "reset", "rest"},
+                       "initial potential: uniform in [v_reset, v_th) (seeded), v_reset or v_rest"),
+        };
+        std::vector<key_spec> alif_keys = lif_keys;
+        alif_keys.push_back(real_key("tau_a_ms", 2000.0, 0, 1e7, "adaptation time constant tau_a (ms; Bellec et al. 2020: 2000)", true));
+        alif_keys.push_back(real_key("beta_mV", 1.7, 0, 1e3, "threshold increase per unit of adaptation: A = v_th + beta a (mV)"));
         return std::vector<std::pair<std::string, neuron_model>>{
             {"rate", rate},
-            {"input", {"input channels u(t): the task's or the [input] generator's", true, false, {}, "", {}}},
-            {"readout", {"linear readout units y = W_out r", false, false, {}, "", {}}},
+            {"lif", {"leaky integrate-and-fire: tau_m dv/dt = -(v - E_L) + I_syn + I_e, spike when v > v_th, reset, refractory",
+                     true, true, "spiking", lif_keys, "", {}}},
+            {"alif", {"adaptive LIF (Bellec et al. 2018): a LIF whose threshold v_th + beta a rises by beta with each spike and decays with tau_a",
+                      true, true, "spiking", alif_keys, "", {}}},
+            {"input", {"input channels u(t): the task's or the [input] generator's (spiking circuits: Poisson spikes at spike_rate_hz [u]+)",
+                       true, false, "", {real_key("spike_rate_hz", 100.0, 0, 1e5, "spiking circuits: a channel of value u fires Poisson spikes at spike_rate_hz [u]+ (Hz)")}, "", {}}},
+            {"readout", {"linear readout units y = W_out r", false, false, "", {}, "", {}}},
         };
     }());
     return r;
@@ -83,6 +107,17 @@ population_desc::population_desc() {
         keys.declare(m.keys);
         for (auto& c: m.chosen_keys) keys.declare(c.second);
     }
+}
+
+int circuit_desc::n() const {
+    int n = 0;
+    for (auto& p: populations) if (in_network(&p)) n += p.size;
+    return n;
+}
+
+std::string circuit_desc::family() const {
+    for (auto& p: populations) if (in_network(&p)) return neuron_models().get(p.model).family;
+    return "";
 }
 
 int circuit_desc::side_size(const std::string& model) const {
@@ -145,8 +180,25 @@ void validate_circuit(const circuit_desc& c) {
             throw config_error(at("populations", i, "name"), "\"" + p.name + "\": a second population of that name");
         model_of(p); // a known model
     }
-    if (c.n() == 0) throw config_error("populations", "the circuit has no rate population (model = \"rate\")");
-    if (c.n_out() == 0) throw config_error("populations", "the circuit has no readout population (model = \"readout\")");
+    if (c.n() == 0) throw config_error("populations", "the circuit has no network population (model = \"rate\", \"lif\" or \"alif\")");
+    // One neuron kind per circuit: rate or spiking network populations, not both.
+    const std::string family = c.family();
+    for (std::size_t i = 0; i < c.populations.size(); ++i) {
+        const population_desc& p = c.populations[i];
+        if (in_network(&p) && model_of(p).family != family) {
+            std::string first;
+            for (auto& q: c.populations) if (in_network(&q) && first.empty()) first = q.name + " (" + q.model + ")";
+            throw config_error(at("populations", i, "model"), "= \"" + p.model + "\": a circuit holds one neuron kind, and " + first + " is " + family +
+                                                              "; rate and spiking populations cannot be mixed");
+        }
+    }
+    for (std::size_t i = 0; i < c.populations.size(); ++i) {
+        const population_desc& p = c.populations[i];
+        if (in_network(&p) && model_of(p).family == "spiking" && !(p.keys.real("v_reset_mV") < p.keys.real("v_th_mV")))
+            throw config_error(at("populations", i, "v_reset_mV"), "= " + number(p.keys.real("v_reset_mV")) + " must lie below v_th_mV = " +
+                                                                   number(p.keys.real("v_th_mV")));
+    }
+    if (family == "rate" && c.n_out() == 0) throw config_error("populations", "the circuit has no readout population (model = \"readout\")");
 
     seen.clear();
     for (std::size_t i = 0; i < c.projections.size(); ++i) {
@@ -166,17 +218,21 @@ void validate_circuit(const circuit_desc& c) {
                 const population_desc* pop = c.find(name);
                 if (!pop) throw config_error(at("projections", i, key), "\"" + name + "\": no population of that name (known: " + join(names) + ")");
                 if (!once.insert(name).second) throw config_error(at("projections", i, key), "\"" + name + "\" is listed twice");
-                if (kinds[s].empty()) kinds[s] = pop->model;
-                else if (pop->model != kinds[s])
+                const std::string kind = in_network(pop)? model_of(*pop).family: pop->model; // lif and alif are one kind
+                if (kinds[s].empty()) kinds[s] = kind;
+                else if (kind != kinds[s])
                     throw config_error(at("projections", i, key), "mixes populations of models " + kinds[s] + " and " + pop->model +
                                                                       " (\"" + name + "\"); a projection's " + key + " populations are of one kind");
             }
         }
-        const bool allowed = (kinds[0] == "rate" && kinds[1] == "rate") || (kinds[0] == "input" && kinds[1] == "rate") ||
-                             (kinds[0] == "rate" && kinds[1] == "readout");
+        const bool allowed = (kinds[0] == family && kinds[1] == family) || (kinds[0] == "input" && kinds[1] == family) ||
+                             (kinds[0] == family && kinds[1] == "readout");
         if (!allowed)
-            throw config_error(at("projections", i, "post"), "a projection from " + kinds[0] + " to " + kinds[1] +
-                                                                 " populations; allowed: rate -> rate, input -> rate, rate -> readout");
+            throw config_error(at("projections", i, "post"), "a projection from " + kinds[0] + " to " + kinds[1] + " populations; allowed: " +
+                                                                 family + " -> " + family + ", input -> " + family + ", " + family + " -> readout");
+        if (family == "spiking" && kinds[1] == "readout")
+            throw config_error(at("projections", i, "post"), "a readout of spiking populations is not available yet (eisim simulate records "
+                                                             "their spikes); remove the readout population and its projection");
         // Per-block tables: one row per post population, one column per pre population.
         const auto check_table = [&](const block_values& v, const char* key, double lo, double hi) {
             if (v.is_table()) {
@@ -283,8 +339,13 @@ void validate_circuit(const circuit_desc& c) {
             if (p.size_by == "median" && p.weights != "lognormal")
                 throw config_error(at("projections", i, "median"), "sizes lognormal magnitudes only; " + p.weights + " takes mean or scale");
         }
-        if (p.delay != 0)
+        if (family == "rate" && p.delay != 0)
             throw config_error(at("projections", i, "delay"), "= " + std::to_string(p.delay) + ": rate populations take no synaptic delay (only 0)");
+        if (family == "spiking" && p.delay < 1)
+            throw config_error(at("projections", i, "delay"), "= " + std::to_string(p.delay) + ": a spike is delivered after at least one time "
+                                                              "step; give delay >= 1 (time steps of integrator.dt_ms)");
+        if (family == "rate" && p.tau_syn_ms != 0.0)
+            throw config_error(at("projections", i, "tau_syn_ms"), "= " + number(p.tau_syn_ms) + ": rate populations have no synaptic time constant (only 0)");
     }
     if (c.spectral_radius > 0.0) {
         const auto rescaled = c.rescaled();

@@ -28,11 +28,12 @@ struct block_values {
 
 struct population_desc {
     std::string name;
-    std::string model = "rate";      // rate | input | readout (neuron_models())
+    std::string model = "rate";      // rate | lif | alif | input | readout (neuron_models())
     int size = 1;
     std::string sign = "excitatory"; // excitatory | inhibitory: every outgoing synapse's sign
     // The neuron model's own keys (rate: tau_ms, bias, transfer, and the transfer function's own:
-    // power's transfer_k, transfer_n), every registered model's declared at its default.
+    // power's transfer_k, transfer_n; lif: tau_m_ms, v_th_mV, ...), every registered model's
+    // declared at its default.
     parameters keys;
     population_desc();
 };
@@ -64,7 +65,8 @@ struct projection_desc {
     block_values median = 1.0, mean = 1.0;
     double sigma_ln = 0.9355;           // lognormal: sd of ln m (Song et al. 2005)
     double shape = 2.0;                 // gamma: shape
-    int delay = 0;                      // time steps; rate models take 0 only
+    int delay = 0;                      // time steps; rate models take 0 only, spiking ones >= 1
+    double tau_syn_ms = 0.0;            // spiking: synaptic time constant (0: the post population's by the pre sign)
     bool plastic = true;
     /// Whether the synapses are an explicit list (connectivity file or sonata).
     bool is_listed() const { return connectivity == "file" || connectivity == "sonata"; }
@@ -77,14 +79,17 @@ struct circuit_desc {
     std::vector<std::string> spectral_radius_of; // projections rescaled together; empty = every rate → rate one
     double noise_sigma = 0.0;                    // private noise on every rate cell (Euler–Maruyama)
 
-    /// Cells of the rate populations (the state), input channels, readout units.
-    int n() const { return side_size("rate"); }
+    /// Cells of the network populations (rate or spiking: the state), input channels, readout units.
+    int n() const;
     int n_in() const { return side_size("input"); }
     int n_out() const { return side_size("readout"); }
     int side_size(const std::string& model) const;
     /// The population of that name, or nullptr.
     const population_desc* find(const std::string& name) const;
     const projection_desc* find_projection(const std::string& name) const;
+    /// "rate" or "spiking": the family of the network populations' models ("" if none).
+    std::string family() const;
+    bool spiking() const { return family() == "spiking"; }
     /// The projections rescaled to the spectral radius (spectral_radius_of, or its default).
     std::vector<std::string> rescaled() const;
 };
@@ -94,7 +99,8 @@ struct circuit_desc {
 /// functions are models/transfer.hpp's); those keys are the population's too.
 struct neuron_model {
     std::string doc;
-    bool has_sign, has_dynamics; // input: sign, no dynamics; readout: neither; rate: both
+    bool has_sign, has_dynamics; // input: sign, no dynamics; readout: neither; rate, lif, alif: both
+    std::string family;          // models with dynamics: "rate" or "spiking" (one family per circuit)
     std::vector<key_spec> keys;
     std::string chooser;         // the key choosing a component ("" if none)
     std::vector<std::pair<std::string, std::vector<key_spec>>> chosen_keys; // each choice's own keys

@@ -325,12 +325,14 @@ network build_network(const circuit_desc& d, std::uint64_t seed, layout storage)
         population p;
         p.name = pd.name;
         p.model = pd.model;
-        p.side = pd.model == "rate"? side::network: pd.model == "input"? side::input: side::output;
+        const neuron_model& model = neuron_models().get(pd.model);
+        p.side = model.has_dynamics? side::network: pd.model == "input"? side::input: side::output;
         p.first = count[static_cast<int>(p.side)];
         p.size = pd.size;
         count[static_cast<int>(p.side)] += pd.size;
         p.sign = p.side == side::output? 0: pd.sign == "inhibitory"? -1: 1;
-        if (p.side == side::network) { p.tau_ms = pd.keys.real("tau_ms"); p.bias = pd.keys.real("bias"); }
+        if (model.family == "rate") { p.tau_ms = pd.keys.real("tau_ms"); p.bias = pd.keys.real("bias"); }
+        else if (model.family == "spiking") { p.tau_ms = pd.keys.real("tau_m_ms"); p.bias = pd.keys.real("bias_mV"); }
         else p.tau_ms = p.bias = std::numeric_limits<double>::quiet_NaN();
         net.populations.push_back(p);
     }
@@ -347,7 +349,7 @@ network build_network(const circuit_desc& d, std::uint64_t seed, layout storage)
         net.tau.segment(p.first, p.size).setConstant(p.tau_ms);
         net.cell_sign.segment(p.first, p.size).setConstant(p.sign);
         net.bias.segment(p.first, p.size).setConstant(p.bias);
-        net.phi.add(p.first, p.size, make_transfer(d.populations[k].keys.text("transfer"), d.populations[k].keys));
+        if (p.model == "rate") net.phi.add(p.first, p.size, make_transfer(d.populations[k].keys.text("transfer"), d.populations[k].keys));
     }
     net.noise_sigma = d.noise_sigma;
 

@@ -446,21 +446,36 @@ const std::vector<element_key<population_desc>>& population_keys() {
              [](const P& p) { return neuron_models().get(p.model).has_sign; }, [](const P& p) { return quote(p.sign); },
              [](P& p, const toml::value& v, const std::string& at) { p.sign = element_string(at, v, {"excitatory", "inhibitory"}); }},
         };
-        // owner: the model, and the component of its chooser ("" for the model's own keys)
+        // A key's owners: the models that declare it, with the component of the model's chooser
+        // ("" for the model's own keys). Models may share a key of one spec (lif and alif).
         struct owner { std::string model, component; };
+        std::map<std::string, std::shared_ptr<std::vector<owner>>> owners;
         const auto add = [&](const key_spec& k, owner o, const std::string& chooser) {
+            if (auto it = owners.find(k.name); it != owners.end()) {
+                it->second->push_back(o);
+                return;
+            }
             for (auto& e: out)
-                if (e.key == k.name) throw std::logic_error("neuron models declare the population key '" + k.name + "' twice");
-            const auto chosen = [o, chooser](const P& p) {
-                return p.model == o.model && (o.component.empty() || p.keys.text(chooser) == o.component);
+                if (e.key == k.name) throw std::logic_error("the population key '" + k.name + "' is declared twice");
+            auto own = owners[k.name] = std::make_shared<std::vector<owner>>(std::vector<owner>{o});
+            const auto chosen = [own, chooser](const P& p) {
+                for (auto& o: *own)
+                    if (p.model == o.model && (o.component.empty() || p.keys.text(chooser) == o.component)) return true;
+                return false;
             };
-            const std::string name = k.name, what = o.component.empty()? "neuron model " + o.model: transfer_registry().what() + " " + o.component;
+            const std::string name = k.name;
             const param_value fallback = k.fallback;
             element_key<P> e{k.name, k.doc, chosen, [name](const P& p) { return show_value(p.keys.value(name)); },
                              [k](P& p, const toml::value& v, const std::string& at) { p.keys.set(k.name, element_value(k, v, at)); }};
-            e.stray = [chosen, name, fallback, what, o, chooser](const P& p) -> std::string {
+            e.stray = [chosen, name, fallback, own, chooser](const P& p) -> std::string {
                 if (chosen(p) || !p.keys.given(name) || p.keys.value(name) == fallback) return "";
-                const std::string now = o.component.empty() || p.model != o.model? "model = " + p.model: chooser + " = " + p.keys.text(chooser);
+                std::string what;
+                for (auto& o: *own)
+                    what += (what.empty()? "": " or ") + (o.component.empty()? o.model: o.component);
+                const owner& o = own->front();
+                const bool component = !o.component.empty() && p.model == o.model;
+                what = (o.component.empty()? "neuron model ": transfer_registry().what() + " ") + what;
+                const std::string now = component? chooser + " = " + p.keys.text(chooser): "model = " + p.model;
                 return "= " + show_value(p.keys.value(name)) + " is a key of " + what + ", which is not the one chosen (" + now + "): remove it";
             };
             e.reset = [name, fallback](P& p) { p.keys.reset(name, fallback); };
@@ -533,8 +548,12 @@ const std::vector<element_key<projection_desc>>& projection_keys() {
              q.shape = element_number(at, v, 0, 1e6);
              if (q.shape <= 0) bad_value(at, v, "a number > 0");
          }},
-        {"delay", "synaptic delay in time steps (rate populations: 0 only)", always, [](const Q& q) { return std::to_string(q.delay); },
+        {"delay", "synaptic delay in time steps (rate populations: 0 only; spiking: >= 1)", always, [](const Q& q) { return std::to_string(q.delay); },
          [](Q& q, const toml::value& v, const std::string& at) { q.delay = static_cast<int>(element_number(at, v, 0, 1e6, true)); }},
+        {"tau_syn_ms", "spiking circuits: synaptic time constant of this projection's currents (ms; 0, and not printed: the post "
+                       "population's tau_syn_e_ms or tau_syn_i_ms by the pre population's sign)", [](const Q& q) { return q.tau_syn_ms != 0.0; },
+         [](const Q& q) { return format_real(q.tau_syn_ms); },
+         [](Q& q, const toml::value& v, const std::string& at) { q.tau_syn_ms = element_number(at, v, 0, 1e6); }},
         {"plastic", "whether the projection learns under [plasticity] (false: frozen)", always,
          [](const Q& q) { return std::string(q.plastic? "true": "false"); },
          [](Q& q, const toml::value& v, const std::string& at) {
@@ -1025,6 +1044,8 @@ void validate(const config& c) {
                                          " GB for one trajectory; at most 8 GB are allowed");
     if (c.training.activity_trials > c.task.batch)
         throw config_error("training.activity_trials", "= " + std::to_string(c.training.activity_trials) + " exceeds task.batch = " + std::to_string(c.task.batch));
+    if (c.circuit.spiking() && c.circuit.noise_sigma > 0)
+        throw config_error("network.noise_sigma", "private noise is for rate populations; a spiking circuit takes noise as Poisson input spikes");
     if (c.circuit.noise_sigma > 0 && c.integrator.stepper == "dopri5")
         throw config_error("network.noise_sigma", "private noise needs a fixed-step stepper (euler or rk4), not dopri5");
     if (c.plasticity.credit == "node_perturbation" && (c.circuit.noise_sigma > 0 || c.integrator.stepper == "dopri5"))

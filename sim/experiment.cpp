@@ -4,6 +4,7 @@
 #include <chrono>
 #include <cstdio>
 #include <cmath>
+#include <limits>
 #include <optional>
 
 #include "models/error.hpp"
@@ -94,6 +95,17 @@ void simulate(const config& c, const run_options& opt) {
     const network net = build_network(c.circuit, seed, layout_for(c.integrator, c.circuit));
     auto g = stream(seed, "trials", 0);
     const trial_batch tb = make_task_inputs(trial_spec{c.task, c.input, c.integrator, c.circuit}, g);
+    if (c.circuit.spiking()) {
+        const spiking_network s = lower_spiking(net, c.circuit, c.integrator.dt_ms);
+        const auto trials = simulate_spiking(s, tb.u, seed);
+        run_recorder rec(opt.out, opt.overwrite, to_toml(c), c.training.seed);
+        rec.write_network(net);
+        rec.begin_trajectory(net); // the weights simulated: one snapshot, step 0
+        rec.snapshot(0, std::numeric_limits<double>::quiet_NaN(), net);
+        rec.spikes(net, trials, c.integrator.dt_ms);
+        rec.flush();
+        return;
+    }
     const lowered_network low(net, sparse_products(c.integrator, c.circuit));
     auto noise = stream(seed, "noise", 0);
     const trajectory tr = integrate(net, low, tb.u, tb.x0, c.integrator, noise);
@@ -117,6 +129,9 @@ config config_of_run(const std::string& path) {
 run_summary learn(const config& c, const run_options& opt, const std::vector<sink*>& extra) {
     stop_signals signals; // from the start: a signal during set-up also stops after the first step
     if (!opt.resume) check_output_path(opt.out, opt.overwrite);
+    if (c.circuit.spiking())
+        throw config_error("populations", "learning in spiking circuits (e-prop, surrogate gradients) is not available yet; "
+                                          "'eisim simulate' simulates them and records their spikes");
     const auto t0 = clock_type::now();
     const auto seed = seed_of(c.training.seed);
     const layout storage = layout_for(c.integrator, c.circuit);

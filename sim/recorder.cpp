@@ -1,6 +1,9 @@
 #include "sim/recorder.hpp"
 
 #include <algorithm>
+#include <tuple>
+
+#include <algorithm>
 #include <ctime>
 #include <filesystem>
 
@@ -96,7 +99,7 @@ void run_recorder::write_network(const network& net) {
             sign.push_back(static_cast<std::int8_t>(p.sign));
             tau.push_back(p.tau_ms);
             bias.push_back(p.bias);
-            transfer.push_back(p.side == side::network? net.phi.of(p.first).name: "");
+            transfer.push_back(p.model == "rate"? net.phi.of(p.first).name: "");
         }
         h5::write(pg, "name", name);
         h5::write(pg, "model", model);
@@ -122,6 +125,47 @@ void run_recorder::write_network(const network& net) {
         h5::write_attr(pg, "connectivity", p->connectivity);
         h5::write_attr(pg, "delay", std::int64_t(p->delay));
     }
+}
+
+void run_recorder::spikes(const network& net, const std::vector<spiking_trial>& trials, double dt_ms) {
+    auto g = h5::create_group(file_, "spikes");
+    for (auto& p: net.populations) {
+        if (p.side == side::output) continue;
+        const bool input = p.side == side::input;
+        struct spike { std::int32_t step, trial, node; };
+        std::vector<spike> all;
+        for (std::size_t b = 0; b < trials.size(); ++b) {
+            const spike_list& l = input? trials[b].input: trials[b].network;
+            for (std::size_t q = 0; q < l.size(); ++q)
+                if (l.cell[q] >= p.first && l.cell[q] < p.first + p.size)
+                    all.push_back({l.step[q], static_cast<std::int32_t>(b), l.cell[q] - p.first});
+        }
+        std::sort(all.begin(), all.end(), [](const spike& x, const spike& y) {
+            return std::tie(x.step, x.trial, x.node) < std::tie(y.step, y.trial, y.node);
+        });
+        std::vector<double> time(all.size());
+        std::vector<std::uint64_t> node(all.size());
+        std::vector<std::int64_t> trial(all.size());
+        for (std::size_t q = 0; q < all.size(); ++q) {
+            time[q] = all[q].step*dt_ms;
+            node[q] = static_cast<std::uint64_t>(all[q].node);
+            trial[q] = all[q].trial;
+        }
+        auto pg = h5::create_group(g, p.name);
+        h5::write_attr(pg, "sorting", std::string("by_time"));
+        h5::write(pg, "timestamps", time);
+        {
+            h5::handle ts(H5Dopen2(pg, "timestamps", H5P_DEFAULT), H5Dclose);
+            h5::write_attr(ts, "units", std::string("ms"));
+        }
+        h5::write(pg, "node_ids", node);
+        h5::write(pg, "trial_ids", trial);
+    }
+    auto a = h5::create_group(file_, "activity");
+    std::vector<double> v0(trials.size()*static_cast<std::size_t>(net.n()));
+    for (std::size_t b = 0; b < trials.size(); ++b)
+        std::copy(trials[b].v0.data(), trials[b].v0.data() + net.n(), v0.begin() + static_cast<long>(b)*net.n());
+    h5::write(a, "initial_v", v0.data(), {static_cast<hsize_t>(trials.size()), static_cast<hsize_t>(net.n())});
 }
 
 void run_recorder::write_teacher(const network& teacher) {

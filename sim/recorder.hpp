@@ -20,6 +20,11 @@
 //   /activity      steps [n]; step_<k>/{time [T+1] (ms), input [trials × T+1 × n_in],
 //                  rate [trials × T+1 × N], output and target [trials × T+1 × n_out]}
 //   /teacher/<p>   the teacher's pre, post, sign, weight [nnz]
+//   /spikes/<population>  spiking circuits (SONATA's spike layout): timestamps [n] (ms, attr
+//                  units), node_ids [n] (uint64, ids within the population), trial_ids [n];
+//                  sorted by time, then trial, then node (attr sorting = "by_time"); the input
+//                  populations' spikes too, so that a run can be replayed
+//   /activity/initial_v  spiking circuits: [trials × N] membrane potentials at t = 0 (mV)
 //   /checkpoint    slot0, slot1: step [1], <p>/m [nnz], <p>/velocity [nnz]: the state after the
 //                  newest completed step, in two alternating slots (step written last), so that
 //                  a run killed at any moment resumes from a complete slot.
@@ -35,6 +40,7 @@
 #include "io/h5.hpp"
 #include "models/dynamics.hpp"
 #include "models/network.hpp"
+#include "models/spiking.hpp"
 #include "models/task.hpp"
 #include "models/trajectory.hpp"
 
@@ -66,6 +72,8 @@ public:
     /// The first `n_trials` trials' activity at learning step `step`.
     void activity(long step, const network& net, const lowered_network& low, const trajectory& tr,
                   const trial_batch& trials, int n_trials, bool with_target);
+    /// The spikes of every trial (/spikes/<population>) and the initial potentials (/activity/initial_v).
+    void spikes(const network& net, const std::vector<spiking_trial>& trials, double dt_ms);
     /// Save the state after `step` completed learning steps (magnitudes and momentum buffers).
     void checkpoint(long step, const network& net, const std::map<std::string, vector>& velocity);
     struct saved_state {

@@ -155,7 +155,7 @@ TEST_CASE("a population's keys are its neuron model's and its transfer function'
     const config c = parse_config(E_with("transfer = \"power\"\ntransfer_n = 3\ntau_ms = 7\n"), "test", config{});
     const std::string text = to_toml(c, false);
     CHECK(text.find("tau_ms = 7.0\nbias = 0.0\ntransfer = \"power\"\ntransfer_k = 1.0\ntransfer_n = 3.0\n") != std::string::npos);
-    CHECK(text.find("model = \"input\"\nsize = 20\nsign = \"excitatory\"\n\n") != std::string::npos); // no rate keys
+    CHECK(text.find("model = \"input\"\nsize = 20\nsign = \"excitatory\"\nspike_rate_hz = 100.0\n\n") != std::string::npos); // input's, no rate keys
     // ... and they reach the network.
     const network net = build_network(c.circuit, 1);
     CHECK(net.phi.of(0).type == transfer::kind::power);

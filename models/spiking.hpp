@@ -1,0 +1,91 @@
+#pragma once
+// Spiking network populations: leaky integrate-and-fire (`lif`) and adaptive LIF (`alif`, Bellec
+// et al. 2018, NeurIPS: "Long short-term memory and learning-to-learn in networks of spiking
+// neurons"), with current-based exponential synapses. Units: mV, ms, Hz.
+//
+// Cell i between spikes (docs/spiking.md):
+//   τ_m dv/dt = −(v − E_L) + Σ_p I_p + I_e       I_e: the population's bias_mV
+//   τ_p dI_p/dt = −I_p                          one synaptic current per port p (a distinct τ_syn)
+//   τ_a da/dt = −a                              alif; the threshold is A = v_th + β a (lif: β = 0)
+// A spike of presynaptic cell j through synapse s (weight w_s = sign_s·m_s, mV) adds w_s to the
+// current I_p(s) of its post cell d_s ≥ 1 steps later; p(s) is the port of the projection's
+// tau_syn_ms, or of the post population's tau_syn_e_ms / tau_syn_i_ms by the pre cell's sign.
+//
+// The equations are linear between spikes, so each step of h = dt_ms is the exact propagator (as
+// NEST's iaf_psc_exp and Brian2's `exact` method):
+//   v ← v∞ + (v − v∞) e^{−h/τ_m} + Σ_p I_p · τ_p/(τ_p − τ_m) (e^{−h/τ_p} − e^{−h/τ_m}),   v∞ = E_L + I_e
+//       (τ_p = τ_m: I_p · (h/τ_m) e^{−h/τ_m}),
+//   I_p ← I_p e^{−h/τ_p},   a ← a e^{−h/τ_a}.
+//
+// The update order of step k (from t_k = k h to t_{k+1}), that of Brian2's default schedule:
+//   1. integrate: every I_p and a decay; a cell not refractory integrates v, a refractory one
+//      keeps v = v_reset;
+//   2. threshold: a cell not refractory spikes when v > v_th + β a; the spike's time is t_k;
+//   3. arrivals: spikes due at step k (from step k − d through a projection of delay d) add their
+//      weights to the currents;
+//   4. reset: a cell that spiked takes v = v_reset and a ← a + 1, and is refractory in steps
+//      k+1 .. k+n_ref−1, n_ref = round(t_ref / h) (no refractory step when n_ref ≤ 1);
+//   5. the step's spikes, the network's and the input channels', are queued for step k + d.
+// Input channels fire Poisson spikes: channel c spikes in step k with probability
+// spike_rate_hz · [u_c(t_k)]₊ · h / 1000 (one seeded stream per trial). Initial state: I = a = 0,
+// not refractory, v from the population's v_init (uniform in [v_reset, v_th) from a seeded
+// stream per trial, v_reset or v_rest).
+//
+// Spikes propagate as events through compressed synapse lists by presynaptic cell, with a ring
+// buffer of per-port current increments over the delays: a step costs O(N · ports + synapses of
+// the cells that spiked), never a dense product.
+#include <cstdint>
+#include <vector>
+
+#include "models/circuit.hpp"
+#include "models/input.hpp"
+#include "models/network.hpp"
+#include "models/types.hpp"
+
+namespace eisim {
+
+/// A trial's spikes, in the order of their steps (and cells within a step).
+struct spike_list {
+    std::vector<std::int32_t> step, cell;
+    std::size_t size() const { return step.size(); }
+};
+
+/// A network of lif/alif populations lowered for simulation on the grid of step h.
+struct spiking_network {
+    double dt = 1.0;              // h (ms)
+    int n = 0, n_in = 0, ports = 0;
+    // per cell
+    vector v_inf, v_th, v_reset, v_rest, beta; // mV
+    vector decay_m, decay_a;      // e^{−h/τ_m}, e^{−h/τ_a} (lif: 1, with β = 0)
+    std::vector<int> n_ref;       // refractory steps after a spike
+    std::vector<std::int8_t> v_init; // 0 uniform, 1 reset, 2 rest
+    vector tau_port;              // [ports] τ_syn (ms)
+    vector decay_port;            // [ports] e^{−h/τ_p}
+    matrix gain;                  // N × ports: the propagator from I_p to v over one step
+    // Fan-out by presynaptic cell: synapses first[j] .. first[j+1]−1 of cell j.
+    struct fanout {
+        std::vector<std::int64_t> first;
+        std::vector<std::int32_t> post;
+        std::vector<std::int32_t> delay;
+        std::vector<std::uint8_t> port;
+        std::vector<double> w;
+    };
+    fanout from_network, from_input;
+    int max_delay = 1;
+    vector input_rate_hz;         // [n_in] spike_rate_hz of each channel's population
+};
+
+/// Lower the spiking populations of `net` (built from `d`) for steps of `dt_ms`.
+spiking_network lower_spiking(const network& net, const circuit_desc& d, double dt_ms);
+
+/// One trial's result: the network's and the input channels' spikes, and the initial potentials.
+struct spiking_trial {
+    spike_list network, input;
+    vector v0;
+};
+
+/// Simulate steps k = 0..u.steps−1 of every trial b of the input grid (u: n_in × B per grid
+/// point), each from its own streams: stream(seed, "v_init", b), stream(seed, "input_spikes", b).
+std::vector<spiking_trial> simulate_spiking(const spiking_network& s, const input_grid& u, std::uint64_t seed);
+
+} // namespace eisim
