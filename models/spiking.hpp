@@ -62,6 +62,14 @@ struct spiking_network {
     vector tau_port;              // [ports] τ_syn (ms)
     vector decay_port;            // [ports] e^{−h/τ_p}
     matrix gain;                  // N × ports: the propagator from I_p to v over one step
+    // The same per population (its cells first .. first+size−1 share every constant).
+    struct group {
+        int first = 0, size = 0;
+        bool adaptive = false;    // alif
+        double v_inf, v_th, v_reset, beta, decay_m, decay_a, n_ref; // n_ref ≥ 1 (as a number)
+        std::vector<double> gain; // [ports]
+    };
+    std::vector<group> groups;
     // Fan-out by presynaptic cell: synapses first[j] .. first[j+1]−1 of cell j.
     struct fanout {
         std::vector<std::int64_t> first;

@@ -223,7 +223,7 @@ p = 0.5
 weights = "constant"
 mean = 8.0
 delay = 1
-)", "test", config{});
+)", "test", default_config());
     const network net = build_network(cfg.circuit, 5);
     const spiking_network s = lower_spiking(net, cfg.circuit, 0.1);
     input_grid u(0.1, 2000, 10, 3);
