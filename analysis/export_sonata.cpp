@@ -8,6 +8,7 @@
 #include <limits>
 #include <map>
 #include <numeric>
+#include <tuple>
 
 #include "analysis/export_common.hpp"
 #include "analysis/json.hpp"
@@ -46,6 +47,7 @@ const char* const edges_file = "edges.h5";
 const char* const node_types_file = "node_types.csv";
 const char* const edge_types_file = "edge_types.csv";
 const char* const config_file = "circuit_config.json";
+const char* const spikes_file = "spikes.h5"; // spiking runs: the spikes of trial 0
 std::string report_file(const std::string& proj) { return "weights_" + proj + ".h5"; }
 
 // Files are written under a temporary name and renamed together at the end; whatever was not
@@ -368,7 +370,7 @@ json file_entry(const char* key, const std::string& file, const char* types_key,
 }
 
 void write_circuit_config(const std::string& path, const run_file& run, const sonata_export_summary& s,
-                          const std::vector<std::string>& edge_populations, const sonata_export_options& o) {
+                          const std::vector<std::string>& edge_populations, const sonata_export_options& o, bool spikes) {
     json root = json::object();
     root.set("version", 2);
     json manifest = json::object();
@@ -397,14 +399,62 @@ void write_circuit_config(const std::string& path, const run_file& run, const so
         for (auto& name: edge_populations) reports.set(name, "$BASE_DIR/" + report_file(name));
         eisim.set("weight_reports", reports);
     }
+    if (spikes) {
+        eisim.set("spikes", "$BASE_DIR/" + std::string(spikes_file));
+        eisim.set("spikes_trial", 0);
+    }
     root.set("eisim", eisim);
     std::ofstream os(path);
     os << root.dump(2) << '\n';
     if (!os) throw user_error("writing '" + path + "' failed");
 }
 
-std::vector<std::string> planned_files(const std::vector<const projection_info*>& projections, bool trajectory) {
+// ---- spikes.h5: a spiking run's spikes (docs/spiking.md), SONATA's spike file ---------------
+
+bool has_spikes(const run_file& run) {
+    auto f = h5::open_file(run.path());
+    return h5::exists(f, "spikes");
+}
+
+// The spikes of trial 0 of the run, one SONATA population per node population ("network",
+// "input"), node ids those of nodes.h5 (the side index), sorted by time then node; the network's
+// only of the observed cells (a measurement records the cells it observes).
+void write_spikes(const std::string& path, const run_file& run, const std::vector<bool>& cells) {
+    auto in = h5::open_file(run.path());
+    auto out = h5::create_file(path);
+    write_sonata_root(out);
+    auto spikes = h5::create_group(out, "spikes");
+    for (const std::string& side: {network_population, input_population}) {
+        std::vector<std::pair<double, std::uint64_t>> all;
+        for (auto& p: run.populations()) {
+            if (p.side != side || !h5::exists(in, "spikes/" + p.name)) continue;
+            auto g = h5::open_group(in, "spikes/" + p.name);
+            const auto t = h5::read_double(g, "timestamps");
+            const auto node = h5::read_int(g, "node_ids");
+            const auto trial = h5::read_int(g, "trial_ids");
+            for (std::size_t q = 0; q < t.size(); ++q) {
+                const auto id = static_cast<std::uint64_t>(p.first + node[q]);
+                if (trial[q] == 0 && (side != network_population || cells[static_cast<std::size_t>(id)])) all.emplace_back(t[q], id);
+            }
+        }
+        std::sort(all.begin(), all.end());
+        std::vector<double> t(all.size());
+        std::vector<std::uint64_t> node(all.size());
+        for (std::size_t q = 0; q < all.size(); ++q) std::tie(t[q], node[q]) = all[q];
+        auto g = h5::create_group(spikes, side);
+        h5::write_attr(g, "sorting", std::string("by_time"));
+        h5::write(g, "timestamps", t);
+        {
+            h5::handle ts(H5Dopen2(g, "timestamps", H5P_DEFAULT), H5Dclose);
+            h5::write_attr(ts, "units", std::string("ms"));
+        }
+        h5::write(g, "node_ids", node);
+    }
+}
+
+std::vector<std::string> planned_files(const std::vector<const projection_info*>& projections, bool trajectory, bool spikes) {
     std::vector<std::string> names = {nodes_file, edges_file, node_types_file, edge_types_file, config_file};
+    if (spikes) names.push_back(spikes_file);
     if (trajectory)
         for (auto* p: projections) names.push_back(report_file(p->name));
     return names;
@@ -455,7 +505,8 @@ sonata_export_summary export_sonata(const run_file& run, const sonata_export_opt
     std::error_code ec;
     if (fs::exists(o.out_dir, ec) && !fs::is_directory(o.out_dir, ec))
         throw user_error("--out '" + o.out_dir + "' exists and is not a directory");
-    const auto names = planned_files(projections, o.trajectory);
+    const bool spiking = has_spikes(run);
+    const auto names = planned_files(projections, o.trajectory, spiking);
     for (auto& name: names) check_new_file((fs::path(o.out_dir)/name).string(), o.overwrite);
     const auto props = read_cell_properties(run);
     const auto cells = observed_cells(o.measure, network_size(run));
@@ -483,7 +534,8 @@ sonata_export_summary export_sonata(const run_file& run, const sonata_export_opt
     write_edge_types(staged.add(edge_types_file), types);
     if (o.trajectory)
         for (auto& e: observed) write_report(staged.add(report_file(e.projection->name)), run, e, o.measure);
-    write_circuit_config(staged.add(config_file), run, s, edge_populations, o);
+    if (spiking) write_spikes(staged.add(spikes_file), run, cells);
+    write_circuit_config(staged.add(config_file), run, s, edge_populations, o, spiking);
     s.files = staged.commit();
     return s;
 }

@@ -515,3 +515,50 @@ TEST_CASE("SONATA export of a version-2 circuit names each node by its populatio
     }
     fs::remove_all(e.dir);
 }
+
+TEST_CASE("a spiking run's export holds SONATA's spike file: trial 0's spikes with the node ids of nodes.h5", "[export][sonata][spiking]") {
+    const auto cfg = temp_path(".toml");
+    {
+        std::ofstream f(cfg);
+        f << "[network]\nspectral_radius = 0.0\n[task]\nbatch = 2\nduration_ms = 300.0\n[training]\nactivity_trials = 2\n"
+             "[integrator]\ndt_ms = 0.1\n[input]\nmean = 0.5\n"
+             "[[populations]]\nname = \"E\"\nmodel = \"lif\"\nsize = 40\nv_rest_mV = -52.0\n"
+             "[[populations]]\nname = \"I\"\nmodel = \"alif\"\nsize = 10\nsign = \"inhibitory\"\nv_rest_mV = -49.0\n"
+             "[[populations]]\nname = \"in\"\nmodel = \"input\"\nsize = 5\nspike_rate_hz = 50.0\n"
+             "[[projections]]\nname = \"input\"\npre = \"in\"\npost = [\"E\", \"I\"]\np = 0.5\nweights = \"constant\"\nmean = 2.0\ndelay = 2\n";
+    }
+    const auto path = temp_path(".h5");
+    const auto r = test::run(exe + " simulate " + cfg + " --out " + path);
+    INFO(r.output);
+    REQUIRE(r.code == 0);
+    const auto e = export_ok(path, "");
+    auto run = h5::open_file(path);
+    auto out = h5::open_file(e.path("spikes.h5"));
+    // The expectation: the run file's spikes of trial 0, as (time, side index), sorted.
+    for (auto [side, pops]: {std::pair<std::string, std::vector<std::pair<std::string, long>>>{"network", {{"E", 0}, {"I", 40}}},
+                             {"input", {{"in", 0}}}}) {
+        INFO(side);
+        std::vector<std::pair<double, std::uint64_t>> expect;
+        for (auto& [name, first]: pops) {
+            auto g = h5::open_group(run, "spikes/" + name);
+            const auto t = h5::read_double(g, "timestamps");
+            const auto node = read_u64(g, "node_ids");
+            const auto trial = h5::read_int(g, "trial_ids");
+            CHECK(std::is_sorted(t.begin(), t.end()));
+            for (std::size_t q = 0; q < t.size(); ++q)
+                if (trial[q] == 0) expect.emplace_back(t[q], node[q] + static_cast<std::uint64_t>(first));
+        }
+        std::sort(expect.begin(), expect.end());
+        REQUIRE(expect.size() > 10);
+        auto g = h5::open_group(out, "spikes/" + side);
+        CHECK(h5::read_attr_string(g, "sorting") == "by_time");
+        const auto t = h5::read_double(g, "timestamps");
+        const auto node = read_u64(g, "node_ids");
+        REQUIRE(t.size() == expect.size());
+        for (std::size_t q = 0; q < t.size(); ++q) {
+            REQUIRE(t[q] == expect[q].first);
+            REQUIRE(node[q] == expect[q].second);
+        }
+    }
+    CHECK(slurp(e.path("circuit_config.json")).find("\"spikes\": \"$BASE_DIR/spikes.h5\"") != std::string::npos);
+}
