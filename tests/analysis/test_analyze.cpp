@@ -316,8 +316,8 @@ TEST_CASE("analyze --figures draws the figures, or fails clearly without matplot
 
 // The slow one: it reads the two learning runs of the default network (EG and GD from the default
 // seed, tests/support/default_problem.hpp; under CTest made once by a fixture test, for this test
-// and the loss-halving test in regression_tests; the sanitizer pass of scripts/test.sh skips tests
-// named "default problem"). The goal of the per-neuron geometry test: on the default
+// and the loss-halving test in regression_tests; all three are labelled slow, and the sanitizer
+// pass of scripts/test.sh leaves them out). The goal of the per-neuron geometry test: on the default
 // teacher–student problem with the default learning rates, the test standardised per
 // postsynaptic neuron recovers the geometry each run was trained with, on the recurrent
 // projection, where each neuron's incoming synapses are a regression of their own. The runs are
