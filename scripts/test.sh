@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # The test suite: install what is missing, build everything, run every Catch2 test through CTest;
 # then the suite again under AddressSanitizer and UndefinedBehaviorSanitizer (build-asan/), less
-# the two learning runs on the full-size default problem, which are slow under the sanitizers.
+# the tests labelled slow (tagged [slow]: learning runs of many steps, the SIGKILL and SIGTERM
+# end-to-end runs, finite differences over every synapse, the default-problem runs), which run in
+# the first pass and would take minutes each under the sanitizers.
 # EISIM_SANITIZERS=0 skips the second pass.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -14,5 +16,5 @@ if [ "${EISIM_SANITIZERS:-1}" != 0 ]; then
   cmake -S . -B build-asan -DCMAKE_BUILD_TYPE=RelWithDebInfo -DEISIM_SANITIZE=ON >/dev/null
   cmake --build build-asan -j "$jobs"
   (cd build-asan && ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
-     ctest --output-on-failure -j "$jobs" -E "default problem")
+     ctest --output-on-failure -j "$jobs" -LE slow)
 fi

@@ -39,7 +39,7 @@ test::command_result run_and_signal(const std::string& args, const std::string& 
 }
 } // namespace
 
-TEST_CASE("a run killed with SIGKILL at random moments resumes to the uninterrupted file", "[reliability][resume]") {
+TEST_CASE("a run killed with SIGKILL at random moments resumes to the uninterrupted file", "[reliability][resume][slow]") {
     const auto full = test::temp_path(".h5");
     REQUIRE(test::run(exe + " run -q" + longer + " --out " + full).code == 0);
     const auto expect = datasets(full);
@@ -74,7 +74,7 @@ TEST_CASE("a run killed with SIGKILL at random moments resumes to the uninterrup
     std::remove(full.c_str());
 }
 
-TEST_CASE("SIGTERM and SIGINT finish the step and exit 143 and 130", "[reliability][signals]") {
+TEST_CASE("SIGTERM and SIGINT finish the step and exit 143 and 130", "[reliability][signals][slow]") {
     for (auto [sig, code]: {std::pair{"TERM", 143}, {"INT", 130}}) {
         const auto out = test::temp_path(".h5");
         const auto r = run_and_signal(longer, out, 0.3, sig);

@@ -40,7 +40,7 @@ run_summary learn_quietly(const config& c, const std::string& out) {
 }
 } // namespace
 
-TEST_CASE("decision tasks: learning lifts the choice accuracy above chance", "[tasks][learning]") {
+TEST_CASE("decision tasks: learning lifts the choice accuracy above chance", "[tasks][learning][slow]") {
     for (auto [kind, steps]: {std::pair{"perceptual_decision", 60}, {"context_integration", 120}, {"working_memory", 120}}) {
         const config c = small(kind, steps);
         const auto out = test::temp_path(".h5");
@@ -67,7 +67,7 @@ TEST_CASE("decision tasks: learning lifts the choice accuracy above chance", "[t
     }
 }
 
-TEST_CASE("regression task: learning at the fixed point raises R²", "[tasks][learning][regression]") {
+TEST_CASE("regression task: learning at the fixed point raises R²", "[tasks][learning][regression][slow]") {
     config c = small("regression", 30);
     apply_override(c, "task.fresh_trials=false");
     const auto out = test::temp_path(".h5");

@@ -247,7 +247,7 @@ struct fixed_point_problem {
 };
 } // namespace
 
-TEST_CASE("implicit gradient at the fixed point equals central finite differences", "[tasks][regression][gradient]") {
+TEST_CASE("implicit gradient at the fixed point equals central finite differences", "[tasks][regression][gradient][slow]") {
     fixed_point_problem pr;
     const lowered_network low(pr.net);
     const fixed_point fp = relax(pr.net, low, pr.U, matrix::Zero(pr.net.n(), 4), pr.c.integrator, 1e-13, 1e5);
