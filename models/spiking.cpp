@@ -56,32 +56,30 @@ spiking_network lower_spiking(const network& net, const circuit_desc& d, double 
     s.n = net.n();
     s.n_in = net.n_in;
     const int N = s.n;
-    s.v_inf.resize(N); s.v_th.resize(N); s.v_reset.resize(N); s.v_rest.resize(N); s.beta.resize(N);
-    s.decay_m.resize(N); s.decay_a.resize(N);
-    s.n_ref.resize(N);
-    s.v_init.resize(N);
     s.input_rate_hz.setZero(net.n_in);
     std::vector<const population_desc*> desc_of(N, nullptr); // each network cell's population
     for (std::size_t k = 0; k < d.populations.size(); ++k) {
         const population_desc& pd = d.populations[k];
         const population& p = net.populations[k];
         if (p.side == side::input) s.input_rate_hz.segment(p.first, p.size).setConstant(pd.keys.real("spike_rate_hz"));
-        if (p.side != side::network) continue;
+        if (p.side != side::network || p.size == 0) continue;
+        std::fill(desc_of.begin() + p.first, desc_of.begin() + p.first + p.size, &pd);
         const parameters& q = pd.keys;
-        const bool adaptive = pd.model == "alif";
-        for (int i = p.first; i < p.first + p.size; ++i) {
-            desc_of[i] = &pd;
-            s.v_rest[i] = q.real("v_rest_mV");
-            s.v_inf[i] = q.real("v_rest_mV") + q.real("bias_mV");
-            s.v_th[i] = q.real("v_th_mV");
-            s.v_reset[i] = q.real("v_reset_mV");
-            s.beta[i] = adaptive? q.real("beta_mV"): 0.0;
-            s.decay_m[i] = std::exp(-dt_ms/q.real("tau_m_ms"));
-            s.decay_a[i] = adaptive? std::exp(-dt_ms/q.real("tau_a_ms")): 1.0;
-            s.n_ref[i] = static_cast<int>(std::lround(q.real("t_ref_ms")/dt_ms));
-            const std::string& init = q.text("v_init");
-            s.v_init[i] = init == "uniform"? 0: init == "reset"? 1: 2;
-        }
+        spiking_network::group g;
+        g.first = p.first;
+        g.size = p.size;
+        g.adaptive = pd.model == "alif";
+        g.v_rest = q.real("v_rest_mV");
+        g.v_inf = g.v_rest + q.real("bias_mV");
+        g.v_th = q.real("v_th_mV");
+        g.v_reset = q.real("v_reset_mV");
+        g.beta = g.adaptive? q.real("beta_mV"): 0.0;
+        g.decay_m = std::exp(-dt_ms/q.real("tau_m_ms"));
+        g.decay_a = g.adaptive? std::exp(-dt_ms/q.real("tau_a_ms")): 1.0;
+        g.n_ref = std::max(std::lround(q.real("t_ref_ms")/dt_ms), 1l);
+        const std::string& init = q.text("v_init");
+        g.v_init = init == "uniform"? 0: init == "reset"? 1: 2;
+        s.groups.push_back(std::move(g));
     }
     // Ports: the distinct synaptic time constants, in order of first use.
     std::vector<double> taus;
@@ -110,20 +108,9 @@ spiking_network lower_spiking(const network& net, const circuit_desc& d, double 
     s.ports = static_cast<int>(taus.size());
     s.tau_port = Eigen::Map<const vector>(taus.data(), s.ports);
     s.decay_port = (-dt_ms/s.tau_port.array()).exp().matrix();
-    s.gain.resize(N, s.ports);
-    for (int i = 0; i < N; ++i)
-        for (int p = 0; p < s.ports; ++p) s.gain(i, p) = current_gain(dt_ms, desc_of[i]->keys.real("tau_m_ms"), taus[p]);
-    for (auto& p: net.populations) {
-        if (p.side != side::network || p.size == 0) continue;
-        const int i = p.first;
-        spiking_network::group g;
-        g.first = p.first;
-        g.size = p.size;
-        g.adaptive = s.beta[i] != 0.0 || s.decay_a[i] != 1.0;
-        g.v_inf = s.v_inf[i]; g.v_th = s.v_th[i]; g.v_reset = s.v_reset[i]; g.beta = s.beta[i];
-        g.decay_m = s.decay_m[i]; g.decay_a = s.decay_a[i]; g.n_ref = std::max(s.n_ref[i], 1);
-        for (int q = 0; q < s.ports; ++q) g.gain.push_back(s.gain(i, q));
-        s.groups.push_back(std::move(g));
+    for (auto& g: s.groups) {
+        const double tau_m = desc_of[g.first]->keys.real("tau_m_ms");
+        for (double tau: taus) g.gain.push_back(current_gain(dt_ms, tau_m, tau));
     }
     return s;
 }
@@ -219,8 +206,9 @@ spiking_trial run_trial(const spiking_network& s, const input_grid& u, int b, st
     // A cell integrates and may spike in step k when k ≥ ready[i] (its last spike + n_ref).
     std::vector<double> ready(n, -1e300);
     auto g0 = stream(seed, "v_init", static_cast<std::uint64_t>(b));
-    for (int i = 0; i < N; ++i)
-        v[i] = s.v_init[i] == 0? s.v_reset[i] + uniform(g0)*(s.v_th[i] - s.v_reset[i]): s.v_init[i] == 1? s.v_reset[i]: s.v_rest[i];
+    for (auto& g: s.groups) // cells in ascending order: one draw per cell of a uniform population
+        for (int i = g.first; i < g.first + g.size; ++i)
+            v[i] = g.v_init == 0? g.v_reset + uniform(g0)*(g.v_th - g.v_reset): g.v_init == 1? g.v_reset: g.v_rest;
     out.v0 = Eigen::Map<const vector>(v.data(), N);
     auto gin = stream(seed, "input_spikes", static_cast<std::uint64_t>(b));
     const auto send = [&](const spiking_network::fanout& f, int j, int k) {

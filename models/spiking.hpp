@@ -54,20 +54,17 @@ struct spike_list {
 struct spiking_network {
     double dt = 1.0;              // h (ms)
     int n = 0, n_in = 0, ports = 0;
-    // per cell
-    vector v_inf, v_th, v_reset, v_rest, beta; // mV
-    vector decay_m, decay_a;      // e^{−h/τ_m}, e^{−h/τ_a} (lif: 1, with β = 0)
-    std::vector<int> n_ref;       // refractory steps after a spike
-    std::vector<std::int8_t> v_init; // 0 uniform, 1 reset, 2 rest
     vector tau_port;              // [ports] τ_syn (ms)
     vector decay_port;            // [ports] e^{−h/τ_p}
-    matrix gain;                  // N × ports: the propagator from I_p to v over one step
-    // The same per population (its cells first .. first+size−1 share every constant).
+    // Each network population's constants (its cells first .. first+size−1 share them).
     struct group {
         int first = 0, size = 0;
         bool adaptive = false;    // alif
-        double v_inf, v_th, v_reset, beta, decay_m, decay_a, n_ref; // n_ref ≥ 1 (as a number)
-        std::vector<double> gain; // [ports]
+        double v_inf, v_th, v_reset, v_rest, beta; // mV; v∞ = E_L + I_e; lif: β = 0
+        double decay_m, decay_a;  // e^{−h/τ_m}, e^{−h/τ_a} (lif: 1)
+        double n_ref;             // refractory steps after a spike, at least 1 (as a number)
+        int v_init;               // 0 uniform, 1 reset, 2 rest
+        std::vector<double> gain; // [ports] the propagator from I_p to v over one step
     };
     std::vector<group> groups;
     // Fan-out by presynaptic cell: synapses first[j] .. first[j+1]−1 of cell j.
