@@ -411,15 +411,19 @@ void write_circuit_config(const std::string& path, const run_file& run, const so
 
 // ---- spikes.h5: a spiking run's spikes (docs/spiking.md), SONATA's spike file ---------------
 
-bool has_spikes(const run_file& run) {
+// Where the spikes to export are: /spikes (eisim simulate), or the spikes a learning run recorded
+// at the exported snapshot's learning step (/activity/step_<k>/spikes); "" if neither.
+std::string spikes_group(const run_file& run, long step) {
     auto f = h5::open_file(run.path());
-    return h5::exists(f, "spikes");
+    if (h5::exists(f, "spikes")) return "spikes";
+    const std::string at = "activity/step_" + std::to_string(step) + "/spikes";
+    return h5::exists(f, at)? at: "";
 }
 
-// The spikes of trial 0 of the run, one SONATA population per node population ("network",
+// The spikes of trial 0 in group `from` of the run, one SONATA population per node population ("network",
 // "input"), node ids those of nodes.h5 (the side index), sorted by time then node; the network's
 // only of the observed cells (a measurement records the cells it observes).
-void write_spikes(const std::string& path, const run_file& run, const std::vector<bool>& cells) {
+void write_spikes(const std::string& path, const run_file& run, const std::string& from, const std::vector<bool>& cells) {
     auto in = h5::open_file(run.path());
     auto out = h5::create_file(path);
     write_sonata_root(out);
@@ -427,8 +431,8 @@ void write_spikes(const std::string& path, const run_file& run, const std::vecto
     for (const std::string& side: {network_population, input_population}) {
         std::vector<std::pair<double, std::uint64_t>> all;
         for (auto& p: run.populations()) {
-            if (p.side != side || !h5::exists(in, "spikes/" + p.name)) continue;
-            auto g = h5::open_group(in, "spikes/" + p.name);
+            if (p.side != side || !h5::exists(in, from + "/" + p.name)) continue;
+            auto g = h5::open_group(in, from + "/" + p.name);
             const auto t = h5::read_double(g, "timestamps");
             const auto node = h5::read_int(g, "node_ids");
             const auto trial = h5::read_int(g, "trial_ids");
@@ -505,7 +509,8 @@ sonata_export_summary export_sonata(const run_file& run, const sonata_export_opt
     std::error_code ec;
     if (fs::exists(o.out_dir, ec) && !fs::is_directory(o.out_dir, ec))
         throw user_error("--out '" + o.out_dir + "' exists and is not a directory");
-    const bool spiking = has_spikes(run);
+    const std::string spikes_from = spikes_group(run, s.step);
+    const bool spiking = !spikes_from.empty();
     const auto names = planned_files(projections, o.trajectory, spiking);
     for (auto& name: names) check_new_file((fs::path(o.out_dir)/name).string(), o.overwrite);
     const auto props = read_cell_properties(run);
@@ -534,7 +539,7 @@ sonata_export_summary export_sonata(const run_file& run, const sonata_export_opt
     write_edge_types(staged.add(edge_types_file), types);
     if (o.trajectory)
         for (auto& e: observed) write_report(staged.add(report_file(e.projection->name)), run, e, o.measure);
-    if (spiking) write_spikes(staged.add(spikes_file), run, cells);
+    if (spiking) write_spikes(staged.add(spikes_file), run, spikes_from, cells);
     write_circuit_config(staged.add(config_file), run, s, edge_populations, o, spiking);
     s.files = staged.commit();
     return s;

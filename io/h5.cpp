@@ -392,6 +392,34 @@ void start_swmr(hid_t file) {
     if (H5Fstart_swmr_write(file) < 0) fail("cannot start single-writer/multiple-reader mode");
 }
 
+template <typename T> void create_extendable(hid_t loc, const std::string& name) {
+    hsize_t dims[1] = {0}, maxdims[1] = {H5S_UNLIMITED}, chunk[1] = {block_values};
+    handle space(H5Screate_simple(1, dims, maxdims), H5Sclose);
+    handle dcpl(H5Pcreate(H5P_DATASET_CREATE), H5Pclose);
+    H5Pset_chunk(dcpl, 1, chunk);
+    handle(check(H5Dcreate2(loc, name.c_str(), file_type<T>(), space, H5P_DEFAULT, dcpl, H5P_DEFAULT),
+                 "cannot create dataset '" + name + "'"), H5Dclose);
+}
+
+template <typename T> void write_extendable(hid_t loc, const std::string& name, const T* data, hsize_t n) {
+    handle dset(check(H5Dopen2(loc, name.c_str(), H5P_DEFAULT), "cannot open dataset '" + name + "'"), H5Dclose);
+    hsize_t newdims[1] = {n};
+    check(H5Dset_extent(dset, newdims), "extending dataset", name);
+    if (n == 0) return;
+    handle space(H5Dget_space(dset), H5Sclose);
+    hsize_t start[1] = {0}, count[1] = {n};
+    H5Sselect_hyperslab(space, H5S_SELECT_SET, start, nullptr, count, nullptr);
+    handle mem(H5Screate_simple(1, count, nullptr), H5Sclose);
+    check(H5Dwrite(dset, mem_type<T>(), mem, space, H5P_DEFAULT, data), "appending to dataset", name);
+}
+
+template void create_extendable<double>(hid_t, const std::string&);
+template void create_extendable<std::int64_t>(hid_t, const std::string&);
+template void create_extendable<std::uint64_t>(hid_t, const std::string&);
+template void write_extendable<double>(hid_t, const std::string&, const double*, hsize_t);
+template void write_extendable<std::int64_t>(hid_t, const std::string&, const std::int64_t*, hsize_t);
+template void write_extendable<std::uint64_t>(hid_t, const std::string&, const std::uint64_t*, hsize_t);
+
 row_appender::row_appender(hid_t loc, const std::string& name, hsize_t cols, bool float32, int compression):
     cols_(cols), chunk_cols_(std::clamp<hsize_t>(cols, 1, block_values)) {
     hsize_t dims[2] = {0, cols}, maxdims[2] = {H5S_UNLIMITED, cols}, chunk[2] = {1, chunk_cols_};

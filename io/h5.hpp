@@ -119,6 +119,12 @@ constexpr hsize_t block_values = hsize_t(1) << 16;
 /// can be created afterwards.
 void start_swmr(hid_t file);
 
+/// An empty 1-D dataset of T (double, int64 or uint64) extendable without limit (chunks of
+/// block_values), so that it can be created before SWMR writing starts and filled later with `write_extendable`.
+template <typename T> void create_extendable(hid_t loc, const std::string& name);
+/// Replace the contents of an extendable 1-D dataset with n values (rewriting it gives the same file).
+template <typename T> void write_extendable(hid_t loc, const std::string& name, const T* data, hsize_t n);
+
 /// A 2-D dataset [rows × cols] of doubles (or float32 on disk) extendable along rows, in chunks
 /// of one row by at most block_values columns; `append` adds one row.
 class row_appender {

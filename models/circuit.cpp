@@ -87,7 +87,8 @@ const registry<neuron_model>& neuron_models() {
                       true, true, "spiking", alif_keys, "", {}}},
             {"input", {"input channels u(t): the task's or the [input] generator's (spiking circuits: Poisson spikes at spike_rate_hz [u]+)",
                        true, false, "", {real_key("spike_rate_hz", 100.0, 0, 1e5, "spiking circuits: a channel of value u fires Poisson spikes at spike_rate_hz [u]+ (Hz)")}, "", {}}},
-            {"readout", {"linear readout units y = W_out r", false, false, "", {}, "", {}}},
+            {"readout", {"readout units: y = W_out r of rate cells; of spiking cells the leaky integrator y <- kappa y + W_out z, kappa = exp(-dt/tau_out)",
+                         false, false, "", {real_key("tau_out_ms", 20.0, 0, 1e6, "spiking circuits: time constant of the leaky readout of spikes (ms)", true)}, "", {}}},
         };
     }());
     return r;
@@ -230,9 +231,6 @@ void validate_circuit(const circuit_desc& c) {
         if (!allowed)
             throw config_error(at("projections", i, "post"), "a projection from " + kinds[0] + " to " + kinds[1] + " populations; allowed: " +
                                                                  family + " -> " + family + ", input -> " + family + ", " + family + " -> readout");
-        if (family == "spiking" && kinds[1] == "readout")
-            throw config_error(at("projections", i, "post"), "a readout of spiking populations is not available yet (eisim simulate records "
-                                                             "their spikes); remove the readout population and its projection");
         // Per-block tables: one row per post population, one column per pre population.
         const auto check_table = [&](const block_values& v, const char* key, double lo, double hi) {
             if (v.is_table()) {
@@ -341,7 +339,11 @@ void validate_circuit(const circuit_desc& c) {
         }
         if (family == "rate" && p.delay != 0)
             throw config_error(at("projections", i, "delay"), "= " + std::to_string(p.delay) + ": rate populations take no synaptic delay (only 0)");
-        if (family == "spiking" && p.delay < 1)
+        const bool to_readout = kinds[1] == "readout";
+        if (family == "spiking" && to_readout && (p.delay != 0 || p.tau_syn_ms != 0.0))
+            throw config_error(at("projections", i, p.delay != 0? "delay": "tau_syn_ms"),
+                               "a readout of spikes is a leaky integrator (the readout population's tau_out_ms): it takes no delay or tau_syn_ms");
+        if (family == "spiking" && !to_readout && p.delay < 1)
             throw config_error(at("projections", i, "delay"), "= " + std::to_string(p.delay) + ": a spike is delivered after at least one time "
                                                               "step; give delay >= 1 (time steps of integrator.dt_ms)");
         if (family == "rate" && p.tau_syn_ms != 0.0)

@@ -26,6 +26,8 @@ struct synapse_entry {
     std::int32_t pre, post, delay;
     std::uint8_t port;
     double w;
+    std::int32_t projection;
+    std::int64_t synapse;
 };
 
 spiking_network::fanout compress(const std::vector<synapse_entry>& syn, int n_pre) {
@@ -38,12 +40,16 @@ spiking_network::fanout compress(const std::vector<synapse_entry>& syn, int n_pr
     f.delay.resize(syn.size());
     f.port.resize(syn.size());
     f.w.resize(syn.size());
+    f.projection.resize(syn.size());
+    f.synapse.resize(syn.size());
     for (auto& s: syn) {
         const auto at = static_cast<std::size_t>(next[s.pre]++);
         f.post[at] = s.post;
         f.delay[at] = s.delay;
         f.port[at] = s.port;
         f.w[at] = s.w;
+        f.projection[at] = s.projection;
+        f.synapse[at] = s.synapse;
     }
     return f;
 }
@@ -57,11 +63,14 @@ spiking_network lower_spiking(const network& net, const circuit_desc& d, double 
     s.n_in = net.n_in;
     const int N = s.n;
     s.input_rate_hz.setZero(net.n_in);
+    s.kappa.setZero(net.n_out);
+    s.W_out.setZero(net.n_out, N);
     std::vector<const population_desc*> desc_of(N, nullptr); // each network cell's population
     for (std::size_t k = 0; k < d.populations.size(); ++k) {
         const population_desc& pd = d.populations[k];
         const population& p = net.populations[k];
         if (p.side == side::input) s.input_rate_hz.segment(p.first, p.size).setConstant(pd.keys.real("spike_rate_hz"));
+        if (p.side == side::output) s.kappa.segment(p.first, p.size).setConstant(std::exp(-dt_ms/pd.keys.real("tau_out_ms")));
         if (p.side != side::network || p.size == 0) continue;
         std::fill(desc_of.begin() + p.first, desc_of.begin() + p.first + p.size, &pd);
         const parameters& q = pd.keys;
@@ -77,6 +86,8 @@ spiking_network lower_spiking(const network& net, const circuit_desc& d, double 
         g.decay_m = std::exp(-dt_ms/q.real("tau_m_ms"));
         g.decay_a = g.adaptive? std::exp(-dt_ms/q.real("tau_a_ms")): 1.0;
         g.n_ref = std::max(std::lround(q.real("t_ref_ms")/dt_ms), 1l);
+        g.delta = g.v_th - g.v_reset;
+        g.tau_m = q.real("tau_m_ms");
         const std::string& init = q.text("v_init");
         g.v_init = init == "uniform"? 0: init == "reset"? 1: 2;
         s.groups.push_back(std::move(g));
@@ -94,13 +105,16 @@ spiking_network lower_spiking(const network& net, const circuit_desc& d, double 
     for (std::size_t k = 0; k < net.projections.size(); ++k) {
         const projection& P = net.projections[k];
         const projection_desc& pd = d.projections[k];
-        if (P.kind == product::readout) continue;
+        if (P.kind == product::readout) {
+            P.for_each([&](std::size_t, int post, int pre, int sign, double m) { s.W_out(post, pre) += sign*m; });
+            continue;
+        }
         s.max_delay = std::max(s.max_delay, P.delay);
         auto& out = P.kind == product::input? from_in: from_net;
-        P.for_each([&](std::size_t, int post, int pre, int sign, double m) {
+        P.for_each([&](std::size_t id, int post, int pre, int sign, double m) {
             const population_desc& X = *desc_of[post];
             const double tau = pd.tau_syn_ms > 0? pd.tau_syn_ms: X.keys.real(sign > 0? "tau_syn_e_ms": "tau_syn_i_ms");
-            out.push_back({pre, post, P.delay, port_of(tau), sign*m});
+            out.push_back({pre, post, P.delay, port_of(tau), sign*m, static_cast<std::int32_t>(k), static_cast<std::int64_t>(id)});
         });
     }
     s.from_network = compress(from_net, N);
@@ -108,10 +122,8 @@ spiking_network lower_spiking(const network& net, const circuit_desc& d, double 
     s.ports = static_cast<int>(taus.size());
     s.tau_port = Eigen::Map<const vector>(taus.data(), s.ports);
     s.decay_port = (-dt_ms/s.tau_port.array()).exp().matrix();
-    for (auto& g: s.groups) {
-        const double tau_m = desc_of[g.first]->keys.real("tau_m_ms");
-        for (double tau: taus) g.gain.push_back(current_gain(dt_ms, tau_m, tau));
-    }
+    for (auto& g: s.groups)
+        for (double tau: taus) g.gain.push_back(current_gain(dt_ms, g.tau_m, tau));
     return s;
 }
 
@@ -123,14 +135,18 @@ namespace {
 // only its own state, so one pass is the documented order; 3. (arrivals) and 5. (sending) follow
 // in run_trial. Arrays are port-major (current p of cell i at p·n + i). Where SSE2 is (every
 // x86-64) two cells go at a time, with exact selects (and, andnot, or): the same arithmetic as the
-// scalar form. `Ports` > 0: the number of currents, the loop unrolled; 0: any number.
+// scalar form. `Ports` > 0: the number of currents, the loop unrolled; 0: any number. With
+// `psi` (learning), the scalar form also writes every cell's pseudo-derivative ψ (of height
+// `gamma`) into psi[i].
 template <int Ports, bool Adaptive>
 int step_group(const spiking_network::group& g, int ports, std::size_t n, double t, double* __restrict v, double* __restrict a,
-               double* __restrict ready, double* __restrict I, const double* __restrict decay_port, std::int32_t* __restrict fired) {
+               double* __restrict ready, double* __restrict I, const double* __restrict decay_port, std::int32_t* __restrict fired,
+               double* __restrict psi, double gamma) {
     const int P = Ports > 0? Ports: ports;
     int i = g.first, count = 0;
     const int end = g.first + g.size;
 #if defined(__SSE2__)
+    if (!psi) {
     const __m128d tt = _mm_set1_pd(t), one = _mm_set1_pd(1.0), v_inf = _mm_set1_pd(g.v_inf), decay_m = _mm_set1_pd(g.decay_m),
                   v_th = _mm_set1_pd(g.v_th), v_reset = _mm_set1_pd(g.v_reset), beta = _mm_set1_pd(g.beta),
                   decay_a = _mm_set1_pd(g.decay_a), next = _mm_set1_pd(t + g.n_ref);
@@ -169,6 +185,7 @@ int step_group(const spiking_network::group& g, int ports, std::size_t n, double
         fired[count] = i + 1;
         count += m >> 1;
     }
+    }
 #endif
     for (; i < end; ++i) {
         double x = g.v_inf + (v[i] - g.v_inf)*g.decay_m;
@@ -180,7 +197,9 @@ int step_group(const spiking_network::group& g, int ports, std::size_t n, double
         const bool active = t >= ready[i];
         const double vi = active? x: v[i];
         const double ai = Adaptive? a[i]*g.decay_a: 0.0;
-        const bool fire = active && vi > g.v_th + (Adaptive? g.beta*ai: 0.0);
+        const double A = g.v_th + (Adaptive? g.beta*ai: 0.0);
+        const bool fire = active && vi > A;
+        if (psi) psi[i] = active? gamma/g.delta*std::max(0.0, 1.0 - std::abs(vi - A)/g.delta): 0.0;
         v[i] = fire? g.v_reset: vi;
         if (Adaptive) a[i] = fire? ai + 1.0: ai;
         if (fire) {
@@ -196,7 +215,7 @@ int step_group(const spiking_network::group& g, int ports, std::size_t n, double
 // events are added to the currents after step k's integration (3), in the order they were sent
 // (as Brian2 adds them one by one), so a step costs O(N · ports) plus O(1) per synaptic event.
 template <int Ports>
-spiking_trial run_trial(const spiking_network& s, const input_grid& u, int b, std::uint64_t seed) {
+spiking_trial run_trial(const spiking_network& s, const input_grid& u, int b, std::uint64_t seed, std::uint64_t pass, double gamma) {
     const int N = s.n, P = Ports > 0? Ports: s.ports, D = s.max_delay + 1, T = u.steps;
     const auto n = static_cast<std::size_t>(N), NP = n*static_cast<std::size_t>(P);
     spiking_trial out;
@@ -205,12 +224,14 @@ spiking_trial run_trial(const spiking_network& s, const input_grid& u, int b, st
     std::vector<std::vector<event>> due(static_cast<std::size_t>(D));
     // A cell integrates and may spike in step k when k ≥ ready[i] (its last spike + n_ref).
     std::vector<double> ready(n, -1e300);
-    auto g0 = stream(seed, "v_init", static_cast<std::uint64_t>(b));
+    const std::uint64_t index = (pass << 32) + static_cast<std::uint64_t>(b);
+    if (gamma > 0) out.psi.assign(n*static_cast<std::size_t>(T), 0.0);
+    auto g0 = stream(seed, "v_init", index);
     for (auto& g: s.groups) // cells in ascending order: one draw per cell of a uniform population
         for (int i = g.first; i < g.first + g.size; ++i)
             v[i] = g.v_init == 0? g.v_reset + uniform(g0)*(g.v_th - g.v_reset): g.v_init == 1? g.v_reset: g.v_rest;
     out.v0 = Eigen::Map<const vector>(v.data(), N);
-    auto gin = stream(seed, "input_spikes", static_cast<std::uint64_t>(b));
+    auto gin = stream(seed, "input_spikes", index);
     const auto send = [&](const spiking_network::fanout& f, int j, int k) {
         for (auto q = f.first[j]; q < f.first[j + 1]; ++q)
             due[static_cast<std::size_t>((k + f.delay[q]) % D)].push_back(
@@ -219,9 +240,10 @@ spiking_trial run_trial(const spiking_network& s, const input_grid& u, int b, st
     std::vector<double> decay_port(s.decay_port.data(), s.decay_port.data() + P);
     std::vector<std::int32_t> fired(n + 2); // the cells of one population that spiked in a step
     for (int k = 0; k < T; ++k) {
+        double* psi = gamma > 0? out.psi.data() + static_cast<std::size_t>(k)*n: nullptr;
         for (auto& g: s.groups) {
-            const int count = g.adaptive? step_group<Ports, true>(g, P, n, k, v.data(), a.data(), ready.data(), I.data(), decay_port.data(), fired.data())
-                                        : step_group<Ports, false>(g, P, n, k, v.data(), a.data(), ready.data(), I.data(), decay_port.data(), fired.data());
+            const int count = g.adaptive? step_group<Ports, true>(g, P, n, k, v.data(), a.data(), ready.data(), I.data(), decay_port.data(), fired.data(), psi, gamma)
+                                        : step_group<Ports, false>(g, P, n, k, v.data(), a.data(), ready.data(), I.data(), decay_port.data(), fired.data(), psi, gamma);
             // 5. send the step's spikes (into slots k + d, d ≥ 1: never slot k)
             for (int q = 0; q < count; ++q) {
                 send(s.from_network, fired[q], k);
@@ -247,23 +269,40 @@ spiking_trial run_trial(const spiking_network& s, const input_grid& u, int b, st
     return out;
 }
 
-spiking_trial run_trial(const spiking_network& s, const input_grid& u, int b, std::uint64_t seed) {
+spiking_trial run_trial(const spiking_network& s, const input_grid& u, int b, std::uint64_t seed, std::uint64_t pass, double gamma) {
     switch (s.ports) {
-    case 1: return run_trial<1>(s, u, b, seed);
-    case 2: return run_trial<2>(s, u, b, seed);
-    case 3: return run_trial<3>(s, u, b, seed);
-    default: return run_trial<0>(s, u, b, seed);
+    case 1: return run_trial<1>(s, u, b, seed, pass, gamma);
+    case 2: return run_trial<2>(s, u, b, seed, pass, gamma);
+    case 3: return run_trial<3>(s, u, b, seed, pass, gamma);
+    default: return run_trial<0>(s, u, b, seed, pass, gamma);
     }
 }
 
 } // namespace
 
-std::vector<spiking_trial> simulate_spiking(const spiking_network& s, const input_grid& u, std::uint64_t seed) {
+std::vector<spiking_trial> simulate_spiking(const spiking_network& s, const input_grid& u, std::uint64_t seed, std::uint64_t pass,
+                                            double gamma) {
     std::vector<spiking_trial> out(static_cast<std::size_t>(u.batch));
     // Trials are independent, each from its own streams: the same result for any thread count.
 #pragma omp parallel for schedule(dynamic, 1) if (u.batch > 1)
-    for (int b = 0; b < u.batch; ++b) out[static_cast<std::size_t>(b)] = run_trial(s, u, b, seed);
+    for (int b = 0; b < u.batch; ++b) out[static_cast<std::size_t>(b)] = run_trial(s, u, b, seed, pass, gamma);
     return out;
+}
+
+matrix spiking_readout(const spiking_network& s, const std::vector<spiking_trial>& trials, int T) {
+    const long B = static_cast<long>(trials.size()), n_out = s.W_out.rows();
+    matrix y = matrix::Zero(n_out, B*(T + 1));
+    for (long b = 0; b < B; ++b) {
+        const spike_list& z = trials[static_cast<std::size_t>(b)].network;
+        vector yk = vector::Zero(n_out);
+        std::size_t q = 0;
+        for (int k = 1; k <= T; ++k) { // y(k) = κ ⊙ y(k−1) + W_out z(k−1)
+            yk = s.kappa.cwiseProduct(yk);
+            for (; q < z.size() && z.step[q] == k - 1; ++q) yk += s.W_out.col(z.cell[q]);
+            y.col(static_cast<long>(k)*B + b) = yk;
+        }
+    }
+    return y;
 }
 
 } // namespace eisim

@@ -34,6 +34,17 @@
 // Spikes propagate as events through compressed synapse lists by presynaptic cell, with a ring
 // buffer of per-port current increments over the delays: a step costs O(N · ports + synapses of
 // the cells that spiked), never a dense product.
+//
+// Readouts (the readout populations of a spiking circuit): leaky integrators of the network's
+// spikes, as e-prop's (Bellec et al. 2020), with κ_o = e^{−h/τ_out} (the population's tau_out_ms):
+//   y_o(0) = 0,   y_o(k) = κ_o y_o(k−1) + Σ_j W_oj z_j(k−1)      (z_j(k) = 1 if cell j spiked in step k)
+// so that the observation at t_k reads the spikes of steps 0..k−1.
+//
+// Learning records the pseudo-derivative of every cell at every step (Bellec et al. 2020, their
+// piecewise-linear one, of height γ):
+//   ψ_i(k) = (γ/Δ) max(0, 1 − |v_i(k) − A_i(k)|/Δ),   Δ = v_th − v_reset,
+// with v_i(k) and A_i(k) = v_th + β a_i(k) the values the threshold compares in step k, and
+// ψ_i(k) = 0 in a refractory step.
 #include <cstdint>
 #include <vector>
 
@@ -65,6 +76,8 @@ struct spiking_network {
         double n_ref;             // refractory steps after a spike, at least 1 (as a number)
         int v_init;               // 0 uniform, 1 reset, 2 rest
         std::vector<double> gain; // [ports] the propagator from I_p to v over one step
+        double delta;             // Δ = v_th − v_reset, the pseudo-derivative's width (mV)
+        double tau_m;             // ms
     };
     std::vector<group> groups;
     // Fan-out by presynaptic cell: synapses first[j] .. first[j+1]−1 of cell j.
@@ -74,10 +87,16 @@ struct spiking_network {
         std::vector<std::int32_t> delay;
         std::vector<std::uint8_t> port;
         std::vector<double> w;
+        // Each entry's projection (index in network::projections) and synapse id in it.
+        std::vector<std::int32_t> projection;
+        std::vector<std::int64_t> synapse;
     };
     fanout from_network, from_input;
     int max_delay = 1;
     vector input_rate_hz;         // [n_in] spike_rate_hz of each channel's population
+    // The leaky readouts: κ_o per readout unit and the signed readout weights (n_out × n).
+    vector kappa;
+    matrix W_out;
 };
 
 /// Lower the spiking populations of `net` (built from `d`) for steps of `dt_ms`.
@@ -87,10 +106,17 @@ spiking_network lower_spiking(const network& net, const circuit_desc& d, double 
 struct spiking_trial {
     spike_list network, input;
     vector v0;
+    std::vector<double> psi; // [T × n] ψ_i(k) at psi[k·n + i], when asked for (learning)
 };
 
 /// Simulate steps k = 0..u.steps−1 of every trial b of the input grid (u: n_in × B per grid
-/// point), each from its own streams: stream(seed, "v_init", b), stream(seed, "input_spikes", b).
-std::vector<spiking_trial> simulate_spiking(const spiking_network& s, const input_grid& u, std::uint64_t seed);
+/// point), each from its own streams: stream(seed, "v_init", i), stream(seed, "input_spikes", i)
+/// with i = pass·2³² + b (pass: the learning step; 0 for `eisim simulate`). With gamma > 0 every
+/// trial also records ψ of height γ = gamma.
+std::vector<spiking_trial> simulate_spiking(const spiking_network& s, const input_grid& u, std::uint64_t seed,
+                                            std::uint64_t pass = 0, double gamma = 0.0);
+
+/// The leaky readouts y (n_out × B·(T+1), input_grid's layout) of the trials' network spikes.
+matrix spiking_readout(const spiking_network& s, const std::vector<spiking_trial>& trials, int T);
 
 } // namespace eisim

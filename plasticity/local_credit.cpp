@@ -32,6 +32,7 @@ const registry<credit_rule>& credit_registry() {
         {"feedback_alignment", feedback_alignment_credit_rule()},
         {"rflo", rflo_credit_rule()},
         {"node_perturbation", node_perturbation_credit_rule()},
+        {"eprop", eprop_credit_rule()},
     });
     return r;
 }

@@ -50,6 +50,8 @@ struct credit_rule {
     void (*prepare)(credit& c, const network& net);
     gradients (*estimate)(const credit& c, const network& net, const lowered_network& low, const trajectory& tr,
                           const trial_batch& trials, const plastic_set& which, std::uint64_t step);
+    /// The circuits it trains: "rate" (the estimate above) or "spiking" (plasticity/spiking_credit.hpp).
+    std::string family = "rate";
 };
 const registry<credit_rule>& credit_registry();
 
@@ -58,6 +60,7 @@ credit_rule exact_credit_rule();
 credit_rule feedback_alignment_credit_rule();
 credit_rule rflo_credit_rule();
 credit_rule node_perturbation_credit_rule();
+credit_rule eprop_credit_rule();
 
 class credit {
 public:

@@ -1048,6 +1048,9 @@ void validate(const config& c) {
         throw config_error("network.noise_sigma", "private noise is for rate populations; a spiking circuit takes noise as Poisson input spikes");
     if (c.circuit.noise_sigma > 0 && c.integrator.stepper == "dopri5")
         throw config_error("network.noise_sigma", "private noise needs a fixed-step stepper (euler or rk4), not dopri5");
+    if (!c.circuit.spiking() && credit_registry().get(c.plasticity.credit).family == "spiking")
+        throw config_error("plasticity.credit", "= " + c.plasticity.credit + " is a credit rule of spiking circuits (lif, alif populations); "
+                                                "rate circuits learn with exact, feedback_alignment, rflo or node_perturbation");
     if (c.plasticity.credit == "node_perturbation" && (c.circuit.noise_sigma > 0 || c.integrator.stepper == "dopri5"))
         throw config_error("plasticity.credit", "node_perturbation needs a fixed-step stepper (euler or rk4) and network.noise_sigma = 0");
     validate_task(c);

@@ -15,6 +15,7 @@
 #include "plasticity/local_credit.hpp"
 #include "plasticity/objective.hpp"
 #include "plasticity/online_trial.hpp"
+#include "plasticity/spiking_credit.hpp"
 #include "sim/progress.hpp"
 #include "sim/recorder.hpp"
 #include "sim/signals.hpp"
@@ -35,7 +36,11 @@ public:
     void evaluated(const evaluated_view& v) override {
         const long S = c_.training.steps;
         if (v.step == S || v.step % c_.training.record_every == 0) rec_.snapshot(v.step, v.loss, v.net, v.accuracy);
-        if (v.step == 0 || v.step == S) rec_.activity(v.step, v.net, v.low, v.tr, v.trials, c_.training.activity_trials, true);
+        if (v.step != 0 && v.step != S) return;
+        if (v.spiking)
+            rec_.spiking_activity(v.step, v.net, v.spiking->trials, v.spiking->y, v.trials, c_.training.activity_trials, c_.integrator.dt_ms);
+        else
+            rec_.activity(v.step, v.net, *v.low, *v.tr, v.trials, c_.training.activity_trials, true);
     }
     void updated(const updated_view& v) override {
         rec_.training_step(v.loss, v.held_at_bound, v.learning_rate, v.accuracy);
@@ -129,14 +134,19 @@ config config_of_run(const std::string& path) {
 run_summary learn(const config& c, const run_options& opt, const std::vector<sink*>& extra) {
     stop_signals signals; // from the start: a signal during set-up also stops after the first step
     if (!opt.resume) check_output_path(opt.out, opt.overwrite);
-    if (c.circuit.spiking())
-        throw config_error("populations", "learning in spiking circuits (e-prop, surrogate gradients) is not available yet; "
-                                          "'eisim simulate' simulates them and records their spikes");
+    const task_info& task = task_registry().get(c.task.kind);
+    const bool spiking = c.circuit.spiking();
+    const credit_rule& rule_info = credit_registry().get(c.plasticity.credit);
+    if (spiking && rule_info.family != "spiking")
+        throw config_error("plasticity.credit", "= " + c.plasticity.credit + " is a credit rule of rate circuits; spiking circuits learn with eprop "
+                                                "(surrogate_bptt is not available yet)");
+    if (spiking && (task.teacher || task.fixed_point))
+        throw config_error("task.kind", "= " + c.task.kind + ": its targets come from a rate teacher network; spiking circuits learn the "
+                                        "decision tasks (perceptual_decision, context_integration, working_memory)");
     const auto t0 = clock_type::now();
     const auto seed = seed_of(c.training.seed);
     const layout storage = layout_for(c.integrator, c.circuit);
     network student = build_network(c.circuit, seed, storage);
-    const task_info& task = task_registry().get(c.task.kind);
     // The teacher (tasks that have one) is needed only to make trials: with one fixed set of
     // trials it is released once they are made and it is written to the file.
     std::optional<network> teacher;
@@ -186,7 +196,8 @@ run_summary learn(const config& c, const run_options& opt, const std::vector<sin
         rec.begin_trajectory(student, c.training.record_precision == "float32", c.training.record_compression);
         std::vector<long> activity_steps{0};
         if (S > 0) activity_steps.push_back(S);
-        rec.prepare_activity(activity_steps, c.training.activity_trials, c.observation_steps() + 1, student, true);
+        if (spiking) rec.prepare_spiking_activity(activity_steps, c.training.activity_trials, c.observation_steps() + 1, student);
+        else rec.prepare_activity(activity_steps, c.training.activity_trials, c.observation_steps() + 1, student, true);
         rec.start_swmr();
     }
     trial_batch fixed;
@@ -194,12 +205,16 @@ run_summary learn(const config& c, const run_options& opt, const std::vector<sin
         fixed = make_trials(spec, teacher? &*teacher: nullptr, seed, 0);
         teacher.reset();
     }
-    lowered_network low(student, sparse_products(c.integrator, c.circuit));
+    std::optional<lowered_network> low; // rate circuits
+    if (!spiking) low.emplace(student, sparse_products(c.integrator, c.circuit));
     hdf5_sink file_sink(rec, c);
     progress_sink bar(opt.quiet);
     std::vector<sink*> sinks{&file_sink, &bar};
     sinks.insert(sinks.end(), extra.begin(), extra.end());
     for (auto* k: sinks) k->prepare(s0, S);
+    // rflo_form = online: the weights learn during the trial (plasticity/online_trial.hpp); the loss and
+    // accuracy recorded for step s are still those of the weights before it.
+    const bool online = c.plasticity.credit == "rflo" && c.plasticity.keys.text("rflo_form") == "online";
 
     for (long s = s0; s <= S; ++s) {
         const auto step_start = clock_type::now();
@@ -207,26 +222,35 @@ run_summary learn(const config& c, const run_options& opt, const std::vector<sin
             trial_batch fresh;
             if (c.task.fresh_trials) fresh = make_trials(spec, teacher? &*teacher: nullptr, seed, s);
             const trial_batch& trials = c.task.fresh_trials? fresh: fixed;
-            auto noise = stream(seed, "noise", static_cast<std::uint64_t>(s));
-            const trajectory tr = integrate(student, low, trials.u, trials.x0, c.integrator, noise);
+            // The forward pass, its loss and accuracy, and (before the final state) its credit.
+            const bool with_credit = s < S && !online;
+            std::optional<trajectory> tr;
+            std::optional<spiking_evaluation> spikes;
+            evaluation ev;
+            if (spiking) {
+                const spiking_network lowered = lower_spiking(student, c.circuit, c.integrator.dt_ms);
+                spikes.emplace(evaluate_spiking(student, lowered, trials, credit_rule, which, seed, static_cast<std::uint64_t>(s), with_credit));
+                ev.g = std::move(spikes->g);
+                ev.accuracy = spikes->accuracy;
+            } else {
+                auto noise = stream(seed, "noise", static_cast<std::uint64_t>(s));
+                tr.emplace(integrate(student, *low, trials.u, trials.x0, c.integrator, noise));
+                ev = with_credit? task_objective.evaluate_with_credit(student, *low, *tr, trials, static_cast<std::uint64_t>(s))
+                                : task_objective.evaluate(student, *low, *tr, trials);
+            }
+            const evaluated_view view{s, ev.g.loss, ev.accuracy, student, trials, low? &*low: nullptr, tr? &*tr: nullptr,
+                                      spikes? &*spikes: nullptr};
             if (s == S) { // the final state: one more forward pass for its loss
-                const evaluation ev = task_objective.evaluate(student, low, tr, trials);
-                const double loss = ev.g.loss;
-                for (auto* k: sinks) k->evaluated({s, loss, ev.accuracy, student, low, tr, trials});
-                summary.final_loss = loss;
+                for (auto* k: sinks) k->evaluated(view);
+                summary.final_loss = ev.g.loss;
                 summary.final_accuracy = ev.accuracy;
-                if (S == 0) summary.initial_loss = loss, summary.initial_accuracy = ev.accuracy;
+                if (S == 0) summary.initial_loss = ev.g.loss, summary.initial_accuracy = ev.accuracy;
                 break;
             }
-            // rflo_form = online: the weights learn during the trial (plasticity/online_trial.hpp); the loss and
-            // accuracy recorded for step s are still those of the weights before it.
-            const bool online = c.plasticity.credit == "rflo" && c.plasticity.keys.text("rflo_form") == "online";
-            const evaluation ev = online? task_objective.evaluate(student, low, tr, trials)
-                                        : task_objective.evaluate_with_credit(student, low, tr, trials, static_cast<std::uint64_t>(s));
             const gradients& g = ev.g;
             if (!g.finite())
                 throw divergence_error(s, "the loss or its gradient is not finite");
-            for (auto* k: sinks) k->evaluated({s, g.loss, ev.accuracy, student, low, tr, trials});
+            for (auto* k: sinks) k->evaluated(view);
             if (s == 0) {
                 summary.initial_loss = g.loss;
                 summary.initial_accuracy = ev.accuracy;
@@ -234,12 +258,12 @@ run_summary learn(const config& c, const run_options& opt, const std::vector<sin
             long held = 0;
             if (online) {
                 auto same_noise = stream(seed, "noise", static_cast<std::uint64_t>(s)); // the realisation of tr
-                held = rflo_online_trial(student, low, trials, c.integrator, same_noise, credit_rule.feedback_readout(), which,
+                held = rflo_online_trial(student, *low, trials, c.integrator, same_noise, credit_rule.feedback_readout(), which,
                                          opt_state, s).held;
             } else {
                 held = opt_state.apply(student, g, which, s);
             }
-            low.update(student);
+            if (low) low->update(student);
             for (auto* k: sinks) k->updated({s, g.loss, ev.accuracy, held, opt_state.learning_rate(s), student, opt_state});
             summary.step_seconds.push_back(std::chrono::duration<double>(clock_type::now() - step_start).count());
             if (const int sig = stop_signals::received()) {

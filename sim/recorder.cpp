@@ -127,45 +127,131 @@ void run_recorder::write_network(const network& net) {
     }
 }
 
+namespace {
+
+// The spikes of population p in the first n_trials trials, SONATA's way: times (ms), node ids
+// within the population and trial ids, sorted by time, then trial, then node.
+struct population_spikes {
+    std::vector<double> time;
+    std::vector<std::uint64_t> node;
+    std::vector<std::int64_t> trial;
+};
+
+population_spikes spikes_of(const population& p, const std::vector<spiking_trial>& trials, std::size_t n_trials, double dt_ms) {
+    const bool input = p.side == side::input;
+    struct spike { std::int32_t step, trial, node; };
+    std::vector<spike> all;
+    for (std::size_t b = 0; b < std::min(n_trials, trials.size()); ++b) {
+        const spike_list& l = input? trials[b].input: trials[b].network;
+        for (std::size_t q = 0; q < l.size(); ++q)
+            if (l.cell[q] >= p.first && l.cell[q] < p.first + p.size)
+                all.push_back({l.step[q], static_cast<std::int32_t>(b), l.cell[q] - p.first});
+    }
+    std::sort(all.begin(), all.end(), [](const spike& x, const spike& y) {
+        return std::tie(x.step, x.trial, x.node) < std::tie(y.step, y.trial, y.node);
+    });
+    population_spikes out;
+    out.time.resize(all.size());
+    out.node.resize(all.size());
+    out.trial.resize(all.size());
+    for (std::size_t q = 0; q < all.size(); ++q) {
+        out.time[q] = all[q].step*dt_ms;
+        out.node[q] = static_cast<std::uint64_t>(all[q].node);
+        out.trial[q] = all[q].trial;
+    }
+    return out;
+}
+
+std::vector<double> initial_potentials(const std::vector<spiking_trial>& trials, std::size_t n_trials, int N) {
+    n_trials = std::min(n_trials, trials.size());
+    std::vector<double> v0(n_trials*static_cast<std::size_t>(N));
+    for (std::size_t b = 0; b < n_trials; ++b)
+        std::copy(trials[b].v0.data(), trials[b].v0.data() + N, v0.begin() + static_cast<long>(b)*N);
+    return v0;
+}
+
+// /activity with its steps, and make(group) for each step's new group step_<k>.
+template <typename F> void activity_groups(hid_t file, const std::vector<long>& steps, F&& make) {
+    auto a = h5::create_group(file, "activity");
+    h5::write(a, "steps", std::vector<std::int64_t>(steps.begin(), steps.end()));
+    for (long s: steps) {
+        const std::string name = "step_" + std::to_string(s);
+        if (h5::exists(a, name)) continue;
+        auto g = h5::create_group(a, name);
+        make(g);
+    }
+}
+
+void mark_spike_group(hid_t pg) { h5::write_attr(pg, "sorting", std::string("by_time")); }
+void mark_timestamps(hid_t pg) {
+    h5::handle ts(H5Dopen2(pg, "timestamps", H5P_DEFAULT), H5Dclose);
+    h5::write_attr(ts, "units", std::string("ms"));
+}
+
+} // namespace
+
 void run_recorder::spikes(const network& net, const std::vector<spiking_trial>& trials, double dt_ms) {
     auto g = h5::create_group(file_, "spikes");
     for (auto& p: net.populations) {
         if (p.side == side::output) continue;
-        const bool input = p.side == side::input;
-        struct spike { std::int32_t step, trial, node; };
-        std::vector<spike> all;
-        for (std::size_t b = 0; b < trials.size(); ++b) {
-            const spike_list& l = input? trials[b].input: trials[b].network;
-            for (std::size_t q = 0; q < l.size(); ++q)
-                if (l.cell[q] >= p.first && l.cell[q] < p.first + p.size)
-                    all.push_back({l.step[q], static_cast<std::int32_t>(b), l.cell[q] - p.first});
-        }
-        std::sort(all.begin(), all.end(), [](const spike& x, const spike& y) {
-            return std::tie(x.step, x.trial, x.node) < std::tie(y.step, y.trial, y.node);
-        });
-        std::vector<double> time(all.size());
-        std::vector<std::uint64_t> node(all.size());
-        std::vector<std::int64_t> trial(all.size());
-        for (std::size_t q = 0; q < all.size(); ++q) {
-            time[q] = all[q].step*dt_ms;
-            node[q] = static_cast<std::uint64_t>(all[q].node);
-            trial[q] = all[q].trial;
-        }
+        const population_spikes z = spikes_of(p, trials, trials.size(), dt_ms);
         auto pg = h5::create_group(g, p.name);
-        h5::write_attr(pg, "sorting", std::string("by_time"));
-        h5::write(pg, "timestamps", time);
-        {
-            h5::handle ts(H5Dopen2(pg, "timestamps", H5P_DEFAULT), H5Dclose);
-            h5::write_attr(ts, "units", std::string("ms"));
-        }
-        h5::write(pg, "node_ids", node);
-        h5::write(pg, "trial_ids", trial);
+        mark_spike_group(pg);
+        h5::write(pg, "timestamps", z.time);
+        mark_timestamps(pg);
+        h5::write(pg, "node_ids", z.node);
+        h5::write(pg, "trial_ids", z.trial);
     }
     auto a = h5::create_group(file_, "activity");
-    std::vector<double> v0(trials.size()*static_cast<std::size_t>(net.n()));
-    for (std::size_t b = 0; b < trials.size(); ++b)
-        std::copy(trials[b].v0.data(), trials[b].v0.data() + net.n(), v0.begin() + static_cast<long>(b)*net.n());
+    const std::vector<double> v0 = initial_potentials(trials, trials.size(), net.n());
     h5::write(a, "initial_v", v0.data(), {static_cast<hsize_t>(trials.size()), static_cast<hsize_t>(net.n())});
+}
+
+void run_recorder::prepare_spiking_activity(const std::vector<long>& steps, int n_trials, int n_obs, const network& net) {
+    const auto nt = static_cast<hsize_t>(n_trials), T1 = static_cast<hsize_t>(n_obs);
+    activity_groups(file_, steps, [&](hid_t g) {
+        h5::create_double(g, "time", {T1});
+        h5::create_double(g, "mask", {T1});
+        h5::create_double(g, "input", {nt, T1, static_cast<hsize_t>(net.n_in)});
+        h5::create_double(g, "output", {nt, T1, static_cast<hsize_t>(net.n_out)});
+        h5::create_double(g, "target", {nt, T1, static_cast<hsize_t>(net.n_out)});
+        h5::create_double(g, "initial_v", {nt, static_cast<hsize_t>(net.n())});
+        auto sg = h5::create_group(g, "spikes");
+        for (auto& p: net.populations) {
+            if (p.side == side::output) continue;
+            auto pg = h5::create_group(sg, p.name);
+            mark_spike_group(pg);
+            h5::create_extendable<double>(pg, "timestamps");
+            mark_timestamps(pg);
+            h5::create_extendable<std::uint64_t>(pg, "node_ids");
+            h5::create_extendable<std::int64_t>(pg, "trial_ids");
+        }
+    });
+}
+
+void run_recorder::spiking_activity(long step, const network& net, const std::vector<spiking_trial>& trials, const matrix& y,
+                                    const trial_batch& tb, int n_trials, double dt_ms) {
+    if (n_trials <= 0) return;
+    auto g = h5::open_group(file_, "activity/step_" + std::to_string(step));
+    const int T1 = tb.steps() + 1;
+    std::vector<double> time(T1);
+    for (int k = 0; k < T1; ++k) time[k] = k*dt_ms;
+    h5::overwrite(g, "time", time.data());
+    h5::overwrite(g, "mask", tb.mask.data());
+    const long B = tb.batch();
+    h5::overwrite(g, "input", stack(n_trials, T1, net.n_in, [&](int k) { return matrix(tb.u.at(k)); }).data());
+    h5::overwrite(g, "output", stack(n_trials, T1, net.n_out, [&](int k) { return matrix(y.middleCols(static_cast<long>(k)*B, B)); }).data());
+    h5::overwrite(g, "target", stack(n_trials, T1, net.n_out, [&](int k) { return matrix(tb.target_at(k)); }).data());
+    h5::overwrite(g, "initial_v", initial_potentials(trials, static_cast<std::size_t>(n_trials), net.n()).data());
+    for (auto& p: net.populations) {
+        if (p.side == side::output) continue;
+        const population_spikes z = spikes_of(p, trials, static_cast<std::size_t>(n_trials), dt_ms);
+        auto pg = h5::open_group(g, "spikes/" + p.name);
+        h5::write_extendable(pg, "timestamps", z.time.data(), z.time.size());
+        h5::write_extendable(pg, "node_ids", z.node.data(), z.node.size());
+        h5::write_extendable(pg, "trial_ids", z.trial.data(), z.trial.size());
+    }
+    flush();
 }
 
 void run_recorder::write_teacher(const network& teacher) {
@@ -233,19 +319,14 @@ run_recorder run_recorder::reopen(const std::string& path) {
 
 void run_recorder::prepare_activity(const std::vector<long>& steps, int n_trials, int n_obs, const network& net, bool with_target) {
     with_target_ = with_target;
-    auto a = h5::create_group(file_, "activity");
-    h5::write(a, "steps", std::vector<std::int64_t>(steps.begin(), steps.end()));
     const auto nt = static_cast<hsize_t>(n_trials), T1 = static_cast<hsize_t>(n_obs);
-    for (long s: steps) {
-        const std::string name = "step_" + std::to_string(s);
-        if (h5::exists(a, name)) continue;
-        auto g = h5::create_group(a, name);
+    activity_groups(file_, steps, [&](hid_t g) {
         h5::create_double(g, "time", {T1});
         h5::create_double(g, "rate", {nt, T1, static_cast<hsize_t>(net.n())});
         h5::create_double(g, "input", {nt, T1, static_cast<hsize_t>(net.n_in)});
         h5::create_double(g, "output", {nt, T1, static_cast<hsize_t>(net.n_out)});
         if (with_target) h5::create_double(g, "target", {nt, T1, static_cast<hsize_t>(net.n_out)});
-    }
+    });
 }
 
 void run_recorder::start_swmr() { h5::start_swmr(file_); }

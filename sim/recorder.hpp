@@ -24,7 +24,11 @@
 //                  units), node_ids [n] (uint64, ids within the population), trial_ids [n];
 //                  sorted by time, then trial, then node (attr sorting = "by_time"); the input
 //                  populations' spikes too, so that a run can be replayed
-//   /activity/initial_v  spiking circuits: [trials × N] membrane potentials at t = 0 (mV)
+//   /activity/initial_v  spiking circuits (eisim simulate): [trials × N] membrane potentials at t = 0 (mV)
+//   /activity      spiking learning runs: steps [n]; step_<k>/{time [T+1] (ms), mask [T+1],
+//                  input, output, target [trials × T+1 × n_in or n_out] (the channels' values u,
+//                  which set the Poisson rates; the leaky readouts y), initial_v [trials × N],
+//                  spikes/<population>/{timestamps, node_ids, trial_ids} (as /spikes)}
 //   /checkpoint    slot0, slot1: step [1], <p>/m [nnz], <p>/velocity [nnz]: the state after the
 //                  newest completed step, in two alternating slots (step written last), so that
 //                  a run killed at any moment resumes from a complete slot.
@@ -74,6 +78,12 @@ public:
                   const trial_batch& trials, int n_trials, bool with_target);
     /// The spikes of every trial (/spikes/<population>) and the initial potentials (/activity/initial_v).
     void spikes(const network& net, const std::vector<spiking_trial>& trials, double dt_ms);
+    /// Spiking learning runs: create the /activity datasets for these learning steps (before start_swmr).
+    void prepare_spiking_activity(const std::vector<long>& steps, int n_trials, int n_obs, const network& net);
+    /// The first `n_trials` trials of a spiking forward pass at learning step `step`: spikes, initial
+    /// potentials, inputs, readouts y (n_out × B·(T+1)), targets and the mask.
+    void spiking_activity(long step, const network& net, const std::vector<spiking_trial>& trials, const matrix& y,
+                          const trial_batch& tb, int n_trials, double dt_ms);
     /// Save the state after `step` completed learning steps (magnitudes and momentum buffers).
     void checkpoint(long step, const network& net, const std::map<std::string, vector>& velocity);
     struct saved_state {

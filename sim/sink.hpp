@@ -19,19 +19,22 @@
 #include "models/task.hpp"
 #include "models/trajectory.hpp"
 #include "plasticity/optimizer.hpp"
+#include "plasticity/spiking_credit.hpp"
 
 namespace eisim {
 
 struct run_summary;
 
-/// The state after `step` learning steps: its loss, the task's accuracy, and the forward pass.
+/// The state after `step` learning steps: its loss, the task's accuracy, and the forward pass:
+/// of a rate circuit, its lowered network and trajectory; of a spiking one, its spikes and readouts.
 struct evaluated_view {
     long step;
     double loss, accuracy;
     const network& net;
-    const lowered_network& low;
-    const trajectory& tr;
     const trial_batch& trials;
+    const lowered_network* low = nullptr;
+    const trajectory* tr = nullptr;
+    const spiking_evaluation* spiking = nullptr;
 };
 
 /// Learning step `step` (0-based) was taken from the state of loss `loss`.

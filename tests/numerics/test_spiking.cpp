@@ -14,6 +14,7 @@
 #include "models/parallel.hpp"
 #include "models/spiking.hpp"
 #include "sim/config.hpp"
+#include "sim/experiment.hpp"
 #include "tests/support/config_error.hpp"
 
 using namespace eisim;
@@ -277,4 +278,30 @@ size = 2
               .find("populations[0].v_reset_mV") != std::string::npos);
     CHECK(test::config_error_of(with_input("").replace(with_input("").find("size = 10"), 9, "size = 10\ntau_ms = 5.0"))
               .find("neuron model rate") != std::string::npos);
+    // Readouts of spikes are leaky integrators: no delay, no tau_syn_ms.
+    const std::string readout = with_input("[[populations]]\nname = \"out\"\nmodel = \"readout\"\nsize = 2\n") +
+                                "[[projections]]\nname = \"readout\"\npre = \"E\"\npost = \"out\"\n";
+    CHECK(test::config_error_of(readout).empty());
+    const std::string delayed = test::config_error_of(readout + "delay = 1\n");
+    CHECK(delayed.find("projections[1].delay") != std::string::npos);
+    CHECK(delayed.find("leaky integrator") != std::string::npos);
+    // e-prop is for spiking circuits; a spiking circuit refuses the rate circuits' rules when it learns.
+    const std::string rate_eprop = test::config_error_of("[plasticity]\ncredit = \"eprop\"\n");
+    CHECK(rate_eprop.find("plasticity.credit") != std::string::npos);
+    CHECK(rate_eprop.find("spiking circuits") != std::string::npos);
+    config c = parse_config(readout, "test.toml", default_config());
+    run_options opt;
+    opt.out = "unused.h5";
+    opt.quiet = true;
+    const auto message_of_learning = [&](const config& k) {
+        try { learn(k, opt); } catch (const config_error& e) { return std::string(e.what()); }
+        return std::string();
+    };
+    const std::string exact = message_of_learning(c);
+    CHECK(exact.find("plasticity.credit") != std::string::npos);
+    CHECK(exact.find("learn with eprop") != std::string::npos);
+    apply_override(c, "plasticity.credit=eprop", false);
+    const std::string teacher = message_of_learning(c); // the default task, teacher_student
+    CHECK(teacher.find("task.kind") != std::string::npos);
+    CHECK(teacher.find("rate teacher") != std::string::npos);
 }

@@ -3,6 +3,7 @@
 // recorded next to the loss in the run file.
 #include <catch2/catch.hpp>
 
+#include <algorithm>
 #include <cmath>
 
 #include "io/h5.hpp"
@@ -80,4 +81,35 @@ TEST_CASE("regression task: learning at the fixed point raises R²", "[tasks][le
     const auto loss = h5::read_double(f, "training/loss"), acc = h5::read_double(f, "training/accuracy");
     REQUIRE(acc.size() == loss.size());
     std::remove(out.c_str());
+}
+
+TEST_CASE("a spiking circuit learns the perceptual decision with e-prop under EG and GD, every sign kept",
+          "[tasks][learning][spiking][slow]") {
+    for (auto [geometry, rate]: {std::pair{"eg", "2.0"}, {"euclidean", "0.5"}}) {
+        config c = load_config(examples + "spiking_decision.toml");
+        apply_override(c, std::string("plasticity.geometry=") + geometry, false);
+        apply_override(c, std::string("plasticity.learning_rate=") + rate, false);
+        validate(c);
+        const auto out = test::temp_path(".h5");
+        const run_summary s = learn_quietly(c, out);
+        auto f = h5::open_file(out);
+        const auto acc = h5::read_double(f, "training/accuracy");
+        // The last 25 steps score 25 × 32 fresh trials: at chance their mean lies within z_tol
+        // standard deviations (√(¼/800) = 0.018) of ½.
+        const int n = 25;
+        double mean = 0;
+        for (int i = 0; i < n; ++i) mean += acc[acc.size() - 1 - i];
+        mean /= n;
+        const double chance_bound = 0.5 + test::z_tol*std::sqrt(0.25/(n*c.task.batch));
+        INFO(geometry << ": accuracy " << s.initial_accuracy << " -> " << s.final_accuracy << ", last " << n << " steps " << mean);
+        CHECK(mean > chance_bound);
+        CHECK(s.final_loss < s.initial_loss);
+        for (auto& p: s.final) CHECK(p.sign_changes == 0);
+        // The spikes of the first and last steps are recorded, sorted by time.
+        for (long step: {0L, static_cast<long>(c.training.steps)}) {
+            const auto t = h5::read_double(f, "activity/step_" + std::to_string(step) + "/spikes/E/timestamps");
+            CHECK(!t.empty());
+            CHECK(std::is_sorted(t.begin(), t.end()));
+        }
+    }
 }

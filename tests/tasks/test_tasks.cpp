@@ -205,7 +205,7 @@ TEST_CASE("every example config parses, validates and names its task", "[tasks][
 
 TEST_CASE("every circuit example parses, validates and builds its circuit", "[tasks][examples]") {
     // The examples that are circuits rather than tasks (examples/README.md), then every config.
-    for (auto name: {"v1_four_populations", "two_areas", "feedforward_layers", "cuba"})
+    for (auto name: {"v1_four_populations", "two_areas", "feedforward_layers", "cuba", "spiking_decision"})
         CHECK(std::filesystem::exists(examples + name + ".toml"));
     int found = 0;
     for (auto& entry: std::filesystem::directory_iterator(examples)) {
@@ -218,7 +218,7 @@ TEST_CASE("every circuit example parses, validates and builds its circuit", "[ta
         CHECK(net.projections.size() == c.circuit.projections.size());
         ++found;
     }
-    CHECK(found == 9);
+    CHECK(found == 10);
 }
 
 namespace {

@@ -1,0 +1,65 @@
+#pragma once
+// Credit for spiking circuits: e-prop (Bellec et al. 2020, Nat Commun 11:3625, "A solution to the
+// learning dilemma for recurrent networks of spiking neurons"; NEST's eprop_iaf models are a C++
+// reference). docs/spiking.md derives what follows; the model is models/spiking.hpp.
+//
+// Loss. The readouts y (models/spiking.hpp) enter the task's loss (models/task.hpp) with
+// e_o(k) = ∂L/∂y_o(k) = 2 mask_k (y_o(k) − y*_o(k)) / (n_out B Σ mask), plus, with
+// plasticity.rate_reg = c > 0, the firing-rate regulariser
+//   E_reg = (c/2) Σ_j (f̄_j − f_0)²,   f̄_j = 1000 n_j / (B T h)  (Hz; n_j spikes of cell j in the batch)
+// with f_0 = plasticity.rate_target_hz; the loss reported is L + E_reg.
+//
+// e-prop. ∂L/∂w_s of synapse s (pre i, post j, port p, delay d) is estimated as
+//   g_s = Σ_k L_j(k) e_s(k)
+// with the learning signal through the readout's feedback B (N × n_out: W_outᵀ for symmetric
+// e-prop, fixed sign-concordant random for random e-prop; plasticity.eprop_feedback)
+//   L_j(k) = Σ_o B_jo ẽ_o(k) + c (f̄_j − f_0) 1000/(B T h),   ẽ_o(k) = Σ_{k' > k} κ_o^{k'−k−1} e_o(k')
+// (ẽ is ∂L/∂z_j(k) through the leaky readout, which is Bellec's κ-filtered eligibility trace seen
+// from the other end), and the eligibility trace e_s(k) = ψ_j(k) (ε^v_s(k) − β_j ε^a_s(k)), where
+// the eligibility vectors follow the cell's own dynamics with its reset and refractoriness left
+// out (as e-prop does):
+//   ε^I_s(k) = e^{−h/τ_p} ε^I_s(k−1) + z_i(k − d)                    (the current's)
+//   ε^v_s(k) = e^{−h/τ_m} ε^v_s(k−1) + gain_p ε^I_s(k−1)             (the membrane's)
+//   ε^a_s(k) = ρ_j (1 − β_j ψ_j(k−1)) ε^a_s(k−1) + ρ_j ψ_j(k−1) ε^v_s(k−1)   (alif; ρ = e^{−h/τ_a})
+// from ε(−1) = 0; z_i are the input channels' spikes for input projections. The readout's own
+// gradient is exact: ∂L/∂W_oj = Σ_k e_o(k) z̄_j(k), z̄_j(k) = Σ_{k' < k} κ_o^{k−1−k'} z_j(k').
+//
+// Cost. Every coefficient of ε^v_s in g_s depends on the post cell alone, so g_s = Σ_k μ^I_{jp}(k)
+// z_i(k − d) with the per-cell adjoints, backwards from μ(T) = 0:
+//   μ^a(k) = −β L ψ(k) + ρ (1 − β ψ(k)) μ^a(k+1)
+//   μ^v(k) = L ψ(k) + e^{−h/τ_m} μ^v(k+1) + ρ ψ(k) μ^a(k+1)
+//   μ^I_p(k) = gain_p μ^v(k+1) + e^{−h/τ_p} μ^I_p(k+1)
+// and the sum over k runs over the presynaptic spikes only: a trial costs O(N · T · ports) plus
+// O(1) per synaptic event, like the forward pass, and memory O(N · T · ports), never
+// O(synapses × T). The result equals the per-synapse forward traces (tests/spiking/eprop_reference.py).
+// Gradients on magnitudes are g[s] = sign[s] ∂L/∂w_s, summed over the batch.
+#include <cstdint>
+#include <limits>
+#include <vector>
+
+#include "models/network.hpp"
+#include "models/spiking.hpp"
+#include "models/trials.hpp"
+#include "plasticity/exact_credit.hpp"
+#include "plasticity/local_credit.hpp"
+
+namespace eisim {
+
+/// One forward pass of a spiking circuit, its loss, accuracy and (if asked) its e-prop credit.
+struct spiking_evaluation {
+    gradients g;            // g.loss = task_loss + rate_loss; g.projection only with credit
+    double task_loss = 0.0, rate_loss = 0.0;
+    double accuracy = std::numeric_limits<double>::quiet_NaN();
+    std::vector<spiking_trial> trials; // the forward pass: spikes and initial potentials
+    matrix y;               // the readouts, n_out × B·(T+1)
+};
+
+/// Simulate `trials` on `s` (lowered from `net`) for learning step `step` (its input spikes and
+/// initial potentials from `seed`'s streams for pass `step`), and evaluate it under the credit rule
+/// `rule` (eprop) and its keys; with `with_credit`, also the e-prop gradient of every projection
+/// in `which`.
+spiking_evaluation evaluate_spiking(const network& net, const spiking_network& s, const trial_batch& trials,
+                                    const credit& rule, const plastic_set& which, std::uint64_t seed, std::uint64_t step,
+                                    bool with_credit);
+
+} // namespace eisim
