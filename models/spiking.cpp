@@ -137,11 +137,11 @@ namespace {
 // x86-64) two cells go at a time, with exact selects (and, andnot, or): the same arithmetic as the
 // scalar form. `Ports` > 0: the number of currents, the loop unrolled; 0: any number. With
 // `psi` (learning), the scalar form also writes every cell's pseudo-derivative ψ (of height
-// `gamma`) into psi[i].
+// `gamma`) into psi[i] and the potential it compared with the threshold into v_seen[i].
 template <int Ports, bool Adaptive>
 int step_group(const spiking_network::group& g, int ports, std::size_t n, double t, double* __restrict v, double* __restrict a,
                double* __restrict ready, double* __restrict I, const double* __restrict decay_port, std::int32_t* __restrict fired,
-               double* __restrict psi, double gamma) {
+               double* __restrict psi, double* __restrict v_seen, double gamma) {
     const int P = Ports > 0? Ports: ports;
     int i = g.first, count = 0;
     const int end = g.first + g.size;
@@ -199,7 +199,10 @@ int step_group(const spiking_network::group& g, int ports, std::size_t n, double
         const double ai = Adaptive? a[i]*g.decay_a: 0.0;
         const double A = g.v_th + (Adaptive? g.beta*ai: 0.0);
         const bool fire = active && vi > A;
-        if (psi) psi[i] = active? gamma/g.delta*std::max(0.0, 1.0 - std::abs(vi - A)/g.delta): 0.0;
+        if (psi) {
+            psi[i] = active? gamma/g.delta*std::max(0.0, 1.0 - std::abs(vi - A)/g.delta): 0.0;
+            v_seen[i] = vi;
+        }
         v[i] = fire? g.v_reset: vi;
         if (Adaptive) a[i] = fire? ai + 1.0: ai;
         if (fire) {
@@ -225,7 +228,10 @@ spiking_trial run_trial(const spiking_network& s, const input_grid& u, int b, st
     // A cell integrates and may spike in step k when k ≥ ready[i] (its last spike + n_ref).
     std::vector<double> ready(n, -1e300);
     const std::uint64_t index = (pass << 32) + static_cast<std::uint64_t>(b);
-    if (gamma > 0) out.psi.assign(n*static_cast<std::size_t>(T), 0.0);
+    if (gamma > 0) {
+        out.psi.assign(n*static_cast<std::size_t>(T), 0.0);
+        out.v.assign(n*static_cast<std::size_t>(T), 0.0);
+    }
     auto g0 = stream(seed, "v_init", index);
     for (auto& g: s.groups) // cells in ascending order: one draw per cell of a uniform population
         for (int i = g.first; i < g.first + g.size; ++i)
@@ -241,9 +247,10 @@ spiking_trial run_trial(const spiking_network& s, const input_grid& u, int b, st
     std::vector<std::int32_t> fired(n + 2); // the cells of one population that spiked in a step
     for (int k = 0; k < T; ++k) {
         double* psi = gamma > 0? out.psi.data() + static_cast<std::size_t>(k)*n: nullptr;
+        double* v_seen = gamma > 0? out.v.data() + static_cast<std::size_t>(k)*n: nullptr;
         for (auto& g: s.groups) {
-            const int count = g.adaptive? step_group<Ports, true>(g, P, n, k, v.data(), a.data(), ready.data(), I.data(), decay_port.data(), fired.data(), psi, gamma)
-                                        : step_group<Ports, false>(g, P, n, k, v.data(), a.data(), ready.data(), I.data(), decay_port.data(), fired.data(), psi, gamma);
+            const int count = g.adaptive? step_group<Ports, true>(g, P, n, k, v.data(), a.data(), ready.data(), I.data(), decay_port.data(), fired.data(), psi, v_seen, gamma)
+                                        : step_group<Ports, false>(g, P, n, k, v.data(), a.data(), ready.data(), I.data(), decay_port.data(), fired.data(), psi, v_seen, gamma);
             // 5. send the step's spikes (into slots k + d, d ≥ 1: never slot k)
             for (int q = 0; q < count; ++q) {
                 send(s.from_network, fired[q], k);

@@ -107,12 +107,13 @@ struct spiking_trial {
     spike_list network, input;
     vector v0;
     std::vector<double> psi; // [T × n] ψ_i(k) at psi[k·n + i], when asked for (learning)
+    std::vector<double> v;   // [T × n] v_i(k), the potential the threshold compares in step k (with psi)
 };
 
 /// Simulate steps k = 0..u.steps−1 of every trial b of the input grid (u: n_in × B per grid
 /// point), each from its own streams: stream(seed, "v_init", i), stream(seed, "input_spikes", i)
 /// with i = pass·2³² + b (pass: the learning step; 0 for `eisim simulate`). With gamma > 0 every
-/// trial also records ψ of height γ = gamma.
+/// trial also records ψ of height γ = gamma and the potentials v_i(k).
 std::vector<spiking_trial> simulate_spiking(const spiking_network& s, const input_grid& u, std::uint64_t seed,
                                             std::uint64_t pass = 0, double gamma = 0.0);
 

@@ -1,62 +1,23 @@
 // eprop: eligibility propagation for spiking circuits (Bellec et al. 2020); the equations are in
 // plasticity/spiking_credit.hpp. Rate circuits refuse it (sim/config.cpp), so its rate estimate
 // is never called.
-#include <algorithm>
-#include <cmath>
 #include <stdexcept>
 
-#include "models/task.hpp"
-#include "models/tasks.hpp"
 #include "plasticity/spiking_credit.hpp"
 
 namespace eisim {
 
 namespace {
 
-// The readout synapses by presynaptic (network) cell: entries first[j] .. first[j+1]−1 of cell j.
-struct readout_fanout {
-    std::vector<std::int64_t> first;
-    std::vector<std::int32_t> post, projection;
-    std::vector<std::int64_t> synapse;
-};
-
-readout_fanout readout_synapses(const network& net, const plastic_set& which) {
-    readout_fanout f;
-    const int N = net.n();
-    struct entry { std::int32_t pre, post, projection; std::int64_t synapse; };
-    std::vector<entry> all;
-    for (std::size_t k = 0; k < net.projections.size(); ++k) {
-        const projection& P = net.projections[k];
-        if (P.kind != product::readout || !which.of(net, k)) continue;
-        P.for_each([&](std::size_t s, int post, int pre, int, double) {
-            all.push_back({pre, post, static_cast<std::int32_t>(k), static_cast<std::int64_t>(s)});
-        });
-    }
-    f.first.assign(static_cast<std::size_t>(N) + 1, 0);
-    for (auto& e: all) ++f.first[static_cast<std::size_t>(e.pre) + 1];
-    for (int j = 0; j < N; ++j) f.first[j + 1] += f.first[j];
-    std::vector<std::int64_t> next(f.first.begin(), f.first.end() - 1);
-    f.post.resize(all.size());
-    f.projection.resize(all.size());
-    f.synapse.resize(all.size());
-    for (auto& e: all) {
-        const auto at = static_cast<std::size_t>(next[e.pre]++);
-        f.post[at] = e.post;
-        f.projection[at] = e.projection;
-        f.synapse[at] = e.synapse;
-    }
-    return f;
-}
-
-// ∂L/∂w of every synapse from one trial, added to g (by projection, synapse id): `e_tilde` is
-// ẽ (n_out × T), `L` the learning signal (N × T, column k), both of this trial.
-void trial_gradient(const spiking_network& s, const spiking_trial& tr, const matrix& e_tilde, const matrix& L,
-                    const readout_fanout& out, const std::vector<bool>& plastic, std::vector<vector>& g) {
-    const int N = s.n, P = s.ports;
+// The per-cell adjoints of e-prop's eligibility vectors, backwards from μ(T) = 0:
+//   μ^a(k) = −β L ψ(k) + ρ (1 − β ψ(k)) μ^a(k+1)
+//   μ^v(k) = L ψ(k) + e^{−h/τ_m} μ^v(k+1) + ρ ψ(k) μ^a(k+1)
+//   μ^I_p(k) = gain_p μ^v(k+1) + e^{−h/τ_p} μ^I_p(k+1)
+void eprop_adjoint(const spiking_network& s, const spiking_trial& tr, const matrix& L, std::vector<double>& mu_I) {
+    const int P = s.ports;
     const long T = L.cols();
-    const auto n = static_cast<std::size_t>(N);
-    // μ^I_p(k) of every cell, at mu_I[(k·P + p)·N + i]; μ^v, μ^a of step k + 1 while going back.
-    std::vector<double> mu_I(static_cast<std::size_t>(T)*static_cast<std::size_t>(P)*n, 0.0);
+    const auto n = static_cast<std::size_t>(s.n);
+    mu_I.assign(static_cast<std::size_t>(T)*static_cast<std::size_t>(P)*n, 0.0);
     std::vector<double> mu_v(n, 0.0), mu_a(n, 0.0), next_I(static_cast<std::size_t>(P)*n, 0.0);
     for (long k = T; k-- > 0;) {
         const double* psi = tr.psi.data() + static_cast<std::size_t>(k)*n;
@@ -77,111 +38,22 @@ void trial_gradient(const spiking_network& s, const spiking_trial& tr, const mat
             }
         }
     }
-    // Events: a spike of pre cell (or channel) c in step k reaches synapse q's current in step k + d.
-    const auto deliver = [&](const spiking_network::fanout& f, const spike_list& z) {
-        for (std::size_t q = 0; q < z.size(); ++q) {
-            const int c = z.cell[q];
-            for (auto e = f.first[c]; e < f.first[c + 1]; ++e) {
-                const long k = z.step[q] + f.delay[e];
-                if (k >= T || !plastic[static_cast<std::size_t>(f.projection[e])]) continue;
-                g[static_cast<std::size_t>(f.projection[e])][f.synapse[e]] +=
-                    mu_I[(static_cast<std::size_t>(k)*static_cast<std::size_t>(P) + f.port[e])*n + static_cast<std::size_t>(f.post[e])];
-            }
-        }
-    };
-    deliver(s.from_network, tr.network);
-    deliver(s.from_input, tr.input);
-    // The readout's exact gradient: a spike of cell j in step k adds ẽ_o(k) to W_oj.
-    for (std::size_t q = 0; q < tr.network.size(); ++q) {
-        const int j = tr.network.cell[q];
-        const long k = tr.network.step[q];
-        for (auto e = out.first[j]; e < out.first[j + 1]; ++e)
-            g[static_cast<std::size_t>(out.projection[e])][out.synapse[e]] += e_tilde(out.post[e], k);
-    }
 }
 
 } // namespace
 
-spiking_evaluation evaluate_spiking(const network& net, const spiking_network& s, const trial_batch& trials,
-                                    const credit& rule, const plastic_set& which, std::uint64_t seed, std::uint64_t step,
-                                    bool with_credit) {
-    const parameters& keys = rule.keys();
-    const double gamma = keys.real("eprop_gamma");
-    const int T = trials.steps(), B = trials.batch(), N = s.n;
-    spiking_evaluation ev;
-    ev.trials = simulate_spiking(s, trials.u, seed, step, with_credit? gamma: 0.0);
-    ev.y = spiking_readout(s, ev.trials, T);
-    ev.task_loss = mse_loss(ev.y, trials);
-    ev.accuracy = task_accuracy(ev.y, trials);
-    // The firing-rate regulariser on the batch's rates f̄_j (Hz).
-    const double c_reg = keys.real("rate_reg"), f0 = keys.real("rate_target_hz");
-    const double per_spike = 1000.0/(static_cast<double>(B)*T*s.dt); // Hz per spike of the batch
-    vector f = vector::Zero(N);
-    for (auto& tr: ev.trials) for (int j: tr.network.cell) f[j] += per_spike;
-    ev.rate_loss = c_reg > 0? 0.5*c_reg*(f.array() - f0).square().sum(): 0.0;
-    ev.g.loss = ev.task_loss + ev.rate_loss;
-    if (!with_credit) return ev;
-
-    // e_o(k) and ẽ_o(k) per trial; the learning signal L = B ẽ + the regulariser's.
-    const double norm = static_cast<double>(s.W_out.rows())*B*trials.mask_sum();
-    const matrix feedback = keys.text("eprop_feedback") == "random"? rule.feedback_readout(): matrix(s.W_out.transpose());
-    const vector reg = c_reg > 0? vector(c_reg*(f.array() - f0)*per_spike): vector(vector::Zero(N));
-    std::vector<bool> plastic(net.projections.size());
-    for (std::size_t k = 0; k < plastic.size(); ++k) plastic[k] = which.of(net, k);
-    const readout_fanout out = readout_synapses(net, which);
-    ev.g.projection.resize(net.projections.size());
-    for (std::size_t k = 0; k < plastic.size(); ++k)
-        if (plastic[k]) ev.g.projection[k].setZero(static_cast<long>(net.projections[k].size()));
-    // Trials in chunks, each trial's gradient in its own buffer, added in trial order: the same
-    // sums for any thread count.
-    const int chunk = 8;
-    std::vector<std::vector<vector>> part(static_cast<std::size_t>(std::min(chunk, B)));
-    for (int b0 = 0; b0 < B; b0 += chunk) {
-        const int nb = std::min(chunk, B - b0);
-#pragma omp parallel for schedule(dynamic, 1) if (nb > 1)
-        for (int q = 0; q < nb; ++q) {
-            const int b = b0 + q;
-            auto& g = part[static_cast<std::size_t>(q)];
-            g.resize(plastic.size());
-            for (std::size_t k = 0; k < plastic.size(); ++k) if (plastic[k]) g[k].setZero(static_cast<long>(net.projections[k].size()));
-            matrix e_tilde = matrix::Zero(s.W_out.rows(), T);
-            if (norm > 0)
-                for (int k = T - 1; k >= 0; --k) { // ẽ(k) = e(k+1) + κ ⊙ ẽ(k+1)
-                    const long col = static_cast<long>(k + 1)*B + b;
-                    vector e = (2.0*trials.mask[static_cast<std::size_t>(k + 1)]/norm)*(ev.y.col(col) - trials.target.col(col));
-                    if (k + 1 < T) e += s.kappa.cwiseProduct(e_tilde.col(k + 1));
-                    e_tilde.col(k) = e;
-                }
-            matrix L = feedback*e_tilde;
-            L.colwise() += reg;
-            trial_gradient(s, ev.trials[static_cast<std::size_t>(b)], e_tilde, L, out, plastic, g);
-        }
-        for (int q = 0; q < nb; ++q)
-            for (std::size_t k = 0; k < plastic.size(); ++k) if (plastic[k]) ev.g.projection[k] += part[static_cast<std::size_t>(q)][k];
-    }
-    // ∂L/∂m = sign · ∂L/∂w.
-    for (std::size_t k = 0; k < plastic.size(); ++k) {
-        if (!plastic[k]) continue;
-        vector& g = ev.g.projection[k];
-        net.projections[k].for_each([&](std::size_t id, int, int, int sign, double) { if (sign < 0) g[static_cast<long>(id)] = -g[static_cast<long>(id)]; });
-    }
-    for (auto& tr: ev.trials) std::vector<double>().swap(tr.psi); // the pass keeps its spikes only
-    return ev;
-}
-
 credit_rule eprop_credit_rule() {
+    std::vector<key_spec> keys = spiking_credit_keys();
+    keys.push_back(choice_key("eprop_feedback", "symmetric", {"symmetric", "random"},
+                              "eprop: the learning signal's feedback: symmetric (W_out transposed) or random (fixed, sign-concordant)"));
     credit_rule r{"e-prop for spiking circuits: eligibility traces, the pseudo-derivative and a learning signal through the "
                   "readout's feedback (Bellec et al. 2020)",
-                  {real_key("eprop_gamma", 0.3, 0, 1e3, "eprop: height gamma of the pseudo-derivative psi = (gamma/D) max(0, 1 - |v - A|/D), "
-                                                         "D = v_th - v_reset (Bellec et al. 2020: 0.3)", true),
-                   choice_key("eprop_feedback", "symmetric", {"symmetric", "random"},
-                              "eprop: the learning signal's feedback: symmetric (W_out transposed) or random (fixed, sign-concordant)"),
-                   real_key("rate_reg", 0.0, 0, 1e12, "eprop: weight c of the firing-rate regulariser (c/2) sum_j (f_j - f_0)^2, f in Hz (0: none)"),
-                   real_key("rate_target_hz", 10.0, 0, 1e4, "eprop: target rate f_0 of the firing-rate regulariser (Hz)")},
+                  keys,
                   [](credit& c, const network& net) { if (c.keys().text("eprop_feedback") == "random") c.draw_feedback(net, false); },
                   [](const credit&, const network&, const lowered_network&, const trajectory&, const trial_batch&, const plastic_set&,
                      std::uint64_t) -> gradients { throw std::logic_error("eprop is a credit rule of spiking circuits"); }};
     r.family = "spiking";
+    r.spiking_adjoint = eprop_adjoint;
     return r;
 }
 

@@ -33,6 +33,7 @@ const registry<credit_rule>& credit_registry() {
         {"rflo", rflo_credit_rule()},
         {"node_perturbation", node_perturbation_credit_rule()},
         {"eprop", eprop_credit_rule()},
+        {"surrogate_bptt", surrogate_bptt_credit_rule()},
     });
     return r;
 }
@@ -53,6 +54,8 @@ void credit::draw_feedback(const network& net, bool recurrent) {
     B_out_ = sign_concordant_feedback(low.W_out, g);
     if (recurrent) B_rec_ = sign_concordant_feedback(low.W_rec, g);
 }
+
+const credit_rule& credit::info() const { return *rule_; }
 
 gradients credit::operator()(const network& net, const lowered_network& low, const trajectory& tr,
                              const trial_batch& trials, const plastic_set& which, std::uint64_t step) const {

@@ -40,6 +40,8 @@ struct credit_desc {
 };
 
 class credit;
+struct spiking_network;
+struct spiking_trial;
 
 /// A credit rule, registered by name: its one-line documentation, its config keys ([plasticity]),
 /// what it draws once before learning (`prepare`, may be null: the fixed random feedback) and its
@@ -52,6 +54,9 @@ struct credit_rule {
                           const trial_batch& trials, const plastic_set& which, std::uint64_t step);
     /// The circuits it trains: "rate" (the estimate above) or "spiking" (plasticity/spiking_credit.hpp).
     std::string family = "rate";
+    /// Spiking rules: the adjoint of every cell's currents in one trial, from the learning signal L
+    /// (N × T) through the readout (plasticity/spiking_credit.hpp).
+    void (*spiking_adjoint)(const spiking_network& s, const spiking_trial& trial, const matrix& L, std::vector<double>& mu_I) = nullptr;
 };
 const registry<credit_rule>& credit_registry();
 
@@ -61,6 +66,7 @@ credit_rule feedback_alignment_credit_rule();
 credit_rule rflo_credit_rule();
 credit_rule node_perturbation_credit_rule();
 credit_rule eprop_credit_rule();
+credit_rule surrogate_bptt_credit_rule();
 
 class credit {
 public:
@@ -74,6 +80,7 @@ public:
                          const trial_batch& trials, const plastic_set& which, std::uint64_t step) const;
 
     const std::string& rule() const { return desc_.rule; }
+    const credit_rule& info() const;
     const credit_desc& desc() const { return desc_; }
     const parameters& keys() const { return desc_.keys; }
     const integrator_desc& integrator() const { return integ_; }

@@ -1,7 +1,9 @@
 #pragma once
 // Credit for spiking circuits: e-prop (Bellec et al. 2020, Nat Commun 11:3625, "A solution to the
 // learning dilemma for recurrent networks of spiking neurons"; NEST's eprop_iaf models are a C++
-// reference). docs/spiking.md derives what follows; the model is models/spiking.hpp.
+// reference) and surrogate-gradient BPTT (plasticity/credit_surrogate_bptt.cpp). docs/spiking.md
+// derives what follows; the model is models/spiking.hpp. Both rules share everything here except
+// the adjoints of the currents, which each computes (credit_rule::spiking_adjoint).
 //
 // Loss. The readouts y (models/spiking.hpp) enter the task's loss (models/task.hpp) with
 // e_o(k) = ∂L/∂y_o(k) = 2 mask_k (y_o(k) − y*_o(k)) / (n_out B Σ mask), plus, with
@@ -31,7 +33,7 @@
 //   μ^I_p(k) = gain_p μ^v(k+1) + e^{−h/τ_p} μ^I_p(k+1)
 // and the sum over k runs over the presynaptic spikes only: a trial costs O(N · T · ports) plus
 // O(1) per synaptic event, like the forward pass, and memory O(N · T · ports), never
-// O(synapses × T). The result equals the per-synapse forward traces (tests/spiking/eprop_reference.py).
+// O(synapses × T). The result equals the per-synapse forward traces (tests/spiking/credit_reference.py).
 // Gradients on magnitudes are g[s] = sign[s] ∂L/∂w_s, summed over the batch.
 #include <cstdint>
 #include <limits>
@@ -56,10 +58,13 @@ struct spiking_evaluation {
 
 /// Simulate `trials` on `s` (lowered from `net`) for learning step `step` (its input spikes and
 /// initial potentials from `seed`'s streams for pass `step`), and evaluate it under the credit rule
-/// `rule` (eprop) and its keys; with `with_credit`, also the e-prop gradient of every projection
-/// in `which`.
+/// `rule` (eprop or surrogate_bptt) and its keys; with `with_credit`, also the rule's gradient of
+/// every projection in `which`.
 spiking_evaluation evaluate_spiking(const network& net, const spiking_network& s, const trial_batch& trials,
                                     const credit& rule, const plastic_set& which, std::uint64_t seed, std::uint64_t step,
                                     bool with_credit);
+
+/// The keys every spiking rule shares ([plasticity]): surrogate_gamma, rate_reg, rate_target_hz.
+std::vector<key_spec> spiking_credit_keys();
 
 } // namespace eisim

@@ -139,7 +139,7 @@ run_summary learn(const config& c, const run_options& opt, const std::vector<sin
     const credit_rule& rule_info = credit_registry().get(c.plasticity.credit);
     if (spiking && rule_info.family != "spiking")
         throw config_error("plasticity.credit", "= " + c.plasticity.credit + " is a credit rule of rate circuits; spiking circuits learn with eprop "
-                                                "(surrogate_bptt is not available yet)");
+                                                "or surrogate_bptt");
     if (spiking && (task.teacher || task.fixed_point))
         throw config_error("task.kind", "= " + c.task.kind + ": its targets come from a rate teacher network; spiking circuits learn the "
                                         "decision tasks (perceptual_decision, context_integration, working_memory)");

@@ -299,7 +299,7 @@ size = 2
     };
     const std::string exact = message_of_learning(c);
     CHECK(exact.find("plasticity.credit") != std::string::npos);
-    CHECK(exact.find("learn with eprop") != std::string::npos);
+    CHECK(exact.find("learn with eprop or surrogate_bptt") != std::string::npos);
     apply_override(c, "plasticity.credit=eprop", false);
     const std::string teacher = message_of_learning(c); // the default task, teacher_student
     CHECK(teacher.find("task.kind") != std::string::npos);

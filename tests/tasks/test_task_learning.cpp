@@ -83,10 +83,12 @@ TEST_CASE("regression task: learning at the fixed point raises R²", "[tasks][le
     std::remove(out.c_str());
 }
 
-TEST_CASE("a spiking circuit learns the perceptual decision with e-prop under EG and GD, every sign kept",
+TEST_CASE("a spiking circuit learns the perceptual decision with e-prop and surrogate BPTT under EG and GD, every sign kept",
           "[tasks][learning][spiking][slow]") {
+    for (auto rule: {"eprop", "surrogate_bptt"})
     for (auto [geometry, rate]: {std::pair{"eg", "2.0"}, {"euclidean", "0.5"}}) {
         config c = load_config(examples + "spiking_decision.toml");
+        apply_override(c, std::string("plasticity.credit=") + rule, false);
         apply_override(c, std::string("plasticity.geometry=") + geometry, false);
         apply_override(c, std::string("plasticity.learning_rate=") + rate, false);
         validate(c);
@@ -101,7 +103,7 @@ TEST_CASE("a spiking circuit learns the perceptual decision with e-prop under EG
         for (int i = 0; i < n; ++i) mean += acc[acc.size() - 1 - i];
         mean /= n;
         const double chance_bound = 0.5 + test::z_tol*std::sqrt(0.25/(n*c.task.batch));
-        INFO(geometry << ": accuracy " << s.initial_accuracy << " -> " << s.final_accuracy << ", last " << n << " steps " << mean);
+        INFO(rule << ", " << geometry << ": accuracy " << s.initial_accuracy << " -> " << s.final_accuracy << ", last " << n << " steps " << mean);
         CHECK(mean > chance_bound);
         CHECK(s.final_loss < s.initial_loss);
         for (auto& p: s.final) CHECK(p.sign_changes == 0);

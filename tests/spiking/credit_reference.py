@@ -1,24 +1,29 @@
 #!/usr/bin/env python3
-"""An independent re-implementation of eisim's spiking forward pass and of its e-prop gradient.
+"""An independent re-implementation of eisim's spiking forward pass and of its spiking credit rules.
 
-eisim computes e-prop backwards, with per-cell adjoints and one sum over the presynaptic spikes
-(plasticity/spiking_credit.hpp). This script computes the same quantity the way e-prop is written
-down (Bellec et al. 2020): forwards in time, with an eligibility vector for every synapse, the
-eligibility traces filtered by each readout's kappa, and the learning signal of every step. It
-reads everything it needs from a run file: the resolved config (neuron and synapse constants), the
-network and its weights at step 0, each trial's initial potentials and input spikes, the targets
-and the mask.
+eisim computes both rules backwards, with per-cell adjoints and one sum over the presynaptic
+spikes (plasticity/spiking_credit.hpp, credit_surrogate_bptt.cpp). This script computes the same
+quantities forwards in time, synapse by synapse:
+  eprop           the way e-prop is written down (Bellec et al. 2020): an eligibility vector for
+                  every synapse, the eligibility traces filtered by each readout's kappa, and the
+                  learning signal of every step;
+  surrogate_bptt  forward-mode differentiation: the tangent of every state variable with respect
+                  to every synaptic weight, carried through the same steps (recurrent spikes,
+                  reset, adaptation) with dz = psi (dv - beta da).
+It reads everything it needs from a run file: the resolved config (neuron and synapse constants),
+the network and its weights at step 0, each trial's initial potentials and input spikes, the
+targets and the mask.
 
 Checks, on a circuit of ALIF and LIF cells with two synaptic time constants, a projection whose
 tau_syn equals tau_m, delays of 1 to 3 steps, two leaky readouts with different time constants and
 the firing-rate regulariser:
   - the rasters of every trial are identical to eisim's;
   - the readouts equal eisim's to 1e-12 and the loss (task + regulariser) to 1e-12 (relative);
-  - eisim's first learning step (euclidean, m' = m - eta g, no momentum) equals -eta times this
-    script's gradient: relative difference below 1e-10 over all synapses of every projection.
+  - eisim's first learning step under the rule (euclidean, m' = m - eta g, no momentum) equals
+    -eta times this script's gradient: relative difference below 1e-10 over all synapses of every projection.
 Exit status 0 when every check holds.
 
-  tests/spiking/eprop_reference.py EISIM_EXECUTABLE WORK_DIR
+  tests/spiking/credit_reference.py EISIM_EXECUTABLE WORK_DIR eprop|surrogate_bptt
 """
 import subprocess
 import sys
@@ -101,7 +106,7 @@ stimulus_ms = 100.0
 delay_ms = 0.0
 coherence = 0.5
 [plasticity]
-credit = "eprop"
+credit = "RULE"
 geometry = "euclidean"
 learning_rate = 1e-3
 rate_reg = 0.001
@@ -122,11 +127,55 @@ def gain(h, tau_m, tau_p):
     return out
 
 
-def main(exe, work):
+def tangents(grad, syn, z, psi, x_in, v_hist, act_hist, e_out, reg, W_out, kappa, taus, tau_m, dm, rho, beta, v_reset, adaptive, h):
+    """Surrogate BPTT of one trial by forward-mode differentiation: the tangents of v, I, a and z
+    with respect to every synaptic weight (one row per synapse), carried through the trial with
+    dz = psi (dv - beta da); adds dL/dw (readout and regulariser terms) to grad."""
+    T, N = z.shape
+    names = [name for name, s in syn.items() if not s["readout"]]
+    offset, S = {}, 0
+    for name in names:
+        offset[name] = S
+        S += len(syn[name]["pre"])
+    dv, da = np.zeros((S, N)), np.zeros((S, N))
+    dI = {t: np.zeros((S, N)) for t in taus}
+    dz_hist = np.zeros((T, S, N))
+    dy = np.zeros((S, W_out.shape[0]))
+    dL = np.zeros(S)
+    for k in range(T):
+        dx = dm * dv
+        for t in taus:
+            dx += gain(h, tau_m, t) * dI[t]
+            dI[t] *= np.exp(-h / t)
+        dvk = np.where(act_hist[k], dx, dv)
+        da = rho * da
+        dz = psi[k] * (dvk - beta * da)
+        for name in names:  # arrivals: through the weights of spikes sent in step k - d, and of w itself
+            s = syn[name]
+            if k - s["d"] < 0:
+                continue
+            src = x_in[k - s["d"]] if s["input"] else z[k - s["d"]]
+            for t in taus:
+                m = s["tau_p"] == t
+                if not s["input"]:
+                    np.add.at(dI[t], (slice(None), s["post"][m]), dz_hist[k - s["d"]][:, s["pre"][m]] * s["w"][m])
+                hit = np.nonzero(m & (src[s["pre"]] > 0))[0]
+                np.add.at(dI[t], (offset[name] + hit, s["post"][hit]), 1.0)
+        dv = (1.0 - z[k]) * dvk + (v_reset - v_hist[k]) * dz
+        da = da + adaptive * dz
+        dz_hist[k] = dz
+        dL += dz @ reg
+        dy = kappa * dy + dz @ W_out.T  # y(k+1) = kappa y(k) + W_out z(k)
+        dL += dy @ e_out[k + 1]
+    for name in names:
+        grad[name] += dL[offset[name]:offset[name] + len(syn[name]["pre"])]
+
+
+def main(exe, work, rule):
     work = Path(work)
     work.mkdir(parents=True, exist_ok=True)
-    cfg_path, run = work / "eprop_reference.toml", work / "eprop_reference.h5"
-    cfg_path.write_text(CONFIG)
+    cfg_path, run = work / f"{rule}_reference.toml", work / f"{rule}_reference.h5"
+    cfg_path.write_text(CONFIG.replace("RULE", rule))
     subprocess.run([exe, "run", str(cfg_path), "--out", str(run), "--overwrite", "--quiet"], check=True)
     f = h5py.File(run, "r")
     cfg = tomllib.loads(f.attrs["config"].decode() if isinstance(f.attrs["config"], bytes) else f.attrs["config"])
@@ -155,13 +204,14 @@ def main(exe, work):
     n_ref = np.maximum(np.round(cell("t_ref_ms") / h), 1).astype(int)
     dm, rho = np.exp(-h / tau_m), np.exp(-h / tau_a)
     v_inf, delta = v_rest + bias, v_th - v_reset
-    gamma = cfg["plasticity"]["eprop_gamma"]
+    gamma = cfg["plasticity"]["surrogate_gamma"]
     kappa = np.zeros(n_out)
     for n in out_pops:
         kappa[first[n]:first[n] + size[n]] = np.exp(-h / pops[n]["tau_out_ms"])
     pop_of = np.empty(N, dtype=object)
     for n in net_pops:
         pop_of[first[n]:first[n] + size[n]] = n
+    adaptive = np.array([pops[p]["model"] == "alif" for p in pop_of], dtype=float)
 
     # Synapses: (projection, id) -> pre, post, sign, w, delay, tau_syn; readout apart.
     projs = [p["name"] for p in cfg["projections"]]
@@ -212,6 +262,7 @@ def main(exe, work):
         ready = np.full(N, -10**9)
         z = np.zeros((T, N))
         psi = np.zeros((T, N))
+        v_hist, act_hist = np.zeros((T, N)), np.zeros((T, N), dtype=bool)
         A_hist = np.zeros((T, N))
         for k in range(T):
             x = v_inf + (v - v_inf) * dm
@@ -224,6 +275,7 @@ def main(exe, work):
             A = v_th + beta * a
             fire = active & (v > A)
             psi[k] = np.where(active, gamma / delta * np.maximum(0.0, 1.0 - np.abs(v - A) / delta), 0.0)
+            v_hist[k], act_hist[k] = v, active
             for s in syn.values():  # arrivals: spikes sent in step k - d
                 if s["readout"] or k - s["d"] < 0:
                     continue
@@ -247,7 +299,7 @@ def main(exe, work):
         for k in range(1, T + 1):
             y[k] = kappa * y[k - 1] + W_out @ z[k - 1]
         y_all[b], z_all[b] = y, z
-        per_trial.append((z, psi, x_in))
+        per_trial.append((z, psi, x_in, v_hist, act_hist))
 
     spikes_per_cell = z_all.sum(axis=(0, 1))
     per_spike = 1000.0 / (B * T * h)
@@ -260,7 +312,7 @@ def main(exe, work):
     feedback = W_out.T  # symmetric e-prop: B = W_out transposed
 
     grad = {name: np.zeros(len(s["pre"])) for name, s in syn.items()}
-    for b, (z, psi, x_in) in enumerate(per_trial):
+    for b, (z, psi, x_in, v_hist, act_hist) in enumerate(per_trial):
         for name, s in syn.items():
             j, i = s["post"], s["pre"]
             if s["readout"]:  # exact: sum_k e_o(k) zbar_j(k)
@@ -268,6 +320,13 @@ def main(exe, work):
                 for k in range(1, T + 1):
                     zbar = kappa[j] * zbar + z[k - 1, i]
                     grad[name] += e_out[b, k, j] * zbar
+        if rule == "surrogate_bptt":
+            tangents(grad, syn, z, psi, x_in, v_hist, act_hist, e_out[b], reg, W_out, kappa, taus, tau_m, dm, rho, beta, v_reset,
+                     adaptive, h)
+            continue
+        for name, s in syn.items():
+            j, i = s["post"], s["pre"]
+            if s["readout"]:
                 continue
             eI, ev, ea = np.zeros(len(i)), np.zeros(len(i)), np.zeros(len(i))
             F = np.zeros((n_out, len(i)))  # kappa-filtered eligibility traces, one per readout unit
@@ -314,4 +373,4 @@ def main(exe, work):
 
 
 if __name__ == "__main__":
-    sys.exit(main(sys.argv[1], sys.argv[2]))
+    sys.exit(main(sys.argv[1], sys.argv[2], sys.argv[3]))
