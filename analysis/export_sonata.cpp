@@ -235,6 +235,8 @@ void write_index(hid_t indices, const std::string& name, const std::vector<std::
     const auto index = build_edge_index(node_of_edge, n_nodes);
     auto g = h5::create_group(indices, name);
     h5::write(g, "node_id_to_ranges", index.node_id_to_ranges.data(), {n_nodes, 2});
+    // bmtk (1.0.6) spells it node_id_to_range: a second name for the same dataset.
+    h5::hard_link(g, "node_id_to_ranges", "node_id_to_range");
     h5::write(g, "range_to_edge_id", index.range_to_edge_id.data(), {index.range_to_edge_id.size()/2, 2});
 }
 
@@ -341,11 +343,18 @@ void write_report(const std::string& path, const run_file& run, const observed_e
         h5::write(pop, "data", static_cast<const double*>(nullptr), {rows.size(), 0});
     }
     h5::write_attr_vlen(h5::open_dataset(pop, "data"), "units", std::string("1"));
+    // bmtk's CompartmentReport reads the variable from the data, not from the population group.
+    h5::write_attr_vlen(h5::open_dataset(pop, "data"), "variable", std::string("syn_weight"));
     auto mapping = h5::create_group(pop, "mapping");
     h5::write(mapping, "node_ids", node_ids);
     h5::write_attr(h5::open_dataset(mapping, "node_ids"), "sorted", std::int8_t{1});
     h5::write(mapping, "index_pointers", index_pointers);
+    // bmtk (1.0.6) spells it index_pointer: a second name for the same dataset.
+    h5::hard_link(mapping, "index_pointers", "index_pointer");
     h5::write(mapping, "element_ids", element_ids);
+    // bmtk needs each element's position along its section; a point neuron has none, and bmtk's
+    // own point-neuron reports (pointnet's multimeter) write 0.0.
+    h5::write(mapping, "element_pos", std::vector<double>(n, 0.0));
     const auto [time, unit] = report_time(steps);
     h5::write(mapping, "time", time);
     h5::write_attr_vlen(h5::open_dataset(mapping, "time"), "units", unit);

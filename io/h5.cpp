@@ -321,6 +321,11 @@ handle open_dataset(hid_t loc, const std::string& name) {
     return handle(check(H5Dopen2(loc, name.c_str(), H5P_DEFAULT), "cannot open dataset '" + name + "'"), H5Dclose);
 }
 
+void hard_link(hid_t loc, const std::string& target, const std::string& name) {
+    if (!exists(loc, target)) fail("cannot link '" + name + "' to the missing object '" + target + "'");
+    check(H5Lcreate_hard(loc, target.c_str(), loc, name.c_str(), H5P_DEFAULT, H5P_DEFAULT), "linking", name);
+}
+
 std::vector<hsize_t> shape(hid_t loc, const std::string& name) {
     if (!exists(loc, name)) fail("missing dataset '" + name + "'");
     handle dset(check(H5Dopen2(loc, name.c_str(), H5P_DEFAULT), "cannot open dataset '" + name + "'"), H5Dclose);

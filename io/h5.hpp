@@ -92,6 +92,9 @@ std::vector<std::string> read_strings(hid_t loc, const std::string& name);
 bool holds_strings(hid_t loc, const std::string& name);
 /// Open an existing dataset (e.g. to put an attribute on it).
 handle open_dataset(hid_t loc, const std::string& name);
+/// A second name `name` for the existing object `target` (both relative to `loc`): an HDF5 hard
+/// link, so both names open the same object, stored once (for readers that spell a name differently).
+void hard_link(hid_t loc, const std::string& target, const std::string& name);
 
 std::vector<hsize_t> shape(hid_t loc, const std::string& name);
 std::vector<double> read_double(hid_t loc, const std::string& name);

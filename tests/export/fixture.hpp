@@ -54,6 +54,15 @@ inline bool dataset_type_is(hid_t loc, const std::string& name, hid_t type) {
     return H5Tequal(t, type) > 0;
 }
 
+/// Are `a` and `b` two names (hard links) of one object in `loc`, and its only two names? The same
+/// file and address, two links: the data is stored once and reads the same through both names.
+inline bool hard_links_of_one_object(hid_t loc, const std::string& a, const std::string& b) {
+    H5O_info_t ia, ib;
+    if (H5Oget_info_by_name(loc, a.c_str(), &ia, H5P_DEFAULT) < 0) return false;
+    if (H5Oget_info_by_name(loc, b.c_str(), &ib, H5P_DEFAULT) < 0) return false;
+    return ia.fileno == ib.fileno && ia.addr == ib.addr && ia.rc == 2;
+}
+
 /// Is the stored type of attribute `name` of `obj` equal to `type`?
 inline bool attr_type_is(hid_t obj, const std::string& name, hid_t type) {
     h5::handle a(H5Aopen(obj, name.c_str(), H5P_DEFAULT), H5Aclose);

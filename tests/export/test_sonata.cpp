@@ -43,10 +43,13 @@ void check_sonata_root(const std::string& path) {
     CHECK(h5::read_attr_ints(f, "version") == std::vector<std::int64_t>{0, 1});
 }
 
-// Every edge of node i, and no other, is found through node_id_to_ranges and range_to_edge_id.
+// Every edge of node i, and no other, is found through node_id_to_ranges and range_to_edge_id;
+// node_id_to_range (bmtk's spelling) is the same dataset.
 void check_index(hid_t pop, const std::string& direction, const std::vector<std::uint64_t>& node_of_edge, std::uint64_t n_nodes) {
     INFO(direction);
     auto g = h5::open_group(pop, "indices/" + direction);
+    CHECK(hard_links_of_one_object(g, "node_id_to_ranges", "node_id_to_range"));
+    CHECK(read_u64(g, "node_id_to_range") == read_u64(g, "node_id_to_ranges"));
     CHECK(dataset_type_is(g, "node_id_to_ranges", H5T_STD_U64LE));
     CHECK(dataset_type_is(g, "range_to_edge_id", H5T_STD_U64LE));
     REQUIRE(h5::shape(g, "node_id_to_ranges") == std::vector<hsize_t>{n_nodes, 2});
@@ -174,10 +177,16 @@ TEST_CASE("SONATA export reads back equal to the run file", "[export][sonata]") 
             REQUIRE(h5::shape(pop, "data") == std::vector<hsize_t>{static_cast<hsize_t>(T), static_cast<hsize_t>(p.size())});
             CHECK(dataset_type_is(pop, "data", H5T_IEEE_F32LE));
             CHECK(h5::has_attr(h5::open_dataset(pop, "data"), "units"));
+            CHECK(h5::read_attr_string(h5::open_dataset(pop, "data"), "variable") == "syn_weight"); // where bmtk reads it
             const auto nodes = read_u64(pop, "mapping/node_ids");
             const auto ptr = read_u64(pop, "mapping/index_pointers");
             const auto elements = read_u64(pop, "mapping/element_ids");
             CHECK(dataset_type_is(pop, "mapping/element_ids", H5T_STD_U32LE));
+            // bmtk's names: index_pointer, the same dataset as index_pointers; element_pos, 0.0 per element.
+            CHECK(hard_links_of_one_object(pop, "mapping/index_pointers", "mapping/index_pointer"));
+            CHECK(read_u64(pop, "mapping/index_pointer") == ptr);
+            CHECK(dataset_type_is(pop, "mapping/element_pos", H5T_IEEE_F64LE));
+            CHECK(h5::read_double(pop, "mapping/element_pos") == std::vector<double>(elements.size(), 0.0));
             REQUIRE(ptr.size() == nodes.size() + 1);
             CHECK(ptr.front() == 0);
             CHECK(ptr.back() == static_cast<std::uint64_t>(p.size()));
