@@ -37,6 +37,16 @@ std::vector<key_spec> decision_keys() {
             real_key("input_noise", 0.1, 0, 1e3, "decision tasks: sd of the noise on each evidence channel per grid point")};
 }
 
+// The evidence-accumulation task's keys (Bellec et al. 2020's values as defaults).
+std::vector<key_spec> accumulation_keys() {
+    return {integer_key("n_cues", 7, 1, 1000, "evidence_accumulation: number of cues (odd: a majority always exists)"),
+            real_key("cue_ms", 100.0, 0, 1e9, "evidence_accumulation: length of each cue (ms)", true),
+            real_key("cue_gap_ms", 50.0, 0, 1e9, "evidence_accumulation: pause before each cue (ms)"),
+            real_key("memory_ms", 1050.0, 0, 1e9, "evidence_accumulation: delay between the last cue and the recall period (ms)"),
+            real_key("cue_prob", 0.7, 0, 1, "evidence_accumulation: probability that a cue is on the trial's favoured side"),
+            real_key("background", 0.25, 0, 1e3, "evidence_accumulation: value u of the background channels (spikes at spike_rate_hz u)")};
+}
+
 key_spec teacher_seed_key() { return integer_key("teacher_seed", 1234, 0, 4.6e18, "seed of the teacher network"); }
 
 } // namespace
@@ -50,6 +60,9 @@ const registry<task_info>& task_registry() {
                                  "fixation, motion+, motion-, colour+, colour-, context_motion, context_colour", decision_keys()}},
         {"working_memory", {"report whether f1 > f2 after a delay (n_in 3, n_out 2)", 3, 2, true, false, false,
                             "fixation, f+, f-", decision_keys()}},
+        {"evidence_accumulation", {"report the side of the majority of n_cues cues after a memory period (n_in 4m, n_out 2; "
+                                   "Bellec et al. 2020)", 0, 2, true, false, false,
+                                   "four groups of m: left, right, recall, background", accumulation_keys(), 4}},
         {"regression", {"static patterns to a teacher's fixed-point outputs; credit exact", 0, 0, false, true, true, "",
                         {teacher_seed_key(),
                          real_key("fixed_point_tol", 1e-8, 0, 1,
@@ -65,13 +78,58 @@ task_desc::task_desc() {
 }
 
 double decision_onset_ms(const task_desc& d) {
+    if (d.kind == "evidence_accumulation")
+        return static_cast<double>(d.keys.integer("n_cues"))*(d.keys.real("cue_ms") + d.keys.real("cue_gap_ms")) + d.keys.real("memory_ms");
     const int stimuli = d.kind == "working_memory"? 2: 1;
     return d.keys.real("fixation_ms") + stimuli*d.keys.real("stimulus_ms") + d.keys.real("delay_ms");
 }
 
-trial_batch make_decision_trials(const task_desc& d, double dt, int steps, int n_cells, rng& g) {
+namespace {
+
+// evidence_accumulation (models/tasks.hpp): cues, recall and background on n_in = 4m channels.
+trial_batch make_accumulation_trials(const task_desc& d, double dt, int steps, int n_in, int n_cells, rng& g) {
+    const int B = d.batch, m = n_in/4;
+    trial_batch tb;
+    tb.u = input_grid(dt, steps, n_in, B);
+    tb.target = matrix::Zero(2, static_cast<long>(B)*(steps + 1));
+    tb.x0 = matrix::Zero(n_cells, B);
+    tb.mask.assign(steps + 1, 0.0);
+    tb.decision.assign(steps + 1, 0.0);
+    tb.label.assign(B, 0);
+    const double t_d = decision_onset_ms(d), cue = d.keys.real("cue_ms"), gap = d.keys.real("cue_gap_ms");
+    const double p = d.keys.real("cue_prob"), background = d.keys.real("background");
+    const auto n_cues = static_cast<int>(d.keys.integer("n_cues"));
+    for (int k = 0; k <= steps; ++k) {
+        const double t = k*dt;
+        tb.decision[k] = t >= t_d? 1.0: 0.0;
+        tb.mask[k] = t >= t_d && t >= d.mask_start_ms? 1.0: 0.0;
+        auto u = tb.u.at(k);
+        u.middleRows(3*m, m).setConstant(background);
+        if (t >= t_d) u.middleRows(2*m, m).setOnes();
+    }
+    for (long b = 0; b < B; ++b) {
+        const int favoured = uniform(g) < 0.5? 0: 1;
+        int right = 0;
+        for (int i = 0; i < n_cues; ++i) {
+            const int side = uniform(g) < p? favoured: 1 - favoured;
+            right += side;
+            const double from = i*(cue + gap) + gap, to = from + cue;
+            for (int k = 0; k <= steps; ++k)
+                if (k*dt >= from && k*dt < to) tb.u.at(k).col(b).segment(side*m, m).setOnes();
+        }
+        tb.label[b] = 2*right > n_cues? 1: 0;
+        for (int k = 0; k <= steps; ++k)
+            if (tb.decision[k] > 0) tb.target(tb.label[b], static_cast<long>(k)*B + b) = 1.0;
+    }
+    return tb;
+}
+
+} // namespace
+
+trial_batch make_decision_trials(const task_desc& d, double dt, int steps, int n_cells, rng& g, int n_in) {
     const task_info& info = task_registry().get(d.kind);
     EISIM_ASSERT(info.decision);
+    if (d.kind == "evidence_accumulation") return make_accumulation_trials(d, dt, steps, n_in, n_cells, g);
     const int B = d.batch;
     trial_batch tb;
     tb.u = input_grid(dt, steps, info.n_in, B);

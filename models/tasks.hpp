@@ -23,6 +23,18 @@
 //   working_memory       n_in = 3 [fixation, f₊, f₋]: parametric working memory (Romo et al. 1999):
 //                        f1 ~ U[−1, 1] in stimulus 1, a delay, f2 = f1 + Δ in stimulus 2 with Δ a
 //                        strength as above; report whether f1 > f2.
+//   evidence_accumulation  the e-prop task (Bellec et al. 2020; NEST's eprop evidence-accumulation
+//                        example): n_in = 4m channels in four groups [left, right, recall,
+//                        background] of m; n_cues cues (task.n_cues, odd), cue i on its side's
+//                        channels (u = 1) over [i (cue + gap) + gap, i (cue + gap) + gap + cue) ms
+//                        (task.cue_ms, task.cue_gap_ms); each trial favours a side (probability ½)
+//                        and each cue is on it with probability task.cue_prob; a memory period
+//                        (task.memory_ms), then the recall (decision) period to the end of the
+//                        trial with u = 1 on the recall channels; background channels at
+//                        u = task.background throughout. No fixation channel. Report the side of
+//                        the majority of the cues (output 0 left, 1 right); mask: the recall
+//                        period. In a spiking circuit the channels fire Poisson spikes at
+//                        spike_rate_hz · u (Bellec: 40 Hz, background 10 Hz).
 //
 // Regression tasks (R² accuracy, 1 − SSE/SST with the masked, mask-weighted sums
 // SSE = Σ w (y − y*)², SST = Σ w (y* − ȳ*_o)², ȳ*_o the weighted mean target of output o; NaN if SST = 0):
@@ -64,15 +76,17 @@ struct task_info {
     bool fixed_point = false;
     std::string channels;    // what the input channels are, for messages
     std::vector<key_spec> keys;
+    int channel_groups = 0;  // n_in must be a positive multiple of it (0: any n_in, or n_in above)
 };
 const registry<task_info>& task_registry();
 
 /// Start of the decision period (ms) of a decision task.
 double decision_onset_ms(const task_desc& d);
 
-/// A batch of a decision task (perceptual_decision, context_integration, working_memory) on the
-/// grid t_k = k·dt, k = 0..steps, drawn from `g`; x0 = 0 (N × B).
-trial_batch make_decision_trials(const task_desc& d, double dt, int steps, int n_cells, rng& g);
+/// A batch of a decision task (perceptual_decision, context_integration, working_memory,
+/// evidence_accumulation with n_in channels) on the grid t_k = k·dt, k = 0..steps, drawn from
+/// `g`; x0 = 0 (N × B).
+trial_batch make_decision_trials(const task_desc& d, double dt, int steps, int n_cells, rng& g, int n_in = 0);
 
 /// Static patterns u_p ~ U[0, 1]^n_in for the regression task, n_in × P.
 matrix make_patterns(int n_in, int P, rng& g);

@@ -25,7 +25,7 @@ trial_batch make_input_trials(const trial_spec& s, rng& g) {
 
 trial_batch make_task_inputs(const trial_spec& s, rng& g) {
     if (task_registry().get(s.task.kind).decision)
-        return make_decision_trials(s.task, s.integrator.dt_ms, s.steps(), s.circuit.n(), g);
+        return make_decision_trials(s.task, s.integrator.dt_ms, s.steps(), s.circuit.n(), g, s.circuit.n_in());
     return make_input_trials(s, g);
 }
 
@@ -61,7 +61,7 @@ trial_batch make_regression_trials(const trial_spec& s, const network& teacher, 
 trial_batch make_trials(const trial_spec& s, const network* teacher, std::uint64_t seed, long index) {
     auto g = stream(seed, "trials", static_cast<std::uint64_t>(index));
     const task_info& task = task_registry().get(s.task.kind);
-    if (task.decision) return make_decision_trials(s.task, s.integrator.dt_ms, s.steps(), s.circuit.n(), g);
+    if (task.decision) return make_decision_trials(s.task, s.integrator.dt_ms, s.steps(), s.circuit.n(), g, s.circuit.n_in());
     EISIM_ASSERT(teacher != nullptr); // every other task has one
     if (task.fixed_point) return make_regression_trials(s, *teacher, g);
     auto noise = stream(static_cast<std::uint64_t>(s.task.keys.integer("teacher_seed")), "teacher-noise", static_cast<std::uint64_t>(index));

@@ -989,6 +989,11 @@ void validate_task(const config& c) {
     if (t.n_in > 0 && c.circuit.n_in() != t.n_in)
         throw config_error(size_key("input"), "the input populations have " + std::to_string(c.circuit.n_in()) + " channels, but " + kind +
                                                   " needs " + std::to_string(t.n_in) + " (" + t.channels + ")");
+    if (t.channel_groups > 0 && (c.circuit.n_in() == 0 || c.circuit.n_in() % t.channel_groups != 0))
+        throw config_error(size_key("input"), "the input populations have " + std::to_string(c.circuit.n_in()) + " channels, but " + kind +
+                                                  " needs a positive multiple of " + std::to_string(t.channel_groups) + " (" + t.channels + ")");
+    if (c.task.kind == "evidence_accumulation" && c.task.keys.integer("n_cues") % 2 == 0)
+        throw config_error("task.n_cues", "= " + std::to_string(c.task.keys.integer("n_cues")) + ": give an odd number, so that the cues always have a majority");
     if (t.n_out > 0 && c.circuit.n_out() != t.n_out)
         throw config_error(size_key("readout"), "the readout populations have " + std::to_string(c.circuit.n_out()) + " units, but " + kind +
                                                     " needs " + std::to_string(t.n_out) + " (one output per choice)");

@@ -100,6 +100,75 @@ TEST_CASE("decision trials: cues, periods, mask and targets follow the definitio
     }
 }
 
+TEST_CASE("evidence accumulation trials: cues on one side each, recall and background channels, majority label",
+          "[tasks]") {
+    config c = default_config();
+    for (auto set: {"task.kind=evidence_accumulation", "populations.in.size=8", "integrator.dt_ms=10", "task.duration_ms=2250",
+                    "task.batch=400"})
+        apply_override(c, set, false);
+    validate(c);
+    const task_desc& d = c.task;
+    const int m = 2, n_cues = static_cast<int>(d.keys.integer("n_cues"));
+    const double cue = d.keys.real("cue_ms"), gap = d.keys.real("cue_gap_ms"), p = d.keys.real("cue_prob");
+    const double t_d = decision_onset_ms(d);
+    CHECK(t_d == Approx(n_cues*(cue + gap) + d.keys.real("memory_ms")));
+    auto g = stream(7, "trials", 0);
+    const trial_batch tb = make_decision_trials(d, c.integrator.dt_ms, c.observation_steps(), 10, g, 8);
+    const long B = tb.batch();
+    bool periods_ok = true;
+    for (int k = 0; k <= tb.steps(); ++k) {
+        const double t = k*c.integrator.dt_ms;
+        const bool recall = t >= t_d;
+        periods_ok = periods_ok && tb.mask[k] == (recall? 1.0: 0.0) && tb.decision[k] == (recall? 1.0: 0.0);
+        for (long b = 0; b < B; ++b)
+            for (int i = 0; i < m; ++i) {
+                periods_ok = periods_ok && tb.u.at(k)(2*m + i, b) == (recall? 1.0: 0.0);
+                periods_ok = periods_ok && tb.u.at(k)(3*m + i, b) == d.keys.real("background");
+                for (long o = 0; o < 2; ++o)
+                    periods_ok = periods_ok && tb.target(o, k*B + b) == (recall && o == tb.label[b]? 1.0: 0.0);
+            }
+    }
+    CHECK(periods_ok);
+    // Each cue lights exactly one side's channels, read at its middle; the label is the side of the majority.
+    long cues_right = 0, cues_total = 0, right_labels = 0, one_side = 0;
+    double same_as_first = 0; // cues on the side of the trial's first cue, minus 1, over n_cues − 1
+    for (long b = 0; b < B; ++b) {
+        int right = 0, first = -1, same = 0;
+        for (int i = 0; i < n_cues; ++i) {
+            const double mid = i*(cue + gap) + gap + cue/2;
+            const auto k = static_cast<int>(std::lround(mid/c.integrator.dt_ms));
+            const bool L = tb.u.at(k)(0, b) == 1.0 && tb.u.at(k)(1, b) == 1.0, R = tb.u.at(k)(m, b) == 1.0 && tb.u.at(k)(m + 1, b) == 1.0;
+            one_side += L != R;
+            right += R;
+            if (i == 0) first = R; else same += (R? 1: 0) == first;
+            // Nothing during the cue's gap.
+            const auto kg = static_cast<int>(std::lround((i*(cue + gap) + gap/2)/c.integrator.dt_ms));
+            CHECK(tb.u.at(kg).col(b).head(2*m).isZero());
+        }
+        cues_right += right;
+        cues_total += n_cues;
+        right_labels += tb.label[b];
+        CHECK(tb.label[b] == (2*right > n_cues? 1: 0));
+        same_as_first += static_cast<double>(same)/(n_cues - 1);
+    }
+    CHECK(one_side == B*n_cues);
+    // Both sides equally likely overall (binomial of B·n_cues cues, not independent within a trial:
+    // the bound uses the trials' count B with per-trial variance n_cues²/4 as the worst case).
+    CHECK(std::abs(cues_right - cues_total/2.0) <= test::z_tol*std::sqrt(B*n_cues*n_cues/4.0));
+    CHECK(std::abs(right_labels - B/2.0) <= test::z_tol*std::sqrt(B/4.0));
+    // Two cues of a trial fall on the same side with probability p² + (1 − p)² (0.58 for p = 0.7),
+    // not ½: the trial favours a side. The per-trial fraction lies in [0, 1], so its sd is at most ½.
+    const double q = p*p + (1 - p)*(1 - p);
+    CHECK(std::abs(same_as_first/B - q) <= test::z_tol*0.5/std::sqrt(static_cast<double>(B)));
+    // Config checks: channels in four groups, an odd number of cues.
+    config bad = c;
+    apply_override(bad, "populations.in.size=6", false);
+    CHECK_THROWS_WITH(validate(bad), Catch::Contains("positive multiple of 4"));
+    bad = c;
+    apply_override(bad, "task.n_cues=6", false);
+    CHECK_THROWS_WITH(validate(bad), Catch::Contains("task.n_cues"));
+}
+
 TEST_CASE("choice accuracy: argmax of the decision-period output against the label", "[tasks]") {
     const config c = decision_config("perceptual_decision");
     auto g = stream(3, "trials", 0);
@@ -200,7 +269,7 @@ TEST_CASE("every example config parses, validates and names its task", "[tasks][
         CHECK(c.task.kind == kind);
         ++found;
     }
-    CHECK(found == 5);
+    CHECK(found == 6);
 }
 
 TEST_CASE("every circuit example parses, validates and builds its circuit", "[tasks][examples]") {
@@ -218,7 +287,7 @@ TEST_CASE("every circuit example parses, validates and builds its circuit", "[ta
         CHECK(net.projections.size() == c.circuit.projections.size());
         ++found;
     }
-    CHECK(found == 10);
+    CHECK(found == 11);
 }
 
 namespace {
