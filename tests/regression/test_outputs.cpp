@@ -105,7 +105,7 @@ TEST_CASE("an output that is an input is refused, naming both, and the input is 
     CHECK(test::run(exe + " export csv " + run + " --out " + test::temp_path(".csv")).code == 0);
 }
 
-TEST_CASE("--overwrite replaces only regular files", "[cli][errors][outputs]") {
+TEST_CASE("with or without --overwrite, only regular files are replaced", "[cli][errors][outputs]") {
     const auto run = test::temp_path(".h5");
     REQUIRE(test::run(exe + " run -q" + small + " --set training.steps=2 --out " + run).code == 0);
     const auto dir = test::temp_path(".d"), fifo = test::temp_path(".fifo"), to_device = test::temp_path(".h5"),
@@ -146,7 +146,7 @@ TEST_CASE("--overwrite replaces only regular files", "[cli][errors][outputs]") {
     CHECK(fs::is_fifo(fs::symlink_status(sonata + "/nodes.h5")));
 }
 
-TEST_CASE("a stale lock is taken over; a live or foreign one is refused", "[reliability][lock]") {
+TEST_CASE("a stale lock is taken over, a live or foreign one is refused", "[reliability][lock]") {
     const auto out = test::temp_path(".h5");
     const std::string lock = out + ".lock";
     // The pid of a process that has ended (a shell that printed its own pid and exited).
