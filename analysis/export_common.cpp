@@ -77,10 +77,27 @@ observed_edges observe_edges(const run_file& run, const projection_info& p, cons
 }
 
 void check_new_file(const std::string& path, bool overwrite) {
+    // Only regular files are replaced: not a directory, a device, a FIFO, a socket, nor a symlink
+    // to one of them or to nothing.
     std::error_code ec;
-    if (fs::is_directory(path, ec)) throw user_error("cannot write '" + path + "': it is a directory");
-    if (fs::exists(path, ec) && !overwrite)
-        throw user_error("output file '" + path + "' exists; pass --overwrite to replace it");
+    const auto link = fs::symlink_status(path, ec);
+    if (!fs::exists(link)) return;
+    const auto st = fs::status(path, ec);
+    if (!fs::is_regular_file(st)) {
+        std::string what;
+        switch (st.type()) {
+        case fs::file_type::directory: what = "a directory"; break;
+        case fs::file_type::block: what = "a block device"; break;
+        case fs::file_type::character: what = "a character device"; break;
+        case fs::file_type::fifo: what = "a FIFO"; break;
+        case fs::file_type::socket: what = "a socket"; break;
+        case fs::file_type::not_found: what = "nothing"; break;
+        default: what = "not a regular file"; break;
+        }
+        if (fs::is_symlink(link)) what = "a symlink to " + what;
+        throw user_error("cannot write '" + path + "': it is " + what + ", not a regular file (--overwrite replaces only regular files)");
+    }
+    if (!overwrite) throw user_error("output file '" + path + "' exists; pass --overwrite to replace it");
 }
 
 } // namespace eisim::analysis

@@ -3,6 +3,8 @@
 #include <algorithm>
 #include <fstream>
 
+#include <unistd.h>
+
 namespace eisim::h5 {
 
 namespace {
@@ -70,11 +72,12 @@ handle new_attr(hid_t obj, const std::string& name, hid_t type, hid_t space) {
 
 void quiet() { H5Eset_auto2(H5E_DEFAULT, nullptr, nullptr); }
 
-handle create_file(const std::string& path, bool swmr) {
+handle create_file(const std::string& path, bool swmr, bool exclusive) {
     quiet();
     handle fapl(H5Pcreate(H5P_FILE_ACCESS), H5Pclose);
     if (swmr) H5Pset_libver_bounds(fapl, H5F_LIBVER_LATEST, H5F_LIBVER_LATEST);
-    return handle(check(H5Fcreate(path.c_str(), H5F_ACC_TRUNC, H5P_DEFAULT, fapl), "cannot create file '" + path + "'"), H5Fclose);
+    return handle(check(H5Fcreate(path.c_str(), exclusive? H5F_ACC_EXCL: H5F_ACC_TRUNC, H5P_DEFAULT, fapl),
+                        "cannot create file '" + path + "'"), H5Fclose);
 }
 
 bool is_hdf5(const std::string& path) {
@@ -113,6 +116,12 @@ handle open_file_for_resume(const std::string& path) {
 }
 
 void flush(hid_t file) { H5Fflush(file, H5F_SCOPE_GLOBAL); }
+
+void sync(hid_t file) {
+    flush(file);
+    void* vfd = nullptr;
+    if (H5Fget_vfd_handle(file, H5P_DEFAULT, &vfd) >= 0 && vfd) ::fsync(*static_cast<int*>(vfd)); // the sec2 driver's descriptor
+}
 
 handle create_group(hid_t loc, const std::string& name) {
     return handle(check(H5Gcreate2(loc, name.c_str(), H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT), "cannot create group '" + name + "'"), H5Gclose);

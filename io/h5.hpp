@@ -40,13 +40,17 @@ private:
 /// Silence HDF5's own error stack printing for this thread (we report errors ourselves).
 void quiet();
 
-handle create_file(const std::string& path, bool swmr = false);
+/// A new HDF5 file (SWMR-capable with `swmr`); an existing file is truncated, or, with `exclusive`,
+/// refused (nothing at `path` is followed or replaced).
+handle create_file(const std::string& path, bool swmr = false, bool exclusive = false);
 handle open_file(const std::string& path, bool write = false);
 bool is_hdf5(const std::string& path);
 /// Open a run file for writing again in SWMR mode (resuming a stopped or killed run); the
 /// "still open for writing" mark a killed writer leaves behind is cleared first.
 handle open_file_for_resume(const std::string& path);
 void flush(hid_t file);
+/// Flush, then ask the operating system to put the file's data on disk (fsync of its descriptor).
+void sync(hid_t file);
 
 handle create_group(hid_t loc, const std::string& name);
 handle open_group(hid_t loc, const std::string& name);

@@ -46,7 +46,7 @@ public:
         rec_.training_step(v.loss, v.held_at_bound, v.learning_rate, v.accuracy);
         rec_.checkpoint(v.step + 1, v.net, v.opt.velocity());
     }
-    void finish(const run_summary&) override { rec_.flush(); }
+    void finish(const run_summary&) override { rec_.publish(); } // no checkpoint without steps: published here
 
 private:
     run_recorder& rec_;
@@ -95,6 +95,7 @@ std::vector<projection_summary> summarize(const network& net) {
 }
 
 void simulate(const config& c, const run_options& opt) {
+    const output_lock lock(opt.out); // one writer per file (sim/recorder.hpp), until the file is closed
     check_output_path(opt.out, opt.overwrite);
     const auto seed = seed_of(c.training.seed);
     const network net = build_network(c.circuit, seed, layout_for(c.integrator, c.circuit));
@@ -108,7 +109,7 @@ void simulate(const config& c, const run_options& opt) {
         rec.begin_trajectory(net); // the weights simulated: one snapshot, step 0
         rec.snapshot(0, std::numeric_limits<double>::quiet_NaN(), net);
         rec.spikes(net, trials, c.integrator.dt_ms);
-        rec.flush();
+        rec.publish();
         return;
     }
     const lowered_network low(net, sparse_products(c.integrator, c.circuit));
@@ -118,7 +119,7 @@ void simulate(const config& c, const run_options& opt) {
     rec.write_network(net);
     rec.prepare_activity({0}, c.task.batch, c.observation_steps() + 1, net, false);
     rec.activity(0, net, low, tr, tb, c.task.batch, false);
-    rec.flush();
+    rec.publish();
 }
 
 config config_of_run(const std::string& path) {
@@ -133,6 +134,7 @@ config config_of_run(const std::string& path) {
 
 run_summary learn(const config& c, const run_options& opt, const std::vector<sink*>& extra) {
     stop_signals signals; // from the start: a signal during set-up also stops after the first step
+    const output_lock lock(opt.out); // one writer per file (sim/recorder.hpp), until the file is closed
     if (!opt.resume) check_output_path(opt.out, opt.overwrite);
     const task_info& task = task_registry().get(c.task.kind);
     const bool spiking = c.circuit.spiking();
@@ -273,7 +275,7 @@ run_summary learn(const config& c, const run_options& opt, const std::vector<sin
                                            "' holds everything so far. Resume with: eisim run --resume " + opt.out);
             }
         } catch (const divergence_error& e) {
-            rec.flush();
+            rec.publish(); // the file keeps what was recorded, even before a checkpoint
             throw divergence_error(s, "learning step " + std::to_string(s) + ": " + e.what() +
                                           " (everything before it is in '" + opt.out + "')");
         }

@@ -6,6 +6,9 @@
 #include <cstdio>
 #include <filesystem>
 #include <iostream>
+#include <optional>
+
+#include <sys/stat.h>
 
 #include "analysis/export_csv.hpp"
 #include "analysis/export_sonata.hpp"
@@ -61,6 +64,84 @@ struct realism_args {
         app->add_option("--realism-seed", r.seed, "seed of the realism transforms' random streams")->capture_default_str();
     }
 };
+
+// ---- an output is never an input ------------------------------------------------------------
+// "The same file": the same device and inode where both exist (hard links and symlinks included),
+// else the same lexically normal absolute path.
+
+namespace fs = std::filesystem;
+
+struct named_path {
+    std::string option; // as the user named it: --out, CONFIG, RUN, ...
+    std::string path;
+    std::string as;     // for an output: "" (the path itself) or what else it is ("its temporary file")
+};
+
+fs::path normal_absolute(const std::string& p) {
+    std::error_code ec;
+    fs::path a = fs::absolute(p, ec).lexically_normal();
+    if (!a.has_filename() && a.has_parent_path()) a = a.parent_path(); // "dir/" is "dir"
+    return a;
+}
+
+bool same_file(const fs::path& a, const fs::path& b) {
+    struct stat sa{}, sb{};
+    if (::stat(a.c_str(), &sa) == 0 && ::stat(b.c_str(), &sb) == 0) return sa.st_dev == sb.st_dev && sa.st_ino == sb.st_ino;
+    return normal_absolute(a.string()) == normal_absolute(b.string());
+}
+
+// Whether `file` is directory `dir` or lies anywhere under it (through the path as given, or the
+// file it resolves to).
+bool within(const std::string& dir, const std::string& file) {
+    std::error_code ec;
+    for (fs::path p: {normal_absolute(file), fs::weakly_canonical(normal_absolute(file), ec)}) {
+        for (;;) {
+            if (same_file(p, dir)) return true;
+            if (!p.has_relative_path()) break;
+            p = p.parent_path();
+        }
+    }
+    return false;
+}
+
+std::string quoted(const named_path& p) { return p.option + " '" + p.path + "'"; }
+
+/// Refuse (exit 2) an output file that is an input, and an output directory that holds one.
+void refuse_inputs_as_outputs(const std::vector<named_path>& inputs, const std::vector<named_path>& files,
+                              const std::vector<named_path>& dirs = {}) {
+    for (auto& in: inputs) {
+        if (in.path.empty()) continue;
+        for (auto& out: files) {
+            if (out.path.empty() || !same_file(out.path, in.path)) continue;
+            throw user_error((out.as.empty()? quoted(out): out.option + ": " + out.as + " '" + out.path + "'") + " and " +
+                             quoted(in) + " are the same file: an input is never overwritten (choose another " + out.option + ")");
+        }
+        for (auto& out: dirs)
+            if (!out.path.empty() && within(out.path, in.path))
+                throw user_error(quoted(out) + (same_file(out.path, in.path)? " is ": " contains ") + quoted(in) +
+                                 ": an output directory never holds an input (choose another " + out.option + ")");
+    }
+}
+
+// What a simulation or learning run reads: the config, the circuit, the synapse lists.
+std::vector<named_path> inputs_of(const config_args& a, const config& c) {
+    std::vector<named_path> in{{"CONFIG", a.file, ""}, {"--circuit", a.circuit, ""}};
+    if (c.import.active()) in.push_back({"the SONATA circuit (circuit.sonata)", c.import.sonata, ""});
+    for (auto& q: c.circuit.projections) {
+        if (q.file.empty()) continue;
+        const auto at = q.file.find(":/edges/"); // a SONATA edge population: its file
+        in.push_back({std::string(at == std::string::npos? "the synapse list": "the edges file") + " of projection '" + q.name + "'",
+                      q.file.substr(0, at), ""});
+    }
+    return in;
+}
+
+// A run file and the files written beside it while it is written.
+std::vector<named_path> run_file_outputs(const std::string& out) {
+    if (out.empty()) return {};
+    const std::string target = write_target(out);
+    return {{"--out", out, ""}, {"--out", target + ".partial", "its temporary file"}, {"--out", target + ".lock", "its lock file"}};
+}
 
 void print_summary(const run_summary& s) {
     std::printf("loss: initial %.6g, final %.6g (%.1f%% of initial) after %ld steps in %.1f s\n", s.initial_loss,
@@ -161,7 +242,9 @@ int main(int argc, char** argv) {
     if (threads > 0) set_threads(threads);
     try {
         if (*sim) {
-            simulate(sim_args.resolve(), opts);
+            const config c = sim_args.resolve();
+            refuse_inputs_as_outputs(inputs_of(sim_args, c), run_file_outputs(opts.out));
+            simulate(c, opts);
             std::printf("wrote %s\n", opts.out.c_str());
         } else if (*run) {
             if (!resume_path.empty()) {
@@ -173,16 +256,30 @@ int main(int argc, char** argv) {
                 throw user_error("run needs --out FILE.h5 (or --resume FILE.h5)");
             }
             config c;
+            std::optional<output_lock> resume_lock; // learn() takes it again: one writer from here on
             if (opts.resume) {
+                const std::string partial = write_target(opts.out) + ".partial";
+                const auto missing = [&] {
+                    std::error_code ec;
+                    return user_error("cannot resume '" + opts.out + "': no such file" +
+                                      (fs::exists(partial, ec)? " ('" + partial + "' is a run stopped before its first "
+                                                                "checkpoint; start it again, which replaces it)": std::string()));
+                };
+                std::error_code ec;
+                if (!fs::exists(opts.out, ec) && !fs::is_directory(fs::path(write_target(opts.out)).parent_path(), ec)) throw missing();
+                resume_lock.emplace(opts.out); // a writer that is creating it is named
+                if (!fs::exists(opts.out, ec)) throw missing();
                 c = config_of_run(opts.out);
                 print_notes(c);
             } else {
                 c = run_args.resolve();
+                refuse_inputs_as_outputs(inputs_of(run_args, c), run_file_outputs(opts.out));
             }
             const auto summary = learn(c, opts);
             print_summary(summary);
             std::printf("wrote %s\n", opts.out.c_str());
         } else if (*ana) {
+            refuse_inputs_as_outputs({{"RUN", ana_file, ""}}, {{"--json", ana_json, ""}}, {{"--figures", ana_figures, ""}});
             analysis::analysis_options o;
             if (ana_from_opt->count()) o.from_step = ana_from;
             if (ana_to_opt->count()) o.to_step = ana_to;
@@ -210,6 +307,7 @@ int main(int argc, char** argv) {
         } else if (*cfg) {
             std::cout << to_toml(cfg_args.resolve());
         } else if (*exp && *sonata) {
+            refuse_inputs_as_outputs({{"RUN", export_run, ""}}, {}, {{"--out", sonata_opts.out_dir, ""}});
             sonata_opts.measure = sonata_realism.r;
             const auto s = analysis::export_sonata(analysis::run_file(export_run), sonata_opts);
             std::printf("learning step %.17g (snapshot %ld):", s.step, s.snapshot);
@@ -217,6 +315,8 @@ int main(int argc, char** argv) {
             std::printf("\n");
             for (auto& f: s.files) std::printf("wrote %s\n", f.c_str());
         } else if (*exp && *csv) {
+            refuse_inputs_as_outputs({{"RUN", export_run, ""}},
+                                     {{"--out", csv_opts.out, ""}, {"--out", csv_opts.out + ".partial", "its temporary file"}});
             csv_opts.measure = csv_realism.r;
             const long rows = analysis::export_csv(analysis::run_file(export_run), csv_opts);
             std::printf("wrote %s (%ld synapses)\n", csv_opts.out.c_str(), rows);

@@ -1,24 +1,232 @@
 #include "sim/recorder.hpp"
 
 #include <algorithm>
-#include <tuple>
-
-#include <algorithm>
+#include <cerrno>
+#include <chrono>
+#include <cstdio>
+#include <cstring>
 #include <ctime>
 #include <filesystem>
+#include <map>
+#include <mutex>
+#include <thread>
+#include <tuple>
+
+#include <fcntl.h>
+#include <signal.h>
+#include <sys/file.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include "models/error.hpp"
 
 namespace eisim {
 
+namespace fs = std::filesystem;
+
+namespace {
+
+// What is at `path`, if it is not a regular file or a symlink to one ("" if it is, or nothing is there).
+std::string not_regular(const std::string& path) {
+    std::error_code ec;
+    const auto link = fs::symlink_status(path, ec);
+    if (!fs::exists(link)) return "";
+    const auto st = fs::status(path, ec);
+    if (fs::is_regular_file(st)) return "";
+    const auto kind = [](const fs::file_status& f) -> std::string {
+        switch (f.type()) {
+        case fs::file_type::directory: return "a directory";
+        case fs::file_type::block: return "a block device";
+        case fs::file_type::character: return "a character device";
+        case fs::file_type::fifo: return "a FIFO";
+        case fs::file_type::socket: return "a socket";
+        case fs::file_type::not_found: return "nothing";
+        default: return "not a regular file";
+        }
+    };
+    return fs::is_symlink(link)? "a symlink to " + kind(st): kind(st);
+}
+
+} // namespace
+
 void check_output_path(const std::string& path, bool overwrite) {
-    namespace fs = std::filesystem;
     if (path.empty()) throw user_error("no output file given (--out)");
-    if (fs::exists(path) && !overwrite)
+    const std::string what = not_regular(path);
+    if (!what.empty())
+        throw user_error("cannot write '" + path + "': it is " + what + ", not a regular file (--overwrite replaces only regular files)");
+    std::error_code ec;
+    if (fs::exists(fs::symlink_status(path, ec)) && !overwrite)
         throw user_error("output file '" + path + "' exists; pass --overwrite to replace it");
-    const auto dir = fs::path(path).parent_path();
-    if (!dir.empty() && !fs::is_directory(dir))
-        throw user_error("cannot write '" + path + "': directory '" + dir.string() + "' does not exist");
+    const auto dir = fs::path(write_target(path)).parent_path();
+    if (!fs::is_directory(dir, ec))
+        throw user_error("cannot write '" + path + "': directory '" + fs::path(path).parent_path().string() + "' does not exist");
+}
+
+std::string write_target(const std::string& path) {
+    std::error_code ec;
+    const fs::path absolute = fs::absolute(path, ec).lexically_normal();
+    const fs::path resolved = fs::weakly_canonical(absolute, ec);
+    return ec? absolute.string(): resolved.string();
+}
+
+// ---- output_lock ----------------------------------------------------------------------------
+
+namespace {
+
+// The locks this process holds: lock file -> (times locked, descriptor holding the flock).
+std::mutex held_mutex;
+std::map<std::string, std::pair<int, int>> held;
+
+std::string host_name() {
+    char buf[256] = {};
+    if (::gethostname(buf, sizeof buf - 1) != 0) return "unknown-host";
+    return buf;
+}
+
+struct holder {
+    std::string host;
+    long pid = 0;
+    bool known() const { return !host.empty() && pid > 0; }
+    std::string text() const { return "host " + host + ", pid " + std::to_string(pid); }
+};
+
+holder read_holder(int fd) {
+    char buf[512] = {};
+    const ssize_t n = ::pread(fd, buf, sizeof buf - 1, 0);
+    holder h;
+    if (n <= 0) return h;
+    char host[256] = {};
+    long pid = 0;
+    if (std::sscanf(buf, "%255s %ld", host, &pid) == 2 && pid > 0) h = {host, pid};
+    return h;
+}
+
+void write_holder(int fd, const std::string& me) {
+    if (::ftruncate(fd, 0) != 0 || ::pwrite(fd, me.data(), me.size(), 0) != static_cast<ssize_t>(me.size()))
+        throw user_error(std::string("cannot write the lock file: ") + std::strerror(errno));
+}
+
+// Whether descriptor fd is the file at `path` now (and not one removed from there meanwhile).
+bool is_at(int fd, const std::string& path) {
+    struct stat a{}, b{};
+    return ::fstat(fd, &a) == 0 && ::stat(path.c_str(), &b) == 0 && a.st_dev == b.st_dev && a.st_ino == b.st_ino;
+}
+
+bool gone(long pid) { return ::kill(static_cast<pid_t>(pid), 0) != 0 && errno == ESRCH; }
+
+// Take the lock file `lock` of output `out`: the descriptor that holds it.
+int acquire(const std::string& lock, const std::string& out) {
+    using clock = std::chrono::steady_clock;
+    const std::string host = host_name();
+    const long me = static_cast<long>(::getpid());
+    const std::string mine = host + " " + std::to_string(me) + "\n";
+    // A lock file without a name yet (its writer between creating and writing it), or a lock
+    // of a dead process being taken over, is waited for this long before it is judged.
+    const auto patience = clock::now() + std::chrono::seconds(2);
+    const auto refuse = [&](const holder& h, const std::string& why) {
+        throw user_error("'" + out + "' is being written by another eisim (" + (h.known()? h.text(): "an unnamed holder") +
+                         "; lock file '" + lock + "')" + why + ": one writer per file");
+    };
+    for (;;) {
+        int fd = ::open(lock.c_str(), O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
+        if (fd >= 0) { // ours: flock it (a contender may look at it for a moment), then sign it
+            while (::flock(fd, LOCK_EX) != 0 && errno == EINTR) {}
+            try {
+                write_holder(fd, mine);
+            } catch (...) {
+                ::unlink(lock.c_str());
+                ::close(fd);
+                throw;
+            }
+            return fd;
+        }
+        if (errno != EEXIST)
+            throw user_error("cannot write '" + out + "': cannot create the lock file '" + lock + "': " + std::strerror(errno));
+        fd = ::open(lock.c_str(), O_RDWR | O_CLOEXEC);
+        if (fd < 0) {
+            if (errno == ENOENT) continue; // released meanwhile
+            throw user_error("cannot write '" + out + "': cannot open the lock file '" + lock + "': " + std::strerror(errno));
+        }
+        const bool free = ::flock(fd, LOCK_EX | LOCK_NB) == 0 || (errno != EWOULDBLOCK && errno != EINTR); // no flock here: by the pid
+        if (free && !is_at(fd, lock)) { ::close(fd); continue; } // a lock file removed meanwhile
+        const holder h = read_holder(fd);
+        const bool waiting = clock::now() < patience;
+        if (!free) { // a live writer holds it (its name may still be the dead one it takes over)
+            if (waiting && (!h.known() || (h.host == host && gone(h.pid)))) {
+                ::close(fd);
+                std::this_thread::sleep_for(std::chrono::milliseconds(20));
+                continue;
+            }
+            ::close(fd);
+            refuse(h, "");
+        }
+        // Nobody holds it: whose is it?
+        bool stale = false;
+        if (!h.known()) {
+            if (waiting) { ::close(fd); std::this_thread::sleep_for(std::chrono::milliseconds(20)); continue; }
+            stale = true; // a writer killed between creating and signing it
+        } else if (h.host != host) {
+            ::close(fd);
+            refuse(h, ", on another host, so eisim cannot tell whether it still runs; if it does not, remove the lock file");
+        } else {
+            stale = h.pid == me || gone(h.pid); // our own pid: a process before us that had it
+        }
+        if (!stale) {
+            ::close(fd);
+            refuse(h, "; if no eisim is writing it, remove the lock file");
+        }
+        try {
+            write_holder(fd, mine);
+        } catch (...) {
+            ::close(fd);
+            throw;
+        }
+        std::fprintf(stderr, "eisim: note: took over the stale lock '%s' of %s, which no longer runs\n", lock.c_str(),
+                     h.known()? h.text().c_str(): "a writer killed while creating it");
+        return fd;
+    }
+}
+
+} // namespace
+
+std::string output_lock::lock_path(const std::string& out) { return write_target(out) + ".lock"; }
+
+output_lock::output_lock(const std::string& out) {
+    check_output_path(out, true);
+    path_ = lock_path(out);
+    std::lock_guard<std::mutex> guard(held_mutex);
+    auto it = held.find(path_);
+    if (it != held.end()) {
+        ++it->second.first;
+        return;
+    }
+    const int fd = acquire(path_, out);
+    held[path_] = {1, fd};
+}
+
+output_lock::~output_lock() {
+    std::lock_guard<std::mutex> guard(held_mutex);
+    auto it = held.find(path_);
+    if (it == held.end() || --it->second.first > 0) return;
+    const int fd = it->second.second;
+    held.erase(it);
+    if (is_at(fd, path_)) ::unlink(path_.c_str()); // before the flock goes (contenders check the file is still there)
+    ::close(fd);
+}
+
+// ---- the run file ----------------------------------------------------------------------------
+
+run_recorder::unpublished& run_recorder::unpublished::operator=(unpublished&& o) noexcept {
+    if (this != &o) {
+        if (!path.empty()) ::unlink(path.c_str());
+        path = std::move(o.path);
+        o.path.clear();
+    }
+    return *this;
+}
+
+run_recorder::unpublished::~unpublished() {
+    if (!path.empty()) ::unlink(path.c_str());
 }
 
 namespace {
@@ -56,9 +264,18 @@ void write_synapses(hid_t g, const projection& p) {
 } // namespace
 
 run_recorder::run_recorder(const std::string& path, bool overwrite, const std::string& resolved_config, std::int64_t seed,
-                           bool swmr): path_(path) {
+                           bool swmr): path_(path), target_(write_target(path)) {
     check_output_path(path, overwrite);
-    file_ = h5::create_file(path, swmr);
+    // Written as <target>.partial until publish(); a leftover one (a start that was killed) is
+    // replaced, and nothing found at that name is followed.
+    const std::string partial = target_ + ".partial";
+    std::error_code ec;
+    if (fs::is_directory(fs::symlink_status(partial, ec)))
+        throw user_error("cannot write '" + path + "': '" + partial + "' is a directory");
+    if (::unlink(partial.c_str()) != 0 && errno != ENOENT)
+        throw user_error("cannot write '" + path + "': cannot replace '" + partial + "': " + std::strerror(errno));
+    file_ = h5::create_file(partial, swmr, true);
+    partial_.path = partial;
     h5::write_attr(file_, "format", std::string("eisim.run"));
     h5::write_attr(file_, "format_version", run_format_version);
     h5::write_attr(file_, "software_version", std::string(software_version));
@@ -295,6 +512,8 @@ void run_recorder::begin_trajectory(const network& net, bool float32, int compre
 run_recorder run_recorder::reopen(const std::string& path) {
     run_recorder r;
     r.path_ = path;
+    r.target_ = write_target(path);
+    r.swmr_ = true;
     r.file_ = h5::open_file_for_resume(path);
     if (!h5::exists(r.file_, "checkpoint"))
         throw file_error("'" + path + "' has no /checkpoint: it was not written by 'eisim run', or by an older version");
@@ -329,7 +548,28 @@ void run_recorder::prepare_activity(const std::vector<long>& steps, int n_trials
     });
 }
 
-void run_recorder::start_swmr() { h5::start_swmr(file_); }
+void run_recorder::start_swmr() {
+    h5::start_swmr(file_);
+    swmr_ = true;
+}
+
+void run_recorder::publish() {
+    if (partial_.path.empty()) return flush();
+    // On disk before its name says it is there (a rename of an open file keeps its inode: the
+    // SWMR writer goes on writing, readers of the final name see it).
+    h5::sync(file_);
+    if (!swmr_) {
+        weights_.clear();
+        for (auto* a: {&traj_step_, &traj_loss_, &traj_acc_, &train_loss_, &train_held_, &train_lr_, &train_acc_}) *a = h5::row_appender();
+        file_.reset();
+    }
+    std::error_code ec;
+    fs::rename(partial_.path, target_, ec);
+    if (ec) throw user_error("cannot write '" + path_ + "': renaming '" + partial_.path + "' to it failed: " + ec.message());
+    partial_.path.clear();
+    const int dir = ::open(fs::path(target_).parent_path().c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (dir >= 0) { ::fsync(dir); ::close(dir); } // the new name on disk too
+}
 
 void run_recorder::checkpoint(long step, const network& net, const std::map<std::string, vector>& velocity) {
     auto sg = h5::open_group(file_, "checkpoint/slot" + std::to_string(next_slot_));
@@ -346,6 +586,7 @@ void run_recorder::checkpoint(long step, const network& net, const std::map<std:
     h5::overwrite(sg, "step", &s);
     flush();
     next_slot_ = 1 - next_slot_;
+    publish(); // the first checkpoint makes the file one that can be resumed: it appears at its path
 }
 
 run_recorder::saved_state run_recorder::read_checkpoint() const {

@@ -36,6 +36,12 @@
 // A learning run is written in single-writer/multiple-reader mode (every object is created up
 // front), and the file is flushed after every step: h5py (swmr=True) and `eisim analyze` can read
 // it while it is written, and a killed run keeps every snapshot up to the last one flushed.
+//
+// Where it is written (docs/design.md, "The run file"): a new run file is created as
+// `<out>.partial` beside `<out>` and renamed to `<out>` once it can be resumed (a learning run:
+// after its first checkpoint; simulate: when complete), so that `<out>` is never a file a kill
+// left half-created. One writer per file: `output_lock` (`<out>.lock`) is held for as long as
+// the file is written.
 #include <limits>
 #include <map>
 #include <string>
@@ -56,7 +62,9 @@ extern const char* git_revision;
 
 class run_recorder {
 public:
-    /// Create the run file; refuses to replace an existing file unless `overwrite`.
+    /// Create the run file, as `<path>.partial` (a leftover one replaced) until `publish`; refuses
+    /// to replace an existing file unless `overwrite`, and a file that is not a regular file always.
+    /// The caller holds the output_lock of `path`.
     run_recorder(const std::string& path, bool overwrite, const std::string& resolved_config, std::int64_t seed,
                  bool swmr = false);
     /// Reopen a run file written by a learning run, to resume it.
@@ -95,11 +103,27 @@ public:
     /// Forget what was recorded at or after learning step `step` (to redo it on resuming).
     void truncate_to(long step);
     void flush();
+    /// Flush, put the file on disk and rename `<path>.partial` to `<path>` (atomically replacing
+    /// an existing file there); a no-op once done and for a reopened file. A file not in SWMR mode
+    /// is closed first (nothing is written after). The checkpoint publishes the file once it is
+    /// complete; a recorder destroyed unpublished removes its `.partial`.
+    void publish();
     const std::string& path() const { return path_; }
     hid_t file() const { return file_; }
 
 private:
-    std::string path_;
+    // The `.partial` file until it is published: removed if the recorder ends before (after the
+    // file is closed: declared before file_).
+    struct unpublished {
+        std::string path;
+        unpublished() = default;
+        unpublished(unpublished&& o) noexcept: path(std::move(o.path)) { o.path.clear(); }
+        unpublished& operator=(unpublished&& o) noexcept;
+        ~unpublished();
+    };
+    std::string path_, target_; // as given; where it is written (write_target)
+    unpublished partial_;
+    bool swmr_ = false;
     h5::handle file_;
     h5::row_appender traj_step_, traj_loss_, train_loss_, train_held_, train_lr_;
     h5::row_appender traj_acc_, train_acc_; // absent (has_accuracy_ false) in files from before them
@@ -110,7 +134,35 @@ private:
     run_recorder() = default;
 };
 
-/// Refuse to replace an existing file without --overwrite (exit code 2).
+/// Refuse (user_error, exit code 2) an output that is not a regular file (a directory, a device, a
+/// FIFO, a socket, a symlink to one or to nothing: eisim replaces only regular files), an existing
+/// file without `overwrite`, and a path whose directory does not exist.
 void check_output_path(const std::string& path, bool overwrite);
+
+/// The file an output path names: absolute, with symlinks resolved (a symlink to a run file is
+/// followed, and the file it names is replaced); its `.partial` and `.lock` lie beside it.
+std::string write_target(const std::string& path);
+
+/// One writer per file: an exclusive lock on the output `out`, taken before anything is created
+/// and held for as long as this object lives. It is the file `<write_target(out)>.lock`, created
+/// with O_EXCL, holding "host pid" and flock()ed by its writer; the destructor removes it (also
+/// when an exception or SIGINT/SIGTERM ends the writer). A lock held by a live process, or by one
+/// on another host, is refused with a user_error naming the holder (exit code 2); the lock of a
+/// process that is gone (same host, kill(pid, 0) fails with ESRCH) is taken over, with a note.
+/// Re-entrant within one process: locking a file this process already holds does nothing more.
+/// Checks check_output_path(out, true) first, so that no lock is made beside what eisim would
+/// never write.
+class output_lock {
+public:
+    explicit output_lock(const std::string& out);
+    ~output_lock();
+    output_lock(const output_lock&) = delete;
+    output_lock& operator=(const output_lock&) = delete;
+    /// The lock file of the output `out`.
+    static std::string lock_path(const std::string& out);
+
+private:
+    std::string path_;
+};
 
 } // namespace eisim

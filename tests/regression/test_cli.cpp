@@ -12,6 +12,7 @@
 #include "models/network.hpp"
 #include "sim/config.hpp"
 #include "sim/recorder.hpp"
+#include "tests/regression/datasets.hpp"
 #include "tests/support/approx.hpp"
 
 using namespace eisim;
@@ -26,30 +27,6 @@ std::string write_text(const std::string& text) {
     return path;
 }
 
-// Every dataset of a file, by path, as doubles (int datasets converted, strings as their characters).
-void collect(hid_t loc, const std::string& prefix, std::map<std::string, std::vector<double>>& out) {
-    std::pair<std::string, std::map<std::string, std::vector<double>>*> ctx(prefix, &out);
-    H5Literate(loc, H5_INDEX_NAME, H5_ITER_NATIVE, nullptr, [](hid_t g, const char* name, const H5L_info_t*, void* data) -> herr_t {
-        auto& o = *static_cast<std::pair<std::string, std::map<std::string, std::vector<double>>*>*>(data);
-        H5O_info_t info;
-        H5Oget_info_by_name(g, name, &info, H5P_DEFAULT);
-        const std::string path = o.first + "/" + name;
-        if (info.type == H5O_TYPE_GROUP) {
-            auto sub = h5::open_group(g, name);
-            collect(sub, path, *o.second);
-        } else if (info.type == H5O_TYPE_DATASET) {
-            auto d = h5::open_dataset(g, name);
-            h5::handle type(H5Dget_type(d), H5Tclose);
-            if (H5Tget_class(type) == H5T_STRING) { // strings as their characters, one after another
-                auto& v = (*o.second)[path];
-                for (auto& str: h5::read_strings(g, name)) v.insert(v.end(), str.begin(), str.end());
-            } else {
-                (*o.second)[path] = h5::read_double(g, name);
-            }
-        }
-        return 0;
-    }, &ctx);
-}
 } // namespace
 
 TEST_CASE("eisim --version and config", "[cli]") {
@@ -102,23 +79,15 @@ TEST_CASE("same config and seed give identical datasets", "[cli][determinism]") 
     REQUIRE(test::run(exe + " run -q" + args + " --out " + a).code == 0);
     REQUIRE(test::run(exe + " run -q" + args + " --out " + b).code == 0);
     REQUIRE(test::run(exe + " run -q" + args + " --set training.seed=2 --out " + c).code == 0);
-    std::map<std::string, std::vector<double>> da, db, dc;
+    const auto da = test::all_datasets(a), db = test::all_datasets(b), dc = test::all_datasets(c);
     {
-        auto fa = h5::open_file(a), fb = h5::open_file(b), fc = h5::open_file(c);
-        collect(fa, "", da);
-        collect(fb, "", db);
-        collect(fc, "", dc);
+        auto fa = h5::open_file(a), fb = h5::open_file(b);
         CHECK(h5::read_attr_string(fa, "config") == h5::read_attr_string(fb, "config"));
     }
     REQUIRE(da.size() > 10);
-    const auto same = [](const std::vector<double>& x, const std::vector<double>& y) { // NaN (no value) equals NaN
-        return x.size() == y.size() && std::equal(x.begin(), x.end(), y.begin(), [](double u, double v) {
-                   return u == v || (std::isnan(u) && std::isnan(v));
-               });
-    };
     for (auto& [path, data]: da) {
         INFO(path);
-        CHECK(same(data, db.at(path)));
+        CHECK(test::same_values(data, db.at(path)));
     }
     CHECK(da.at("/trajectory/recurrent/weight") != dc.at("/trajectory/recurrent/weight"));
     for (auto& p: {a, b, c}) std::remove(p.c_str());
