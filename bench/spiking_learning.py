@@ -19,7 +19,11 @@ For each size, rule and thread count, side by side in this one run:
   PyTorch bench/peers/torch_spiking_peer.py on the run file of `eisim run CFG` with
           training.steps = 1 and every trial's activity: it first checks that its loss equals
           eisim's /trajectory/loss[0] and its EG step eisim's first step (relative 1e-10, the same
-          spike count), then times --peer-steps learning steps (median).
+          spike count), then times --peer-steps learning steps (median). For eprop the goal's peer
+          writes the forward eligibility traces per synapse and trial (Bellec et al. 2020); a
+          second peer (`--eprop-form adjoint`, left out with --no-adjoint-peer) computes the same
+          gradient in eisim's own backward form with one product per projection: it shows how
+          much of eisim's lead is the algorithm.
 Threads: OMP_NUM_THREADS = t and --threads t for eisim; torch.set_num_threads(t),
 OMP_NUM_THREADS = OPENBLAS_NUM_THREADS = t for the peer. Each measurement is its own process.
 
@@ -193,6 +197,7 @@ def main():
     ap.add_argument("--peer-steps", type=int, default=3, help="timed learning steps of each peer measurement")
     ap.add_argument("--blas", default="auto", help="folder of the peer's libblas.so.3, or 'system' (default: OpenBLAS if found)")
     ap.add_argument("--reference-blas", action="store_true", help="also the peer on the reference BLAS (surrogate_bptt, 1 thread)")
+    ap.add_argument("--no-adjoint-peer", action="store_true", help="leave out the e-prop peer in eisim's adjoint form")
     ap.add_argument("--json", default="", help="write every measurement here")
     ap.add_argument("--work", default="", help="folder for configs and run files (default: a temporary one)")
     args = ap.parse_args()
@@ -230,6 +235,9 @@ def main():
                             "--record", os.path.join(work, "peer_record.h5")]
                     row["torch"] = run_json(peer, env=thread_env(t, blas))
                     loads.append(row["torch"]["load_1min"])
+                    if rule == "eprop" and not args.no_adjoint_peer:
+                        row["torch_adjoint"] = run_json(peer + ["--eprop-form", "adjoint"], env=thread_env(t, blas))
+                        loads.append(row["torch_adjoint"]["load_1min"])
                     if args.reference_blas and rule == "surrogate_bptt" and t == 1 and blas:
                         row["torch_reference_blas"] = run_json(peer[:4] + ["--steps", "2"] + peer[6:], env=thread_env(t, REFERENCE_BLAS))
                 rows.append(row)
@@ -238,7 +246,7 @@ def main():
                       + (f", torch {fmt(p['step_median_s'])} s, same job {p['same_job']}" if p else ""), file=sys.stderr)
     minutes = (time.time() - started) / 60
     loads.append(os.getloadavg()[0])
-    same = all(r["torch"]["same_job"] for r in rows if "torch" in r)
+    same = all(r[k]["same_job"] for r in rows for k in ("torch", "torch_adjoint", "torch_reference_blas") if k in r)
 
     # The report.
     peer0 = next((r["torch"] for r in rows if "torch" in r), None)
@@ -256,10 +264,12 @@ def main():
                f"readouts; perceptual_decision, B = {args.batch} trials of {args.duration_ms:g} ms, dt = 1 ms; EG step, "
                f"every weight recorded")
     out.append("")
-    sys_col = any("torch_reference_blas" in r for r in rows)
+    extra = [(k, title) for k, title in (("torch_adjoint", "PyTorch e-prop, eisim's adjoint form (s)"),
+                                          ("torch_reference_blas", "PyTorch, reference BLAS (s)"))
+             if any(k in r for r in rows)]
     head = "| N | rule | threads | eisim step (s) | PyTorch step (s) | ratio |"
-    if sys_col:
-        head += " PyTorch, reference BLAS (s) | ratio |"
+    for _, title in extra:
+        head += f" {title} | ratio |"
     head += " spikes in the batch (first step) | peak RSS eisim / PyTorch (MB) | same job: loss, step (rel. diff) |"
     out.append(head)
     out.append("|" + "---|" * (head.count("|") - 1))
@@ -268,12 +278,17 @@ def main():
         ratio = p["step_median_s"] / e["step_median_s"] if p and p["step_median_s"] else None
         r["ratio"] = ratio
         line = f"| {r['N']} | {r['rule']} | {r['threads']} | {fmt(e['step_median_s'])} | {fmt(p['step_median_s']) if p else 'n/a'} | {fmt(ratio)} |"
-        if sys_col:
-            s = r.get("torch_reference_blas")
-            line += (f" {fmt(s['step_median_s'])} | {fmt(s['step_median_s'] / e['step_median_s'])} |" if s and s['step_median_s']
-                     else " | |")
+        for k, _ in extra:
+            s = r.get(k)
+            if s and s["step_median_s"]:
+                r[k + "_ratio"] = s["step_median_s"] / e["step_median_s"]
+                line += f" {fmt(s['step_median_s'])} | {fmt(r[k + '_ratio'])} |"
+            else:
+                line += " | |"
         if p:
-            same_txt = f"{p['loss_rel_diff']:.1e}, {max(p['step_rel_diff'].values()):.1e}" + ("" if p["same_job"] else " NOT THE SAME")
+            checks = [p] + [r[k] for k, _ in extra if k in r]
+            same_txt = (f"{max(c['loss_rel_diff'] for c in checks):.1e}, {max(max(c['step_rel_diff'].values()) for c in checks):.1e}"
+                        + ("" if all(c["same_job"] for c in checks) else " NOT THE SAME"))
             line += f" {p['spikes']} | {e['peak_rss_mb']:.0f} / {p['peak_rss_mb']:.0f} | {same_txt} |"
         else:
             line += f" | {e['peak_rss_mb']:.0f} / n/a | n/a |"
@@ -287,6 +302,11 @@ def main():
             ok = all(r["ratio"] >= 10 for r in rs)
             out.append(f"- {'PASS' if ok else 'FAIL'}: {rule} learning step >= 10x the PyTorch peer at N = {n}: "
                        + ", ".join(f"{r['threads']} thread{'s' if r['threads'] > 1 else ''}: {r['ratio']:.1f}x" for r in rs))
+    for n in sizes:
+        rs = [r for r in rows if r["rule"] == "eprop" and r["N"] == n and r.get("torch_adjoint_ratio")]
+        if rs:
+            out.append(f"- (not the goal's peer) eprop against PyTorch in eisim's adjoint form at N = {n}: "
+                       + ", ".join(f"{r['threads']} thread{'s' if r['threads'] > 1 else ''}: {r['torch_adjoint_ratio']:.1f}x" for r in rs))
     print("\n".join(out))
     if args.json:
         with open(args.json, "w") as f:

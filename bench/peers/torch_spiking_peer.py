@@ -180,8 +180,8 @@ class Spike(torch.autograd.Function):
 
 
 class Job:
-    def __init__(self, c):
-        self.c = c
+    def __init__(self, c, eprop_form="traces"):
+        self.c, self.eprop_form = c, eprop_form
         t = lambda a: torch.tensor(np.asarray(a, dtype=np.float64))
         self.N, self.B, self.T, self.h = c["N"], c["B"], c["T"], c["h"]
         self.dm, self.rho, self.v_inf, self.v_th = t(c["dm"]), t(c["rho"]), t(c["v_inf"]), t(c["v_th"])
@@ -284,6 +284,7 @@ class Job:
                 e_out = 2.0 * self.mask[k + 1] * (y - self.target[k + 1]) / self.norm  # [B, n_out]
                 trace(k, z, psi, e_out, zs)
         self.n_spikes = int(float(spikes.sum()))
+        self.zs = zs
         rate = spikes * (1000.0 / (B * T * self.h))
         self.rate = rate
         loss = total / self.norm
@@ -358,8 +359,65 @@ class Job:
                         st[q["name"]]["g"].add_((reg[q["post"]] * st[q["name"]]["esum"]).sum(0))
         return float(L), [st[q["name"]]["g"] * q["sign"] for q in self.proj]  # dL/dm = sign dL/dw
 
+    def eprop_adjoint(self):
+        """The same e-prop gradient in eisim's backward form (plasticity/spiking_credit.hpp), as a
+        torch user who knows it would write it: the forward pass records psi and the spikes, the
+        learning signal L = (kappa-filtered future errors) W_out, per-cell adjoints backwards in
+        time on [B, N] tensors, and each projection's gradient one product over all trials and
+        steps, G_p = sum_{b,k} mu^I_p(k + d) z(k)^T, read at the synapses."""
+        B, N, T = self.B, self.N, self.T
+        psis, errs = [], []
+
+        def trace(k, z, psi, e_out, zs):
+            psis.append(psi)
+            errs.append(e_out)  # e(k+1)
+        with torch.no_grad():
+            L = self.forward(trace)
+            zs = self.zs
+            W_out = sum(q["S"] * q["M"] for q in self.proj if q["kind"] == "readout")
+            e_t = torch.zeros(T, B, W_out.shape[0], dtype=torch.float64)  # e~(k) = e(k+1) + kappa e~(k+1)
+            acc = torch.zeros(B, W_out.shape[0], dtype=torch.float64)
+            for k in range(T - 1, -1, -1):
+                acc = errs[k] + self.kappa * acc
+                e_t[k] = acc
+            Ls = e_t @ W_out  # [T, B, N]
+            if self.c["c_reg"] > 0:
+                Ls = Ls + self.c["c_reg"] * (self.rate - self.c["f0"]) * (1000.0 / (B * T * self.h))
+            P = len(self.taus)
+            mu_I = torch.zeros(P, T, B, N, dtype=torch.float64)
+            mv, ma = torch.zeros(B, N, dtype=torch.float64), torch.zeros(B, N, dtype=torch.float64)
+            nI = [torch.zeros(B, N, dtype=torch.float64) for _ in range(P)]
+            for k in range(T - 1, -1, -1):
+                for p in range(P):
+                    nI[p] = self.gain[p] * mv + self.decay[p] * nI[p]
+                    mu_I[p, k] = nI[p]
+                Lpsi = Ls[k] * psis[k]
+                mv, ma = (Lpsi + self.dm * mv + self.rho * psis[k] * ma,
+                          (-self.beta * Lpsi + self.rho * (1.0 - self.beta * psis[k]) * ma) * self.adaptive)
+            Z = torch.stack(zs)  # [T, B, N]
+            g = []
+            for q in self.proj:
+                if q["kind"] == "readout":  # a spike of j in step k adds e~_o(k) to W_oj
+                    G = torch.einsum("tbo,tbj->oj", e_t, Z)
+                    g.append(G[q["post"], q["pre"]] * q["sign"])
+                    continue
+                d = q["d"]
+                src = (self.x_in if q["kind"] == "input" else Z)[:T - d].reshape((T - d) * B, -1)
+                gs = torch.zeros(len(q["pre"]), dtype=torch.float64)
+                for p, cols, _ in q["port"]:  # the port's presynaptic columns only
+                    sel = q["port_of"] == p
+                    at = torch.full((src.shape[1],), -1, dtype=torch.int64)
+                    at[cols] = torch.arange(len(cols))
+                    G = mu_I[p, d:].reshape((T - d) * B, N).T @ src[:, cols]  # [N, columns]
+                    gs[sel] = G[q["post"][sel], at[q["pre"][sel]]]
+                g.append(gs * q["sign"])
+        return float(L), g
+
     def learning_step(self, record=None, row=0):
-        loss, g = self.surrogate_bptt() if self.c["rule"] == "surrogate_bptt" else self.eprop()
+        if self.c["rule"] == "surrogate_bptt":
+            loss, g = self.surrogate_bptt()
+        else:
+            loss, g = self.eprop_adjoint() if self.eprop_form == "adjoint" else self.eprop()
         with torch.no_grad():
             for q, gq in zip(self.proj, g):
                 q["m"] = q["m"] * torch.exp(-self.lr * gq)
@@ -374,12 +432,14 @@ def main():
     ap.add_argument("--run", required=True, help="eisim run file (training.steps = 1, activity of every trial)")
     ap.add_argument("--steps", type=int, default=3, help="timed learning steps after the checked first one")
     ap.add_argument("--threads", type=int, default=1, help="torch intra-op threads")
+    ap.add_argument("--eprop-form", choices=("traces", "adjoint"), default="traces",
+                    help="eprop: forward eligibility traces per synapse (Bellec et al.), or eisim's backward adjoints")
     ap.add_argument("--tol", type=float, default=1e-10, help="relative tolerance of the loss and step checks")
     ap.add_argument("--record", default="", help="HDF5 file the weights are recorded to (empty: no recording)")
     args = ap.parse_args()
     torch.set_num_threads(args.threads)
     c = load(args.run)
-    job = Job(c)
+    job = Job(c, args.eprop_form)
     out = h5py.File(args.record, "w") if args.record else None
     record = None
     if out is not None:
@@ -409,7 +469,7 @@ def main():
         out.close()
         os.remove(args.record)
     print(json.dumps({
-        "rule": c["rule"], "N": int(c["N"]), "batch": int(c["B"]), "steps_per_trial": int(c["T"]),
+        "rule": c["rule"], "eprop_form": args.eprop_form if c["rule"] == "eprop" else None, "N": int(c["N"]), "batch": int(c["B"]), "steps_per_trial": int(c["T"]),
         "loss": loss0, "eisim_loss": c["eisim_loss"], "loss_rel_diff": loss_rel,
         "step_rel_diff": step_rel, "spikes": spikes0, "eisim_spikes": c["eisim_spikes"], "same_job": ok,
         "first_step_s": first_s, "step_s": steps, "step_median_s": statistics.median(steps) if steps else None,
