@@ -25,13 +25,16 @@ For each size, rule and thread count, side by side in this one run:
           gradient in eisim's own backward form with one product per projection: it shows how
           much of eisim's lead is the algorithm.
 Threads: OMP_NUM_THREADS = t and --threads t for eisim; torch.set_num_threads(t),
-OMP_NUM_THREADS = OPENBLAS_NUM_THREADS = t for the peer. Each measurement is its own process.
+OMP_NUM_THREADS = OPENBLAS_NUM_THREADS = t for the peer; OMP_WAIT_POLICY = PASSIVE for both
+(--wait-policy): on a machine shared with other jobs, OpenMP threads that spin at their barriers
+wait for descheduled partners, and 2-thread steps took up to 50 times their 1-thread time. Each
+measurement is its own process.
 
 BLAS. Debian's python3-torch does its float64 products in the system's libblas.so.3, which is
 the reference BLAS of libblas3 unless an optimised one is installed (10 times slower products on
 the machine of BENCHMARKS.md). The peer is timed with OpenBLAS when it can be found: --blas DIR
-(a folder with libblas.so.3, put first on the peer's LD_LIBRARY_PATH), by default
-/usr/lib/x86_64-linux-gnu/openblas-pthread (Debian's libopenblas0-pthread) or $EISIM_BENCH_OPENBLAS;
+(a folder with libblas.so.3, put first on the peer's LD_LIBRARY_PATH), by default $EISIM_BENCH_OPENBLAS,
+/usr/lib/x86_64-linux-gnu/openblas-openmp (Debian's libopenblas0-openmp) or openblas-pthread;
 `--blas system` times what `apt-get install python3-torch` alone gives. --reference-blas adds,
 for surrogate_bptt at one thread, the peer on the reference BLAS too (libblas3's, which is
 single-threaded).
@@ -51,7 +54,8 @@ import time
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 PEER = os.path.join(ROOT, "bench", "peers", "torch_spiking_peer.py")
-OPENBLAS_DIRS = ["/usr/lib/x86_64-linux-gnu/openblas-pthread", "/usr/lib/x86_64-linux-gnu/openblas-openmp"]
+# OpenBLAS's OpenMP build first: it shares torch's OpenMP threads (the pthread build adds its own pool).
+OPENBLAS_DIRS = ["/usr/lib/x86_64-linux-gnu/openblas-openmp", "/usr/lib/x86_64-linux-gnu/openblas-pthread"]
 REFERENCE_BLAS = "/usr/lib/x86_64-linux-gnu/blas"  # Debian's libblas3 (the reference BLAS)
 
 
@@ -142,10 +146,12 @@ def run_json(cmd, env=None):
     return d
 
 
-def thread_env(t, blas=None):
+def thread_env(t, blas=None, wait_policy="passive"):
     env = dict(os.environ)
     for k in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
         env[k] = str(t)
+    if wait_policy != "default":
+        env["OMP_WAIT_POLICY"] = wait_policy.upper()
     if blas:
         env["LD_LIBRARY_PATH"] = blas + (":" + env["LD_LIBRARY_PATH"] if env.get("LD_LIBRARY_PATH") else "")
     return env
@@ -197,6 +203,9 @@ def main():
     ap.add_argument("--peer-steps", type=int, default=3, help="timed learning steps of each peer measurement")
     ap.add_argument("--blas", default="auto", help="folder of the peer's libblas.so.3, or 'system' (default: OpenBLAS if found)")
     ap.add_argument("--reference-blas", action="store_true", help="also the peer on the reference BLAS (surrogate_bptt, 1 thread)")
+    ap.add_argument("--wait-policy", choices=("passive", "active", "default"), default="passive",
+                    help="OMP_WAIT_POLICY of both programs (passive: idle threads sleep; spinning threads on a shared "
+                         "machine measure the other jobs)")
     ap.add_argument("--no-adjoint-peer", action="store_true", help="leave out the e-prop peer in eisim's adjoint form")
     ap.add_argument("--json", default="", help="write every measurement here")
     ap.add_argument("--work", default="", help="folder for configs and run files (default: a temporary one)")
@@ -228,18 +237,18 @@ def main():
                 row = dict(N=n, rule=rule, threads=t)
                 row["eisim"] = run_json([args.bench, "learn", "--config", cfg, "--threads", str(t), "--out",
                                          os.path.join(work, "bench_learn.h5"), "--set", f"training.steps={args.eisim_steps}"],
-                                        env=thread_env(t))
+                                        env=thread_env(t, None, args.wait_policy))
                 loads.append(row["eisim"]["load_1min"])
                 if have_torch:
                     peer = [args.python, PEER, "--run", ref, "--steps", str(args.peer_steps), "--threads", str(t),
                             "--record", os.path.join(work, "peer_record.h5")]
-                    row["torch"] = run_json(peer, env=thread_env(t, blas))
+                    row["torch"] = run_json(peer, env=thread_env(t, blas, args.wait_policy))
                     loads.append(row["torch"]["load_1min"])
                     if rule == "eprop" and not args.no_adjoint_peer:
-                        row["torch_adjoint"] = run_json(peer + ["--eprop-form", "adjoint"], env=thread_env(t, blas))
+                        row["torch_adjoint"] = run_json(peer + ["--eprop-form", "adjoint"], env=thread_env(t, blas, args.wait_policy))
                         loads.append(row["torch_adjoint"]["load_1min"])
                     if args.reference_blas and rule == "surrogate_bptt" and t == 1 and blas:
-                        row["torch_reference_blas"] = run_json(peer[:4] + ["--steps", "2"] + peer[6:], env=thread_env(t, REFERENCE_BLAS))
+                        row["torch_reference_blas"] = run_json(peer[:4] + ["--steps", "2"] + peer[6:], env=thread_env(t, REFERENCE_BLAS, args.wait_policy))
                 rows.append(row)
                 e, p = row["eisim"], row.get("torch")
                 print(f"N={n} {rule} threads={t}: eisim {fmt(e['step_median_s'])} s"
@@ -260,6 +269,7 @@ def main():
     if peer0:
         out.append(f"- PyTorch {peer0['torch']} (Debian python3-torch), float64, BLAS: {peer0['blas']}; median of "
                    f"{args.peer_steps} learning steps after the checked first one")
+    out.append(f"- Threads: as in the table, OMP_WAIT_POLICY = {args.wait_policy}")
     out.append(f"- Job: N cells (40 % ALIF, 40 % LIF E, 20 % LIF I), recurrent p = {args.p}, 3 Poisson inputs, 2 leaky "
                f"readouts; perceptual_decision, B = {args.batch} trials of {args.duration_ms:g} ms, dt = 1 ms; EG step, "
                f"every weight recorded")
