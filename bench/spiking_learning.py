@@ -27,7 +27,7 @@ For each size, rule and thread count, side by side in this one run:
 Threads: OMP_NUM_THREADS = t and --threads t for eisim; torch.set_num_threads(t),
 OMP_NUM_THREADS = OPENBLAS_NUM_THREADS = t for the peer; OMP_WAIT_POLICY = PASSIVE for both
 (--wait-policy): on a machine shared with other jobs, OpenMP threads that spin at their barriers
-wait for descheduled partners, and 2-thread steps took up to 50 times their 1-thread time. Each
+wait for descheduled partners, and 2-thread peer steps took 20 to 30 times their 1-thread time. Each
 measurement is its own process.
 
 BLAS. Debian's python3-torch does its float64 products in the system's libblas.so.3, which is
