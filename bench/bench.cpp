@@ -1,6 +1,7 @@
 // eisim_bench: the timings bench/run.py collects, one measurement per process (so that the peak
 // resident set size belongs to that measurement alone). Each subcommand takes the same config
-// overrides as `eisim run --set` and prints one JSON object on stdout.
+// overrides as `eisim run --set`, on the built-in defaults or on a config file (`--config`, as
+// `eisim run CONFIG.toml`), and prints one JSON object on stdout.
 //
 //   learn    the real learning loop (sim/experiment.hpp learn()): seconds of each learning step
 //            (forward + exact gradient + mirror step + recording + checkpoint), their median, the
@@ -161,12 +162,13 @@ int main(int argc, char** argv) {
     app.require_subcommand(1);
     std::vector<std::string> sets;
     int threads = 0, reps = 5;
-    std::string out = "bench_learn.h5";
+    std::string out = "bench_learn.h5", config_file;
     auto* learn_app = app.add_subcommand("learn", "time the learning loop (training.steps steps)");
     learn_app->add_option("--out", out, "run file to write (replaced)")->capture_default_str();
     auto* forward_app = app.add_subcommand("forward", "time the forward integration of one batch");
     auto* floor_app = app.add_subcommand("floor", "time the dense products a learning step cannot avoid");
     for (auto* a: {learn_app, forward_app, floor_app}) {
+        a->add_option("--config", config_file, "config file the overrides apply to (default: the built-in defaults)");
         a->add_option("--set", sets, "override a config key: section.key=value (repeatable)");
         a->add_option("--threads", threads, "threads for the products (default: OpenMP's)")->check(CLI::Range(1, 1024));
     }
@@ -178,7 +180,7 @@ int main(int argc, char** argv) {
     }
     try {
         if (threads > 0) set_threads(threads);
-        config c = default_config();
+        config c = config_file.empty()? default_config(): load_config(config_file);
         for (auto& s: sets) apply_override(c, s, false);
         validate(c);
         if (*learn_app) return learn_cmd(c, out);

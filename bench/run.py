@@ -380,15 +380,15 @@ def write_report(args, rows, rec, growth, crossover, elapsed, duration, fixed_mb
     if all(t["dense"][1] / t["sparse"][1] < t["dense"][0] / t["sparse"][0] for _, t in cross):
         w("The learning step gains less than the forward pass: its gradient accumulation stays a dense N×N product.")
         w("")
-    # The before/after section bench/ab.sh measures is kept from the file being replaced.
+    # The sections other scripts measure are kept from the file being replaced: the before/after
+    # section (bench/ab.sh) and the spiking ones (bench/spiking.py, bench/spiking_learning.py).
     kept = ""
     if os.path.exists(args.out):
         with open(args.out) as f:
             old = f.read()
-        at = old.find("## Before and after")
-        if at >= 0:
-            end = old.find("\n## ", at + 1)
-            kept = old[at:] if end < 0 else old[at:end + 1]
+        for section in old.split("\n## ")[1:]:
+            if section.startswith(("Before and after", "Spiking")):
+                kept += "## " + section.rstrip() + "\n\n"
     with open(args.out, "w") as f:
         f.write("\n".join(L).rstrip() + "\n" + ("\n" + kept.rstrip() + "\n" if kept else ""))
 
