@@ -101,12 +101,15 @@ spiking_network lower_spiking(const network& net, const circuit_desc& d, double 
         taus.push_back(tau);
         return static_cast<std::uint8_t>(taus.size() - 1);
     };
-    std::vector<synapse_entry> from_net, from_in;
+    std::vector<synapse_entry> from_net, from_in, readout;
     for (std::size_t k = 0; k < net.projections.size(); ++k) {
         const projection& P = net.projections[k];
         const projection_desc& pd = d.projections[k];
         if (P.kind == product::readout) {
-            P.for_each([&](std::size_t, int post, int pre, int sign, double m) { s.W_out(post, pre) += sign*m; });
+            P.for_each([&](std::size_t id, int post, int pre, int sign, double m) {
+                s.W_out(post, pre) += sign*m;
+                readout.push_back({pre, post, 0, 0, sign*m, static_cast<std::int32_t>(k), static_cast<std::int64_t>(id)});
+            });
             continue;
         }
         s.max_delay = std::max(s.max_delay, P.delay);
@@ -119,6 +122,7 @@ spiking_network lower_spiking(const network& net, const circuit_desc& d, double 
     }
     s.from_network = compress(from_net, N);
     s.from_input = compress(from_in, net.n_in);
+    s.to_readout = compress(readout, N);
     s.ports = static_cast<int>(taus.size());
     s.tau_port = Eigen::Map<const vector>(taus.data(), s.ports);
     s.decay_port = (-dt_ms/s.tau_port.array()).exp().matrix();

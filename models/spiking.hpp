@@ -92,6 +92,7 @@ struct spiking_network {
         std::vector<std::int64_t> synapse;
     };
     fanout from_network, from_input;
+    fanout to_readout;            // the readout synapses by presynaptic cell (post: the readout unit; delay, port unused)
     int max_delay = 1;
     vector input_rate_hz;         // [n_in] spike_rate_hz of each channel's population
     // The leaky readouts: κ_o per readout unit and the signed readout weights (n_out × n).

@@ -22,45 +22,10 @@ std::vector<key_spec> spiking_credit_keys() {
 
 namespace {
 
-// The readout synapses by presynaptic (network) cell: entries first[j] .. first[j+1]−1 of cell j.
-struct readout_fanout {
-    std::vector<std::int64_t> first;
-    std::vector<std::int32_t> post, projection;
-    std::vector<std::int64_t> synapse;
-};
-
-readout_fanout readout_synapses(const network& net, const plastic_set& which) {
-    readout_fanout f;
-    const int N = net.n();
-    struct entry { std::int32_t pre, post, projection; std::int64_t synapse; };
-    std::vector<entry> all;
-    for (std::size_t k = 0; k < net.projections.size(); ++k) {
-        const projection& P = net.projections[k];
-        if (P.kind != product::readout || !which.of(net, k)) continue;
-        P.for_each([&](std::size_t s, int post, int pre, int, double) {
-            all.push_back({pre, post, static_cast<std::int32_t>(k), static_cast<std::int64_t>(s)});
-        });
-    }
-    f.first.assign(static_cast<std::size_t>(N) + 1, 0);
-    for (auto& e: all) ++f.first[static_cast<std::size_t>(e.pre) + 1];
-    for (int j = 0; j < N; ++j) f.first[j + 1] += f.first[j];
-    std::vector<std::int64_t> next(f.first.begin(), f.first.end() - 1);
-    f.post.resize(all.size());
-    f.projection.resize(all.size());
-    f.synapse.resize(all.size());
-    for (auto& e: all) {
-        const auto at = static_cast<std::size_t>(next[e.pre]++);
-        f.post[at] = e.post;
-        f.projection[at] = e.projection;
-        f.synapse[at] = e.synapse;
-    }
-    return f;
-}
-
 // ∂L/∂w of every synapse from one trial, added to g (by projection, synapse id): mu_I holds the
 // adjoint of current p of cell i after step k at [(k·P + p)·N + i]; `e_tilde` is ẽ (n_out × T).
 void trial_gradient(const spiking_network& s, const spiking_trial& tr, const std::vector<double>& mu_I, const matrix& e_tilde,
-                    const readout_fanout& out, const std::vector<bool>& plastic, std::vector<vector>& g) {
+                    const std::vector<bool>& plastic, std::vector<vector>& g) {
     const auto n = static_cast<std::size_t>(s.n), P = static_cast<std::size_t>(s.ports);
     const long T = e_tilde.cols();
     // A spike of pre cell (or channel) c in step k reaches synapse e's current in step k + d.
@@ -78,11 +43,13 @@ void trial_gradient(const spiking_network& s, const spiking_trial& tr, const std
     deliver(s.from_network, tr.network);
     deliver(s.from_input, tr.input);
     // The readout's exact gradient: a spike of cell j in step k adds ẽ_o(k) to W_oj.
+    const spiking_network::fanout& out = s.to_readout;
     for (std::size_t q = 0; q < tr.network.size(); ++q) {
         const int j = tr.network.cell[q];
         const long k = tr.network.step[q];
         for (auto e = out.first[j]; e < out.first[j + 1]; ++e)
-            g[static_cast<std::size_t>(out.projection[e])][out.synapse[e]] += e_tilde(out.post[e], k);
+            if (plastic[static_cast<std::size_t>(out.projection[e])])
+                g[static_cast<std::size_t>(out.projection[e])][out.synapse[e]] += e_tilde(out.post[e], k);
     }
 }
 
@@ -117,7 +84,6 @@ spiking_evaluation evaluate_spiking(const network& net, const spiking_network& s
     const vector reg = c_reg > 0? vector(c_reg*(f.array() - f0)*per_spike): vector(vector::Zero(N));
     std::vector<bool> plastic(net.projections.size());
     for (std::size_t k = 0; k < plastic.size(); ++k) plastic[k] = which.of(net, k);
-    const readout_fanout out = readout_synapses(net, which);
     ev.g.projection.resize(net.projections.size());
     for (std::size_t k = 0; k < plastic.size(); ++k)
         if (plastic[k]) ev.g.projection[k].setZero(static_cast<long>(net.projections[k].size()));
@@ -146,7 +112,7 @@ spiking_evaluation evaluate_spiking(const network& net, const spiking_network& s
             const spiking_trial& tr = ev.trials[static_cast<std::size_t>(b)];
             std::vector<double> mu_I;
             adjoint(s, tr, L, mu_I);
-            trial_gradient(s, tr, mu_I, e_tilde, out, plastic, g);
+            trial_gradient(s, tr, mu_I, e_tilde, plastic, g);
         }
         for (int q = 0; q < nb; ++q)
             for (std::size_t k = 0; k < plastic.size(); ++k) if (plastic[k]) ev.g.projection[k] += part[static_cast<std::size_t>(q)][k];

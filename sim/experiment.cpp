@@ -142,9 +142,13 @@ run_summary learn(const config& c, const run_options& opt, const std::vector<sin
     if (spiking && rule_info.family != "spiking")
         throw config_error("plasticity.credit", "= " + c.plasticity.credit + " is a credit rule of rate circuits; spiking circuits learn with eprop "
                                                 "or surrogate_bptt");
-    if (spiking && (task.teacher || task.fixed_point))
+    if (spiking && (task.teacher || task.fixed_point)) {
+        std::string decision_tasks;
+        for (auto& name: task_registry().names())
+            if (task_registry().get(name).decision) decision_tasks += (decision_tasks.empty()? "": ", ") + name;
         throw config_error("task.kind", "= " + c.task.kind + ": its targets come from a rate teacher network; spiking circuits learn the "
-                                        "decision tasks (perceptual_decision, context_integration, working_memory)");
+                                        "decision tasks (" + decision_tasks + ")");
+    }
     const auto t0 = clock_type::now();
     const auto seed = seed_of(c.training.seed);
     const layout storage = layout_for(c.integrator, c.circuit);
