@@ -33,7 +33,7 @@
 //   μ^I_p(k) = gain_p μ^v(k+1) + e^{−h/τ_p} μ^I_p(k+1)
 // and the sum over k runs over the presynaptic spikes only: a trial costs O(N · T · ports) plus
 // O(1) per synaptic event, like the forward pass, and memory O(N · T · ports), never
-// O(synapses × T). The result equals the per-synapse forward traces (tests/spiking/credit_reference.py).
+// O(synapses × T); the forward pass holds ψ and v of the whole batch (2 B N T doubles) until then. The result equals the per-synapse forward traces (tests/spiking/credit_reference.py).
 // Gradients on magnitudes are g[s] = sign[s] ∂L/∂w_s, summed over the batch.
 #include <cstdint>
 #include <limits>
