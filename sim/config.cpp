@@ -1090,8 +1090,18 @@ config parse_config(const std::string& text, const std::string& origin, config b
 
 namespace {
 
-// A stored config (a run file's): earlier versions printed every component's keys, chosen or not;
-// those of components not chosen go back to their defaults, with a note where one was set.
+// A run file's config text as TOML.
+toml::value parse_stored_toml(const std::string& text, const std::string& origin) {
+    try {
+        std::istringstream is(text);
+        return toml::parse(is, origin);
+    } catch (const std::exception& e) {
+        throw config_error("", origin + " is not valid TOML: " + std::string(e.what()).substr(0, 600));
+    }
+}
+
+} // namespace
+
 void drop_stray_keys(config& c) {
     for (auto& p: schema())
         if (p.stray)
@@ -1106,18 +1116,6 @@ void drop_stray_keys(config& c) {
     });
     for (auto& [i, k]: stray) k->reset(c.circuit.populations[i]);
 }
-
-// A run file's config text as TOML.
-toml::value parse_stored_toml(const std::string& text, const std::string& origin) {
-    try {
-        std::istringstream is(text);
-        return toml::parse(is, origin);
-    } catch (const std::exception& e) {
-        throw config_error("", origin + " is not valid TOML: " + std::string(e.what()).substr(0, 600));
-    }
-}
-
-} // namespace
 
 config parse_stored_config(const std::string& text, const std::string& origin) {
     const toml::value root = parse_stored_toml(text, origin);

@@ -74,6 +74,12 @@ config parse_format1_config(const std::string& text, const std::string& origin);
 /// Apply one `section.key=value` override, then validate (unless `check` is false: several
 /// overrides that only make sense together, e.g. task.kind with input.n_in, are validated once after).
 void apply_override(config& c, const std::string& assignment, bool check = true);
+/// Keys of components that are not chosen (say an RFLO key while plasticity.credit = "exact"),
+/// which validate() refuses, go back to their defaults, with a note in c.notes for each. A run
+/// file's stored config (earlier versions printed every component's keys) and a sweep's
+/// combinations (a key swept or set for one component means nothing where another is chosen)
+/// are read this way.
+void drop_stray_keys(config& c);
 /// Cross-key validation (also run by load/parse/override).
 void validate(const config& c);
 /// The fully resolved configuration as TOML, with a comment for every key.

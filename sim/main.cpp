@@ -22,6 +22,8 @@
 #include "sim/experiment.hpp"
 #include "sim/recorder.hpp"
 #include "sim/signals.hpp"
+#include "sweep/engine.hpp"
+#include "sweep/plan.hpp"
 
 namespace {
 
@@ -159,15 +161,48 @@ void print_summary(const run_summary& s) {
     }
 }
 
+// `eisim sweep plan`: the number of runs, what was merged, and the first few.
+void print_plan(const sweep::sweep_plan& p, std::size_t show) {
+    std::printf("%s: %zu combination%s", p.file.c_str(), p.combinations, p.combinations == 1? "": "s");
+    if (!p.swept_keys.empty()) {
+        std::printf(" of");
+        for (std::size_t i = 0; i < p.swept_keys.size(); ++i) std::printf("%s %s", i? ",": "", p.swept_keys[i].c_str());
+    }
+    std::printf("\nbase: %s\n", p.base.empty()? "the built-in defaults": p.base.c_str());
+    for (auto& s: p.sets) std::printf("set: %s\n", s.c_str());
+    std::printf("%zu run%s", p.points.size(), p.points.size() == 1? "": "s");
+    if (p.merged.empty()) std::printf(" (no two combinations resolve to the same config)\n");
+    else std::printf(": %zu combination%s resolve to the config of an earlier one and %s run once with it\n", p.merged.size(),
+                     p.merged.size() == 1? "": "s", p.merged.size() == 1? "is": "are");
+    for (std::size_t i = 0; i < p.merged.size() && i < show; ++i)
+        std::printf("  combination %zu is run as combination %zu\n", p.merged[i].combination, p.merged[i].same_as);
+    for (auto& n: p.notes) std::printf("note: %s\n", n.c_str());
+    for (std::size_t i = 0; i < p.points.size() && i < show; ++i)
+        std::printf("  %s  %s\n", p.points[i].id.c_str(), p.describe(p.points[i]).c_str());
+    if (p.points.size() > show) std::printf("  ... and %zu more\n", p.points.size() - show);
+}
+
+// --shard I/N
+void parse_shard(const std::string& text, sweep::sweep_run_options& o) {
+    int i = 0, n = 0;
+    char tail = 0;
+    if (std::sscanf(text.c_str(), "%d/%d%c", &i, &n, &tail) != 2 || n < 1 || i < 1 || i > n)
+        throw user_error("--shard '" + text + "': expected I/N with 1 <= I <= N (the I-th of N slices, e.g. 3/10)");
+    o.shard = i;
+    o.shards = n;
+}
+
 } // namespace
 
 int main(int argc, char** argv) {
+    sweep::follow_sweep_parent(); // a run started by `eisim sweep run` dies with it
     CLI::App app{"eisim: learning in Dale's-law E/I rate networks"};
     app.set_version_flag("--version", std::string("eisim ") + software_version + " (" + git_revision + ")");
     app.require_subcommand(1);
+    app.fallthrough(); // --threads also after the subcommand: eisim run --threads 1 ...
     int threads = 0;
     app.add_option("--threads", threads, "threads for the network's products (default: OMP_NUM_THREADS or every core; "
-                                         "results are identical for any count)")
+                                         "results are identical for any count); for sweep run: of each run (default 1)")
         ->check(CLI::Range(1, 1024));
 
     run_options opts;
@@ -225,6 +260,26 @@ int main(int argc, char** argv) {
         ->capture_default_str();
     realism_args ana_realism;
     ana_realism.add_to(ana);
+
+    // sweep: many runs from one sweep file (docs/sweeps.md).
+    auto* swp = app.add_subcommand("sweep", "run many networks from one sweep file: every combination of its axes (docs/sweeps.md)");
+    swp->require_subcommand(1);
+    std::string sweep_file, sweep_out, sweep_shard;
+    std::size_t sweep_show = 10;
+    sweep::sweep_run_options sweep_opts;
+    auto* swp_plan = swp->add_subcommand("plan", "print how many runs a sweep file makes (after merging equal configs) and the first few");
+    swp_plan->add_option("sweep", sweep_file, "sweep file (TOML)")->required();
+    swp_plan->add_option("--show", sweep_show, "runs to list")->capture_default_str();
+    auto* swp_run = swp->add_subcommand("run", "run a sweep into a directory; again, it skips what is done, resumes what was stopped "
+                                               "and retries what failed");
+    swp_run->add_option("sweep", sweep_file, "sweep file (TOML)")->required();
+    swp_run->add_option("--out", sweep_out, "the sweep's directory: runs/, status/, logs/, manifest.csv")->required();
+    swp_run->add_option("--jobs,-j", sweep_opts.jobs, "runs at once on this machine (default: one per core; 1 per rank under mpirun)")
+        ->check(CLI::Range(1, 4096));
+    swp_run->add_option("--shard", sweep_shard, "run only the I-th of N disjoint slices (I/N, e.g. for SLURM --array)");
+    swp_run->add_option("--max-attempts", sweep_opts.max_attempts, "starts of a failing run before it is left failed")
+        ->capture_default_str()->check(CLI::Range(1, 1000));
+    swp_run->add_flag("--quiet,-q", sweep_opts.quiet, "no line per finished run");
 
     try {
         app.parse(argc, argv);
@@ -304,6 +359,15 @@ int main(int argc, char** argv) {
                 analysis::make_figures(ana_file, json_path, ana_figures);
                 std::printf("wrote figures to %s\n", ana_figures.c_str());
             }
+        } else if (*swp && *swp_plan) {
+            print_plan(sweep::read_sweep(sweep_file), sweep_show);
+        } else if (*swp && *swp_run) {
+            if (!sweep_shard.empty()) parse_shard(sweep_shard, sweep_opts);
+            if (threads > 0) sweep_opts.threads = threads;
+            refuse_inputs_as_outputs({{"SWEEP", sweep_file, ""}}, {}, {{"--out", sweep_out, ""}});
+            const auto plan = sweep::read_sweep(sweep_file);
+            if (!plan.base.empty()) refuse_inputs_as_outputs({{"the base config", plan.base, ""}}, {}, {{"--out", sweep_out, ""}});
+            return sweep::run_sweep(plan, sweep_out, sweep_opts);
         } else if (*cfg) {
             std::cout << to_toml(cfg_args.resolve());
         } else if (*exp && *sonata) {

@@ -17,6 +17,7 @@
 
 #include "io/h5.hpp"
 #include "models/error.hpp"
+#include "models/hash.hpp"
 
 namespace eisim {
 
@@ -518,19 +519,9 @@ void read_node_population(hid_t file, const std::string& name, const std::string
     out.push_back(std::move(np));
 }
 
-// ---- the digest -------------------------------------------------------------------------------
-
-struct fnv1a {
-    std::uint64_t h = 1469598103934665603ull;
-    void bytes(const void* p, std::size_t n) {
-        const auto* b = static_cast<const unsigned char*>(p);
-        for (std::size_t i = 0; i < n; ++i) { h ^= b[i]; h *= 1099511628211ull; }
-    }
-    void text(const std::string& s) { std::uint64_t n = s.size(); bytes(&n, sizeof n); bytes(s.data(), s.size()); }
-    template <typename T> void value(T v) { bytes(&v, sizeof v); }
-};
-
 } // namespace
+
+// ---- the digest -------------------------------------------------------------------------------
 
 std::string circuit_digest(const std::vector<population_desc>& populations, const std::vector<projection_desc>& projections) {
     fnv1a f;
@@ -553,9 +544,7 @@ std::string circuit_digest(const std::vector<population_desc>& populations, cons
         f.value<std::uint64_t>(q.listed.size());
         for (auto& s: q.listed) { f.value(s.pre); f.value(s.post); f.value(s.magnitude); }
     }
-    char buf[17];
-    std::snprintf(buf, sizeof buf, "%016llx", static_cast<unsigned long long>(f.h));
-    return buf;
+    return f.hex();
 }
 
 sonata_circuit import_sonata(const std::string& circuit_config, const std::map<std::string, std::string>& signs) {
