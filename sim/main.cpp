@@ -4,6 +4,8 @@
 #include <CLI/CLI.hpp>
 
 #include <cstdio>
+#include <cstdlib>
+#include <unistd.h>
 #include <filesystem>
 #include <iostream>
 #include <optional>
@@ -182,6 +184,16 @@ void print_plan(const sweep::sweep_plan& p, std::size_t show) {
     if (p.points.size() > show) std::printf("  ... and %zu more\n", p.points.size() - show);
 }
 
+// OpenMP threads that wait for work spin by default (libgomp's OMP_WAIT_POLICY), and a spinning
+// thread takes a core another process needs: on two shared cores, two runs of the N = 250
+// problem took 15x longer side by side than alone. libgomp reads the policy once, when it loads,
+// so eisim starts itself again with OMP_WAIT_POLICY=PASSIVE unless the user set a policy.
+void wait_passively(char** argv) {
+    if (std::getenv("OMP_WAIT_POLICY")) return; // the user's (or the sweep's) choice
+    if (::setenv("OMP_WAIT_POLICY", "PASSIVE", 1) != 0) return;
+    ::execv("/proc/self/exe", argv); // returns only when it fails: then go on as we are
+}
+
 // --shard I/N
 void parse_shard(const std::string& text, sweep::sweep_run_options& o) {
     int i = 0, n = 0;
@@ -196,6 +208,7 @@ void parse_shard(const std::string& text, sweep::sweep_run_options& o) {
 
 int main(int argc, char** argv) {
     sweep::follow_sweep_parent(); // a run started by `eisim sweep run` dies with it
+    wait_passively(argv);
     CLI::App app{"eisim: learning in Dale's-law E/I rate networks"};
     app.set_version_flag("--version", std::string("eisim ") + software_version + " (" + git_revision + ")");
     app.require_subcommand(1);
