@@ -26,6 +26,7 @@
 #include "sim/signals.hpp"
 #include "sweep/engine.hpp"
 #include "sweep/plan.hpp"
+#include "sweep/summary.hpp"
 
 namespace {
 
@@ -293,6 +294,15 @@ int main(int argc, char** argv) {
     swp_run->add_option("--max-attempts", sweep_opts.max_attempts, "starts of a failing run before it is left failed")
         ->capture_default_str()->check(CLI::Range(1, 1000));
     swp_run->add_flag("--quiet,-q", sweep_opts.quiet, "no line per finished run");
+    std::string summary_dir;
+    sweep::summary_options summary_opts;
+    bool summary_no_figure = false;
+    auto* swp_sum = swp->add_subcommand("summary", "outcomes per swept value (mean and sd over seeds): a table, DIR/summary.csv "
+                                                   "and DIR/summary.png");
+    swp_sum->add_option("dir", summary_dir, "the sweep's directory (sweep run --out)")->required();
+    swp_sum->add_flag("--analyze", summary_opts.analyze, "also run the geometry test on every done run and tabulate identified "
+                                                         "against trained geometry (DIR/identification.csv)");
+    swp_sum->add_flag("--no-figure", summary_no_figure, "write no DIR/summary.png (it needs matplotlib)");
 
     try {
         app.parse(argc, argv);
@@ -381,6 +391,15 @@ int main(int argc, char** argv) {
             const auto plan = sweep::read_sweep(sweep_file);
             if (!plan.base.empty()) refuse_inputs_as_outputs({{"the base config", plan.base, ""}}, {}, {{"--out", sweep_out, ""}});
             return sweep::run_sweep(plan, sweep_out, sweep_opts);
+        } else if (*swp && *swp_sum) {
+            const auto summary = sweep::summarize_sweep(summary_dir, summary_opts);
+            sweep::print_sweep_summary(std::cout, summary);
+            std::cout.flush();
+            for (auto& f: sweep::write_sweep_summary(summary_dir, summary)) std::printf("wrote %s\n", f.c_str());
+            if (!summary_no_figure) {
+                sweep::draw_sweep_figure(summary_dir);
+                std::printf("wrote %s/summary.png\n", summary_dir.c_str());
+            }
         } else if (*cfg) {
             std::cout << to_toml(cfg_args.resolve());
         } else if (*exp && *sonata) {

@@ -246,6 +246,13 @@ def run_local(a, env):
     # Again: nothing left to run.
     again = subprocess.run(cmd[:-4] + ["--out", shards], env=env, capture_output=True, text=True, timeout=120)
     check(again.returncode == 0 and "0 to run" in again.stdout, f"a finished sweep run again runs nothing: {again.stdout[:200]}")
+    # The summary of the finished sweep (its numbers are tests/sweep/test_summary.cpp's to check).
+    summ = subprocess.run([a.eisim, "sweep", "summary", shards, "--analyze", "--no-figure"], env=env, capture_output=True, text=True)
+    check(summ.returncode == 0 and os.path.exists(os.path.join(shards, "summary.csv"))
+          and os.path.exists(os.path.join(shards, "identification.csv")), f"sweep summary --analyze: {summ.stderr[-300:]}")
+    with open(os.path.join(shards, "summary.csv"), newline="") as f:
+        total = [r for r in csv.DictReader(f) if r["group"] == "all"]
+    check(len(total) == 1 and total[0]["done"] == "12", "the summary counts the 12 done runs")
     return 0
 
 
