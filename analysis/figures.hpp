@@ -4,6 +4,7 @@
 // first with matplotlib, numpy and h5py; /usr/bin/python3 as fallback). The script is
 // $EISIM_FIGURES_SCRIPT, else analysis/figures.py of the source tree.
 #include <string>
+#include <vector>
 
 namespace eisim::analysis {
 
@@ -13,5 +14,16 @@ std::string figures_script();
 /// Draw every figure into `dir` (created if missing). Throws eisim::user_error (exit 2) when
 /// the interpreter cannot run, lacks matplotlib/numpy/h5py, or the script fails.
 void make_figures(const std::string& run_path, const std::string& report_path, const std::string& dir);
+
+/// A figure script, for the messages about it.
+struct figure_script {
+    std::string what;          // how messages start: "--figures", "sweep figure"
+    std::string modules;       // what it imports: "matplotlib, numpy and h5py"
+    std::string packages;      // the Debian packages that have them
+    std::string after_failure; // what was written before it failed
+};
+/// Run `python_interpreter() script script_args...` and wait for it. Exit code 3 of the script
+/// means that it cannot import its modules. Throws eisim::user_error naming the problem.
+void run_figure_script(const figure_script& f, const std::string& script, const std::vector<std::string>& script_args);
 
 } // namespace eisim::analysis

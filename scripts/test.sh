@@ -13,7 +13,7 @@ bash scripts/build.sh
 (cd build && ctest --output-on-failure -j "$jobs")
 if [ "${EISIM_SANITIZERS:-1}" != 0 ]; then
   echo "== the suite again under AddressSanitizer and UndefinedBehaviorSanitizer =="
-  cmake -S . -B build-asan -DCMAKE_BUILD_TYPE=RelWithDebInfo -DEISIM_SANITIZE=ON >/dev/null
+  cmake -S . -B build-asan -DCMAKE_BUILD_TYPE=RelWithDebInfo -DEISIM_SANITIZE=ON -DEISIM_NATIVE="${EISIM_NATIVE:-ON}" >/dev/null
   cmake --build build-asan -j "$jobs"
   (cd build-asan && ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
      ctest --output-on-failure -j "$jobs" -LE slow)

@@ -185,13 +185,17 @@ void print_plan(const sweep::sweep_plan& p, std::size_t show) {
     if (p.points.size() > show) std::printf("  ... and %zu more\n", p.points.size() - show);
 }
 
-// OpenMP threads that wait for work spin by default (libgomp's OMP_WAIT_POLICY), and a spinning
-// thread takes a core another process needs: on two shared cores, two runs of the N = 250
-// problem took 15x longer side by side than alone. libgomp reads the policy once, when it loads,
-// so eisim starts itself again with OMP_WAIT_POLICY=PASSIVE unless the user set a policy.
-void wait_passively(char** argv) {
-    if (std::getenv("OMP_WAIT_POLICY")) return; // the user's (or the sweep's) choice
-    if (::setenv("OMP_WAIT_POLICY", "PASSIVE", 1) != 0) return;
+// OpenMP threads that wait for work spin (libgomp: 300000 turns, then they sleep), and a spinning
+// thread takes a core another process needs: two runs of the N = 250 problem with two threads
+// each on two shared cores took 13x longer side by side than alone (bench/shared_cores.py).
+// Never spinning (OMP_WAIT_POLICY=PASSIVE) costs a run alone 2x at N = 250: its threads sleep
+// and wake between the products of every time step. A short spin, 3000 turns, keeps the speed
+// alone and takes side by side 2.4-2.7x the time alone (BENCHMARKS.md, "Shared cores").
+// libgomp reads the setting once, when it loads, so eisim starts itself again with
+// GOMP_SPINCOUNT=3000 unless the user chose a wait policy or a spin count.
+void wait_briefly(char** argv) {
+    if (std::getenv("OMP_WAIT_POLICY") || std::getenv("GOMP_SPINCOUNT")) return; // the user's (or the sweep's) choice
+    if (::setenv("GOMP_SPINCOUNT", "3000", 1) != 0) return;
     ::execv("/proc/self/exe", argv); // returns only when it fails: then go on as we are
 }
 
@@ -209,7 +213,7 @@ void parse_shard(const std::string& text, sweep::sweep_run_options& o) {
 
 int main(int argc, char** argv) {
     sweep::follow_sweep_parent(); // a run started by `eisim sweep run` dies with it
-    wait_passively(argv);
+    wait_briefly(argv);
     CLI::App app{"eisim: learning in Dale's-law E/I rate networks"};
     app.set_version_flag("--version", std::string("eisim ") + software_version + " (" + git_revision + ")");
     app.require_subcommand(1);

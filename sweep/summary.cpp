@@ -9,15 +9,11 @@
 #include <filesystem>
 #include <fstream>
 #include <map>
-#include <spawn.h>
 #include <sstream>
-#include <sys/wait.h>
 
 #include "analysis/analyze.hpp"
 #include "analysis/figures.hpp"
 #include "models/error.hpp"
-
-extern char** environ;
 
 #ifndef EISIM_SWEEP_FIGURE_SCRIPT
 #define EISIM_SWEEP_FIGURE_SCRIPT "sweep/summary_figure.py"
@@ -655,12 +651,7 @@ std::vector<std::string> write_sweep_summary(const std::string& dir, const sweep
 }
 
 // ---------------------------------------------------------------------------------------------
-// The figure (as analysis/figures.cpp: a python script, spawned)
-
-namespace {
-// summary_figure.py exits with this code when matplotlib or numpy cannot be imported.
-constexpr int missing_modules_exit = 3;
-} // namespace
+// The figure: sweep/summary_figure.py, run as analysis/figures.cpp runs its script
 
 std::string sweep_figure_script() {
     const char* v = std::getenv("EISIM_SWEEP_FIGURE_SCRIPT");
@@ -668,33 +659,14 @@ std::string sweep_figure_script() {
 }
 
 void draw_sweep_figure(const std::string& dir) {
-    const std::string python = analysis::python_interpreter(), script = sweep_figure_script();
+    const std::string script = sweep_figure_script();
     if (!fs::is_regular_file(fs::path(dir)/"summary.csv"))
         throw user_error("sweep figure: '" + (fs::path(dir)/"summary.csv").string() + "' is missing (write the summary first)");
     if (!fs::is_regular_file(script))
         throw user_error("sweep figure: the figure script '" + script + "' is missing (set EISIM_SWEEP_FIGURE_SCRIPT)");
 
-    std::vector<std::string> args{python, script, dir};
-    std::vector<char*> argv;
-    for (auto& a: args) argv.push_back(a.data());
-    argv.push_back(nullptr);
-    pid_t pid = 0;
-    const int err = posix_spawnp(&pid, python.c_str(), nullptr, nullptr, argv.data(), environ);
-    if (err != 0)
-        throw user_error("sweep figure: cannot run the python interpreter '" + python + "': " + std::strerror(err) +
-                         " (set EISIM_PYTHON to a python3 with matplotlib and numpy)");
-    int status = 0;
-    while (waitpid(pid, &status, 0) < 0)
-        if (errno != EINTR) throw user_error("sweep figure: lost the figure process");
-    if (WIFEXITED(status) && WEXITSTATUS(status) == 0) return;
-    if (WIFEXITED(status) && WEXITSTATUS(status) == missing_modules_exit)
-        throw user_error("sweep figure needs matplotlib and numpy, which '" + python +
-                         "' cannot import (on Debian: apt-get install python3-matplotlib python3-numpy; or set EISIM_PYTHON)");
-    if (WIFEXITED(status) && WEXITSTATUS(status) == 127)
-        throw user_error("sweep figure: cannot run the python interpreter '" + python + "' (set EISIM_PYTHON)");
-    throw user_error("sweep figure: the figure script failed (" +
-                     (WIFEXITED(status)? "exit code " + std::to_string(WEXITSTATUS(status)): std::string("killed by a signal")) +
-                     "); the summary tables were written");
+    analysis::run_figure_script({"sweep figure", "matplotlib and numpy", "python3-matplotlib python3-numpy", "the summary tables were written"},
+                                script, {dir});
 }
 
 } // namespace eisim::sweep

@@ -7,6 +7,7 @@
 #include "models/error.hpp"
 #include "models/network.hpp"
 #include "sim/config.hpp"
+#include "sim/cpu_check.hpp"
 #include "tests/support/config_error.hpp"
 #include "tests/support/approx.hpp"
 
@@ -117,4 +118,16 @@ TEST_CASE("an explicit synapse list over population lists indexes their concaten
                       Catch::Contains("pre = 5 is not a cell of the concatenated E, I (size 5, ids 0..4)"));
     std::ofstream(csv) << "pre,post,magnitude\n0,1,1.0\n1,1,1.0\n0,1,2.0\n";
     CHECK_THROWS_WITH(parse_config(toml, "list.toml", default_config()), Catch::Contains("row 4: the synapse 0 -> 1 is listed twice"));
+}
+
+TEST_CASE("a native build names the extensions the CPU lacks", "[cpu]") {
+    // The comparison the executable makes at start (sim/cpu_check.cpp), on made-up CPUs.
+    cpu_extensions built, here;
+    CHECK(missing_extensions(built, here).empty());
+    for (std::size_t i = 0; i < cpu_extensions::names.size(); ++i) built.has[i] = here.has[i] = true;
+    CHECK(missing_extensions(built, here).empty()); // a CPU with everything runs anything
+    here.has[2] = here.has[3] = false;              // an AVX machine without AVX2 and FMA
+    CHECK(missing_extensions(built, here) == std::string(cpu_extensions::names[2]) + ", " + cpu_extensions::names[3]);
+    for (auto& h: built.has) h = false; // a portable build needs nothing
+    CHECK(missing_extensions(built, here).empty());
 }
