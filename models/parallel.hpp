@@ -18,8 +18,12 @@
 namespace eisim {
 
 constexpr long row_granule = 48;
-/// Below this many multiply–adds a product stays on one thread (a parallel region costs µs).
-constexpr double parallel_min_flops = 2e5;
+/// Below this many multiply–adds a product stays on one thread. A parallel region costs µs, and
+/// its waiting threads take cores from other processes (they spin, then sleep): at N = 250, B = 16
+/// (1e6 multiply–adds a product) sharing rows gained little alone and made two processes on two
+/// cores 2.7x slower than one alone; with 2e6 the step of a run alone is as fast (bench, 0.025 s
+/// against 0.027 s) and the two processes take 1.1x (BENCHMARKS.md, "Shared cores").
+constexpr double parallel_min_flops = 2e6;
 
 /// Threads the hot products use (OpenMP's count: OMP_NUM_THREADS or the cores, or set_threads).
 inline int threads() {

@@ -190,9 +190,10 @@ void print_plan(const sweep::sweep_plan& p, std::size_t show) {
 // each on two shared cores took 13x longer side by side than alone (bench/shared_cores.py).
 // Never spinning (OMP_WAIT_POLICY=PASSIVE) costs a run alone 2x at N = 250: its threads sleep
 // and wake between the products of every time step. A short spin, 3000 turns, keeps the speed
-// alone and takes side by side 2.4-2.7x the time alone (BENCHMARKS.md, "Shared cores").
-// libgomp reads the setting once, when it loads, so eisim starts itself again with
-// GOMP_SPINCOUNT=3000 unless the user chose a wait policy or a spin count.
+// alone (BENCHMARKS.md, "Shared cores"; with parallel_min_flops, models/parallel.hpp, the two
+// runs side by side take 1.1x the time of one alone). libgomp reads the setting once, when it
+// loads, so eisim starts itself again with GOMP_SPINCOUNT=3000 unless the user chose a wait
+// policy or a spin count.
 void wait_briefly(char** argv) {
     if (std::getenv("OMP_WAIT_POLICY") || std::getenv("GOMP_SPINCOUNT")) return; // the user's (or the sweep's) choice
     if (::setenv("GOMP_SPINCOUNT", "3000", 1) != 0) return;
