@@ -317,9 +317,11 @@ int run_local(const sweep_plan& plan, const sweep_dir& dir, const sweep_run_opti
 } // namespace
 
 int launched_ranks() {
-    for (const char* name: {"OMPI_COMM_WORLD_SIZE", "PMI_SIZE", "PMIX_SIZE", "SLURM_NTASKS"}) // Open MPI, MPICH/Slurm PMI
+    // Set by the launcher for each process it starts: Open MPI's mpirun, PMI (MPICH, srun), PMIx.
+    // (SLURM_NTASKS is not: it describes an allocation, also outside srun.)
+    for (const char* name: {"OMPI_COMM_WORLD_SIZE", "PMI_SIZE", "PMIX_SIZE"})
         if (const char* v = std::getenv(name))
-            if (const int n = std::atoi(v); n > 0 && std::strcmp(name, "SLURM_NTASKS") != 0) return n;
+            if (const int n = std::atoi(v); n > 0) return n;
     return 1;
 }
 

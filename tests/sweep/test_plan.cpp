@@ -6,10 +6,12 @@
 #include <filesystem>
 #include <fstream>
 #include <map>
+#include <cstdlib>
 #include <set>
 
 #include "models/error.hpp"
 #include "sim/config.hpp"
+#include "sweep/engine.hpp"
 #include "sweep/plan.hpp"
 #include "tests/support/approx.hpp"
 
@@ -193,4 +195,19 @@ TEST_CASE("every sweep example plans", "[sweep][plan][examples]") {
         ++found;
     }
     CHECK(found >= 1);
+}
+
+TEST_CASE("a start under mpirun or srun is told from the environment", "[sweep][mpi]") {
+    // What decides between the MPI engine and the local one (and, in a build without MPI, the
+    // refusal that names mpirun): the launchers' size variables.
+    for (const char* name: {"OMPI_COMM_WORLD_SIZE", "PMI_SIZE", "PMIX_SIZE"}) ::unsetenv(name);
+    CHECK(sweep::launched_ranks() == 1);
+    for (const char* name: {"OMPI_COMM_WORLD_SIZE", "PMI_SIZE", "PMIX_SIZE"}) {
+        ::setenv(name, "3", 1);
+        CHECK(sweep::launched_ranks() == 3);
+        ::unsetenv(name);
+    }
+    ::setenv("SLURM_NTASKS", "8", 1); // an allocation, not a launch: srun sets PMI_SIZE for its tasks
+    CHECK(sweep::launched_ranks() == 1);
+    ::unsetenv("SLURM_NTASKS");
 }
