@@ -210,12 +210,13 @@ def run_local(a, env):
     cmd = [a.eisim, "sweep", "run", a.sweep, "--out", dir_, "--jobs", "2"]
     p = subprocess.Popen(cmd, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
 
-    def two_done():
+    def two_done_one_checkpointed():
         s = statuses(dir_).values()
-        return sum(x["status"] == "done" for x in s) >= 2 and sum(x["status"] == "running" for x in s) >= 1
+        running = [x["id"] for x in s if x["status"] == "running"]
+        return sum(x["status"] == "done" for x in s) >= 2 and any(
+            os.path.exists(os.path.join(dir_, "runs", i + ".h5")) for i in running)  # past its first checkpoint
 
-    wait_until(two_done, 120, "2 runs done and one running")
-    time.sleep(0.2)  # into the running runs' steps, past their first checkpoints
+    wait_until(two_done_one_checkpointed, 120, "2 runs done and one running past its first checkpoint")
     p.send_signal(signal.SIGTERM)  # the sweep alone: it stops its runs
     out, _ = p.communicate(timeout=120)
     print(out[-2000:])
@@ -262,7 +263,8 @@ def main():
     ap.add_argument("--source", required=True)
     ap.add_argument("--work", required=True)
     ap.add_argument("--engine", choices=["mpi", "local"], required=True)
-    ap.add_argument("--steps", type=int, default=40)
+    # Runs long enough (about a second alone) that a signal sent while one runs finds it running.
+    ap.add_argument("--steps", type=int, default=120)
     a = ap.parse_args()
     a.eisim, a.source, a.work = (os.path.abspath(x) for x in (a.eisim, a.source, a.work))
     try:
