@@ -1,4 +1,5 @@
 #include "sim/config.hpp"
+#include "sim/toml_text.hpp"
 
 #include <algorithm>
 #include <cctype>
@@ -1071,18 +1072,21 @@ config default_config() {
     return c;
 }
 
-config parse_config(const std::string& text, const std::string& origin, config base, const std::string& folder, const std::string& circuit) {
-    if (text.find_first_not_of(" \t\r\n") == std::string::npos)
-        throw config_error("", origin + " is empty; give at least one [section] (see 'eisim config'), or no file for the defaults");
-    toml::value root;
+toml::value parse_toml_text(const std::string& text, const std::string& origin) {
     try {
         std::istringstream is(text);
-        root = toml::parse(is, origin);
+        return toml::parse(is, origin);
     } catch (const std::exception& e) {
         std::string msg = e.what();
         if (msg.size() > 600) msg = msg.substr(0, 600) + "...";
         throw config_error("", origin + " is not valid TOML: " + msg);
     }
+}
+
+config parse_config(const std::string& text, const std::string& origin, config base, const std::string& folder, const std::string& circuit) {
+    if (text.find_first_not_of(" \t\r\n") == std::string::npos)
+        throw config_error("", origin + " is empty; give at least one [section] (see 'eisim config'), or no file for the defaults");
+    const toml::value root = parse_toml_text(text, origin);
     apply_table(base, root, folder, circuit);
     validate(base);
     return base;

@@ -240,8 +240,10 @@ launcher::counts launcher::tally(const std::vector<std::size_t>& points) const {
         const std::string st = s? s->status: "pending";
         if (st == "done") ++c.done;
         else if (st == "diverged") ++c.diverged;
-        else if (st == "failed") ++c.failed;
-        else if (st == "running") ++c.running;
+        else if (st == "failed") {
+            ++c.failed;
+            if (s->attempts < o_.max_attempts) ++c.retryable;
+        } else if (st == "running") ++c.running;
         else ++c.pending;
     }
     return c;
@@ -264,14 +266,8 @@ int launcher::close(const std::vector<std::size_t>& points, int stop_signal) con
         code = 128 + stop_signal;
     } else {
         if (c.failed > 0) {
-            const long retry = [&] {
-                long n = 0;
-                for (auto k: points)
-                    if (auto s = dir_.read_status(plan_.points[k].id); s && s->status == "failed" && s->attempts < o_.max_attempts) ++n;
-                return n;
-            }();
             std::printf("sweep: %ld failed (see DIR/logs/<id>.log); %ld of them will be started again by the same command "
-                        "(at most %d attempts a run)\n", c.failed, retry, o_.max_attempts);
+                        "(at most %d attempts a run)\n", c.failed, c.retryable, o_.max_attempts);
         }
         if (c.running + c.pending > 0)
             std::printf("sweep: %ld runs are held by another sweep process (running elsewhere) or were not started\n", c.running + c.pending);

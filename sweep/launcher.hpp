@@ -45,6 +45,7 @@ public:
     /// The statuses of `points`, counted.
     struct counts {
         long runs = 0, done = 0, diverged = 0, failed = 0, pending = 0, running = 0;
+        long retryable = 0; // failed with attempts left
         std::string text() const;
     };
     counts tally(const std::vector<std::size_t>& points) const;

@@ -43,7 +43,8 @@ void wait_for(MPI_Request& r) {
 }
 
 // Run point k on this rank to its end (forwarding a stop to it); whether a stop came.
-bool run_here(launcher& l, std::size_t k, bool stopping) {
+bool run_here(launcher& l, std::size_t k) {
+    bool stopping = false;
     std::vector<active_run> runs;
     if (auto r = l.start(k)) runs.push_back(std::move(*r));
     while (!runs.empty()) {
@@ -75,7 +76,7 @@ int worker(launcher& l) {
             stopping = true;
             break;
         }
-        stopping = run_here(l, static_cast<std::size_t>(next), false);
+        stopping = run_here(l, static_cast<std::size_t>(next));
         ran = next;
     }
     return stopping? 128 + stop_signals::received(): 0;

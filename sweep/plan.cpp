@@ -12,6 +12,8 @@
 
 #include "models/error.hpp"
 #include "models/hash.hpp"
+#include "sim/toml_text.hpp"
+#include "sweep/text_files.hpp"
 
 namespace eisim::sweep {
 
@@ -188,15 +190,7 @@ std::string sweep_plan::describe(const sweep_point& p) const {
 }
 
 sweep_plan parse_sweep(const std::string& text, const std::string& origin, const std::string& folder) {
-    toml::value root;
-    try {
-        std::istringstream is(text);
-        root = toml::parse(is, origin);
-    } catch (const std::exception& e) {
-        std::string msg = e.what();
-        if (msg.size() > 600) msg = msg.substr(0, 600) + "...";
-        throw user_error(origin + " is not valid TOML: " + msg);
-    }
+    const toml::value root = parse_toml_text(text, origin);
     sweep_plan plan;
     plan.file = origin;
     std::vector<axis> axes;
@@ -313,11 +307,9 @@ sweep_plan parse_sweep(const std::string& text, const std::string& origin, const
 sweep_plan read_sweep(const std::string& path) {
     std::error_code ec;
     if (fs::is_directory(path, ec)) throw user_error("sweep file '" + path + "' is a directory");
-    std::ifstream in(path, std::ios::binary);
-    if (!in) throw user_error("cannot read the sweep file '" + path + "'");
-    std::ostringstream text;
-    text << in.rdbuf();
-    return parse_sweep(text.str(), path, folder_of(path));
+    const auto text = read_text(path);
+    if (!text) throw user_error("cannot read the sweep file '" + path + "'");
+    return parse_sweep(*text, path, folder_of(path));
 }
 
 } // namespace eisim::sweep

@@ -14,6 +14,7 @@
 #include "analysis/analyze.hpp"
 #include "analysis/figures.hpp"
 #include "models/error.hpp"
+#include "sweep/text_files.hpp"
 
 #ifndef EISIM_SWEEP_FIGURE_SCRIPT
 #define EISIM_SWEEP_FIGURE_SCRIPT "sweep/summary_figure.py"
@@ -175,12 +176,9 @@ const std::vector<std::string>& manifest_outcome_columns() {
 }
 
 sweep_manifest read_manifest(const std::string& path) {
-    std::ifstream in(path, std::ios::binary);
-    if (!in) throw user_error("cannot read the sweep manifest '" + path + "' (is this a sweep's output directory?)");
-    std::stringstream ss;
-    ss << in.rdbuf();
-    if (in.bad()) throw user_error("reading the sweep manifest '" + path + "' failed");
-    const auto records = parse_csv(ss.str(), path);
+    const auto text = read_text(path);
+    if (!text) throw user_error("cannot read the sweep manifest '" + path + "' (is this a sweep's output directory?)");
+    const auto records = parse_csv(*text, path);
     if (records.empty()) throw user_error(where(path, 1) + ": the manifest is empty (no header line)");
 
     const auto& outcome = manifest_outcome_columns();
@@ -323,6 +321,30 @@ identification_table identify(const std::string& dir, const std::vector<manifest
 
 } // namespace
 
+namespace {
+
+// The runs 0..n-1 grouped by key_of(k): the distinct keys in order of first appearance, and the
+// runs of each.
+template <typename KeyOf>
+auto group_runs(std::size_t n, KeyOf key_of) {
+    using key = decltype(key_of(std::size_t{}));
+    std::pair<std::vector<key>, std::vector<std::vector<std::size_t>>> g;
+    auto& [keys, members] = g;
+    for (std::size_t k = 0; k < n; ++k) {
+        const key v = key_of(k);
+        const auto it = std::find(keys.begin(), keys.end(), v);
+        if (it == keys.end()) {
+            keys.push_back(v);
+            members.push_back({k});
+        } else {
+            members[static_cast<std::size_t>(it - keys.begin())].push_back(k);
+        }
+    }
+    return g;
+}
+
+} // namespace
+
 sweep_summary summarize_sweep(const std::string& dir, const summary_options& options) {
     const auto m = read_manifest((fs::path(dir)/"manifest.csv").string());
     sweep_summary s;
@@ -345,19 +367,11 @@ sweep_summary summarize_sweep(const std::string& dir, const summary_options& opt
     fill_outcome(s.all, s.runs, every);
 
     // Conditions: the runs with the same values of every condition key; their seeds are replicates.
-    std::vector<std::vector<std::string>> condition_values;
-    std::vector<std::vector<std::size_t>> members;
-    for (std::size_t k = 0; k < s.runs.size(); ++k) {
+    const auto [condition_values, members] = group_runs(s.runs.size(), [&](std::size_t k) {
         std::vector<std::string> values;
         for (auto c: condition_columns) values.push_back(s.runs[k].values[c]);
-        const auto it = std::find(condition_values.begin(), condition_values.end(), values);
-        if (it == condition_values.end()) {
-            condition_values.push_back(values);
-            members.push_back({k});
-        } else {
-            members[static_cast<std::size_t>(it - condition_values.begin())].push_back(k);
-        }
-    }
+        return values;
+    });
     for (std::size_t c = 0; c < condition_values.size(); ++c) {
         outcome_row row;
         row.group = "condition";
@@ -368,18 +382,7 @@ sweep_summary summarize_sweep(const std::string& dir, const summary_options& opt
 
     // Marginals: one condition key fixed, every other key (condition or seed) pooled.
     for (std::size_t j = 0; j < condition_columns.size(); ++j) {
-        std::vector<std::string> values;
-        std::vector<std::vector<std::size_t>> with;
-        for (std::size_t k = 0; k < s.runs.size(); ++k) {
-            const auto& v = s.runs[k].values[condition_columns[j]];
-            const auto it = std::find(values.begin(), values.end(), v);
-            if (it == values.end()) {
-                values.push_back(v);
-                with.push_back({k});
-            } else {
-                with[static_cast<std::size_t>(it - values.begin())].push_back(k);
-            }
-        }
+        const auto [values, with] = group_runs(s.runs.size(), [&](std::size_t k) { return s.runs[k].values[condition_columns[j]]; });
         for (std::size_t v = 0; v < values.size(); ++v) {
             outcome_row row;
             row.group = "marginal";
@@ -532,13 +535,6 @@ void print_sweep_summary(std::ostream& os, const sweep_summary& s) {
 
 namespace {
 
-std::string csv_field(const std::string& s) {
-    if (s.find_first_of(",\"\r\n") == std::string::npos) return s;
-    std::string out = "\"";
-    for (char ch: s) out += ch == '"'? std::string("\"\""): std::string(1, ch);
-    return out + "\"";
-}
-
 std::string csv_number(double x) {
     if (std::isnan(x)) return "";
     char buf[40];
@@ -550,27 +546,6 @@ std::string csv_line(const std::vector<std::string>& cells) {
     std::string out;
     for (std::size_t k = 0; k < cells.size(); ++k) out += (k? ",": "") + csv_field(cells[k]);
     return out + "\n";
-}
-
-/// Write beside the target and rename at the end: a reader never sees half a table.
-void write_atomically(const std::string& path, const std::string& text) {
-    const std::string partial = path + ".partial";
-    {
-        std::ofstream os(partial, std::ios::binary | std::ios::trunc);
-        if (!os) throw user_error("cannot write '" + partial + "'");
-        os << text;
-        os.close();
-        if (!os) {
-            std::remove(partial.c_str());
-            throw user_error("writing '" + partial + "' failed (disk full?)");
-        }
-    }
-    std::error_code ec;
-    fs::rename(partial, path, ec);
-    if (ec) {
-        std::remove(partial.c_str());
-        throw user_error("cannot write '" + path + "': " + ec.message());
-    }
 }
 
 std::string summary_csv(const sweep_summary& s) {

@@ -139,7 +139,7 @@ sweep_summary summarize_sweep(const std::string& dir, const summary_options& opt
 void print_sweep_summary(std::ostream& os, const sweep_summary& s);
 
 /// Write DIR/summary.csv (the "all" row, the conditions, then the marginals) and, when analyzed,
-/// DIR/identification.csv (one row per done run); each is written as <file>.partial and renamed.
+/// DIR/identification.csv (one row per done run); each is written to a temporary file beside it and renamed.
 /// Returns the paths written. Throws eisim::user_error when a file cannot be written.
 ///
 ///   summary.csv         group, key, <condition keys>, runs, done, diverged, failed, pending,

@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include "models/error.hpp"
+#include "sweep/text_files.hpp"
 
 namespace eisim::sweep {
 
@@ -20,49 +21,12 @@ namespace {
 
 namespace fs = std::filesystem;
 
-std::string read_text(const std::string& path) {
-    std::ifstream in(path, std::ios::binary);
-    if (!in) return {};
-    std::ostringstream s;
-    s << in.rdbuf();
-    return s.str();
-}
-
-// Write `text` to `path` atomically: readers see the old file or the new one, never a part.
-void write_atomically(const std::string& path, const std::string& text) {
-    const std::string tmp = path + "." + host_name() + "." + std::to_string(::getpid()) + ".tmp";
-    {
-        std::ofstream out(tmp, std::ios::binary | std::ios::trunc);
-        out << text;
-        out.flush();
-        if (!out) {
-            std::error_code ec;
-            fs::remove(tmp, ec);
-            throw user_error("cannot write '" + path + "' (is the disk full?)");
-        }
-    }
-    if (std::rename(tmp.c_str(), path.c_str()) != 0) {
-        const std::string why = std::strerror(errno);
-        std::error_code ec;
-        fs::remove(tmp, ec);
-        throw user_error("cannot write '" + path + "': " + why);
-    }
-}
-
 // A number for the manifest: empty when unknown.
 std::string number(double x, const char* format) {
     if (std::isnan(x)) return "";
     char buf[64];
     std::snprintf(buf, sizeof buf, format, x);
     return buf;
-}
-
-// One CSV field (RFC 4180): quoted when it holds a comma, a quote or a line break.
-std::string field(const std::string& s) {
-    if (s.find_first_of(",\"\r\n") == std::string::npos) return s;
-    std::string out = "\"";
-    for (char c: s) out += c == '"'? std::string("\"\""): std::string(1, c);
-    return out + "\"";
 }
 
 // NaN is no JSON number: unknowns are null.
@@ -100,9 +64,9 @@ void sweep_dir::prepare(const std::string& sweep_file) const {
         if (!fs::is_directory(path_ + sub))
             throw user_error("cannot create the directory '" + path_ + sub + "': " + (ec? ec.message(): std::string("not a directory")));
     }
-    const std::string text = read_text(sweep_file), copy = path_ + "/sweep.toml";
+    const std::string text = read_text(sweep_file).value_or(""), copy = path_ + "/sweep.toml";
     if (fs::exists(copy, ec)) {
-        if (read_text(copy) != text)
+        if (read_text(copy).value_or("") != text)
             throw user_error("--out '" + path_ + "' holds another sweep ('" + copy + "' differs from '" + sweep_file +
                              "'): one directory holds one sweep; choose another --out, or restore the sweep file");
         return;
@@ -113,12 +77,12 @@ void sweep_dir::prepare(const std::string& sweep_file) const {
 void sweep_dir::write_configs(const sweep_plan& plan) const {
     for (auto& p: plan.points) {
         const std::string file = config_file(p.id), text = to_toml(p.resolved);
-        if (read_text(file) != text) write_atomically(file, text);
+        if (read_text(file).value_or("") != text) write_atomically(file, text);
     }
 }
 
 std::optional<run_status> sweep_dir::read_status(const std::string& id) const {
-    const std::string text = read_text(status_file(id));
+    const std::string text = read_text(status_file(id)).value_or("");
     if (text.empty()) return std::nullopt;
     try {
         const auto j = nlohmann::json::parse(text);
@@ -157,15 +121,15 @@ void sweep_dir::write_manifest(const sweep_plan& plan) const {
     while (::flock(fd, LOCK_EX) != 0 && errno == EINTR) {} // the status files are read after the last writer's rename
     try {
         std::string csv = "id";
-        for (auto& k: plan.swept_keys) csv += "," + field(k);
+        for (auto& k: plan.swept_keys) csv += "," + csv_field(k);
         csv += ",status,exit_code,attempts,seconds,final_loss,final_accuracy,host,rank\n";
         for (auto& p: plan.points) {
             const run_status s = read_status(p.id).value_or(run_status{});
             csv += p.id;
-            for (auto& v: p.values) csv += "," + field(v.shown);
+            for (auto& v: p.values) csv += "," + csv_field(v.shown);
             csv += "," + s.status + "," + (s.exit_code >= 0? std::to_string(s.exit_code): "") + "," + std::to_string(s.attempts) + "," +
                    number(s.seconds, "%.3f") + "," + number(s.final_loss, "%.9g") + "," + number(s.final_accuracy, "%.9g") + "," +
-                   field(s.host) + "," + (s.rank >= 0? std::to_string(s.rank): "") + "\n";
+                   csv_field(s.host) + "," + (s.rank >= 0? std::to_string(s.rank): "") + "\n";
         }
         write_atomically(manifest_file(), csv);
     } catch (...) {
