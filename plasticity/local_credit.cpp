@@ -10,16 +10,21 @@ namespace {
 
 // Sign-concordant random feedback for a transposed weight matrix Wᵀ: B = sign(Wᵀ) ⊙ |ξ| σ with
 // ξ ~ N(0, 1) and σ the root-mean-square nonzero entry of W (Liao, Leibo & Poggio 2016). The
-// magnitudes are random and fixed; the signs follow Dale's law, so the feedback can align.
-matrix sign_concordant_feedback(const matrix& W, rng& g) {
+// magnitudes are random and fixed; the signs follow Dale's law, so the feedback can align. With
+// `every_cell`, the entries without a forward synapse get feedback too, B_ij = ξ σ (either sign): as
+// Murray 2019's B, random over all units, so that the cells a readout does not read (the I cells of
+// the default circuits) still receive a learning signal. Either way one ξ is drawn per entry, in
+// the same order.
+matrix sign_concordant_feedback(const matrix& W, rng& g, bool every_cell) {
     const double nnz = static_cast<double>((W.array() != 0.0).count());
     const double rms = nnz > 0? std::sqrt(W.squaredNorm()/nnz): 1.0;
     matrix B = matrix::Zero(W.cols(), W.rows());
     for (long j = 0; j < B.cols(); ++j)
         for (long i = 0; i < B.rows(); ++i) {
-            const double mag = rms*std::abs(normal(g));
+            const double xi = normal(g), mag = rms*std::abs(xi);
             if (W(j, i) > 0) B(i, j) = mag;
             else if (W(j, i) < 0) B(i, j) = -mag;
+            else if (every_cell) B(i, j) = rms*xi;
         }
     return B;
 }
@@ -51,8 +56,8 @@ credit::credit(const credit_desc& d, const network& net, std::uint64_t seed, con
 void credit::draw_feedback(const network& net, bool recurrent) {
     auto g = stream(seed_, "feedback");
     const lowered_network low(net);
-    B_out_ = sign_concordant_feedback(low.W_out, g);
-    if (recurrent) B_rec_ = sign_concordant_feedback(low.W_rec, g);
+    B_out_ = sign_concordant_feedback(low.W_out, g, true);
+    if (recurrent) B_rec_ = sign_concordant_feedback(low.W_rec, g, false);
 }
 
 const credit_rule& credit::info() const { return *rule_; }

@@ -5,8 +5,10 @@
 //   feedback_alignment  the exact backward pass with fixed random B_out (N × n_out) in place of
 //                       W_outᵀ and, by option, B_rec (N × N) in place of W_recᵀ (Lillicrap 2016).
 //                       The feedback is sign-concordant (Liao, Leibo & Poggio 2016): random fixed
-//                       magnitudes with the signs (and zeros) of the transposed weights, as Dale's
-//                       law allows; RFLO uses the same B_out.
+//                       magnitudes with the signs of the transposed weights, as Dale's law allows.
+//                       B_out reaches every cell (Murray 2019's B is random over all units): a cell
+//                       the readout does not read gets ξσ of either sign (so the I cells of the
+//                       default circuits learn too); B_rec keeps W_recᵀ's zeros. RFLO uses the same B_out.
 //   rflo                random-feedback local online learning (Murray 2019), per-trial form, on the
 //                       observation grid with α_i = dt/τ_i:
 //                         p_ij(k) = (1 − α_i) p_ij(k−1) + α_i φ'(x_i(k−1)) r_j(k−1)   (eligibility)

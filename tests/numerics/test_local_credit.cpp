@@ -1,6 +1,7 @@
 // Local credit rules: feedback alignment with the true transposes is the exact gradient; RFLO's
 // matrix form equals the literal per-synapse eligibility-trace formula; every rule's estimate
-// points along the exact gradient (positive cosine, reported) on a small problem.
+// points along the exact gradient (positive cosine, reported) on a small problem; every rule gives
+// credit to every plastic synapse onto every population (E, I and the readout units).
 #include <catch2/catch.hpp>
 
 #include "plasticity/local_credit.hpp"
@@ -82,5 +83,42 @@ TEST_CASE("every local rule's estimate points along the exact gradient", "[credi
         CHECK(cos_rec > 0.0);
         CHECK(cos_in > 0.0);
         CHECK(cosine(g.projection[2], exact.projection[2]) == Approx(1.0).epsilon(1e-9)); // the readout's delta rule is exact
+    }
+}
+
+TEST_CASE("every rule's credit reaches every plastic synapse onto every population", "[credit][reach]") {
+    // The readout reads the E cells only, so feedback through W_outᵀ alone would leave every
+    // synapse onto an I cell without a learning signal (as RFLO had before its B_out reached every cell).
+    const problem p = make_problem();
+    const lowered_network low(p.net);
+    REQUIRE((low.W_out.rightCols(p.net.n_i).array() == 0.0).all());
+    rng noise(1);
+    const trajectory tr = forward(p, p.net, noise);
+    for (auto rule: {"exact", "feedback_alignment", "rflo", "node_perturbation"}) {
+        for (bool recurrent_feedback: {false, true}) {
+            if (recurrent_feedback && std::string(rule) != "feedback_alignment") continue;
+            credit_desc d(rule);
+            if (recurrent_feedback) d.keys.set("feedback_recurrent", true);
+            const credit c(d, p.net, 42, p.integ);
+            const gradients g = c(p.net, low, tr, p.trials, plastic_set{}, 0);
+            for (std::size_t k = 0; k < p.net.projections.size(); ++k) {
+                const auto& P = p.net.projections[k];
+                for (const char* pop: {"E", "I", "out"}) {
+                    const auto* target = p.net.find(pop);
+                    REQUIRE(target != nullptr);
+                    if ((target->side == side::output) != (P.kind == product::readout)) continue;
+                    long synapses = 0, with_credit = 0;
+                    P.for_each([&](std::size_t s, int post, int, int, double) {
+                        if (post < target->first || post >= target->first + target->size) return;
+                        ++synapses;
+                        with_credit += g.projection[k][static_cast<long>(s)] != 0.0;
+                    });
+                    INFO(rule << (recurrent_feedback? " (feedback_recurrent)": "") << ": " << P.name << " onto " << pop << ": "
+                              << with_credit << " of " << synapses << " synapses have credit");
+                    CHECK(synapses > 0);
+                    CHECK(with_credit == synapses);
+                }
+            }
+        }
     }
 }
