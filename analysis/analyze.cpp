@@ -25,39 +25,6 @@ vector subset(const vector& w, const std::vector<long>& idx) {
     return out;
 }
 
-// The synapses of one block and what names it.
-struct block_members {
-    std::string name;
-    std::vector<std::string> pre_populations, post_populations;
-    std::vector<long> synapses;
-};
-
-// The blocks of projection p among `synapses` (analyze.hpp): by the (post, pre) population pair of
-// each synapse, a side that is not the network counting as one; in population order, non-empty only.
-std::vector<block_members> blocks_of(const run_file& f, const projection_info& p, const std::vector<long>& synapses) {
-    const bool pre_net = p.pre_population == "network", post_net = p.post_population == "network";
-    if (!pre_net && !post_net) return {};
-    std::map<std::pair<std::size_t, std::size_t>, std::vector<long>> members; // (post, pre) positions in populations()
-    for (long i: synapses)
-        members[{post_net? f.population_index("network", p.post[i]): 0, pre_net? f.population_index("network", p.pre[i]): 0}]
-            .push_back(i);
-    bool short_names = true;
-    for (const auto* list: {&p.pre_populations, &p.post_populations})
-        for (auto& n: *list) short_names = short_names && n.size() == 1;
-    const auto& pops = f.populations();
-    std::vector<block_members> out;
-    for (auto& [key, idx]: members) {
-        block_members b{"", p.pre_populations, p.post_populations, std::move(idx)};
-        if (pre_net) b.pre_populations = {pops[key.second].name};
-        if (post_net) b.post_populations = {pops[key.first].name};
-        if (!pre_net || !post_net) b.name = pops[post_net? key.first: key.second].name;
-        else if (short_names) b.name = pops[key.first].name + pops[key.second].name;
-        else b.name = pops[key.second].name + "->" + pops[key.first].name;
-        out.push_back(std::move(b));
-    }
-    return out;
-}
-
 block_report make_block(const block_members& m, const projection_info& p, const vector& w0, const vector& w1, double bound,
                         const geometry_options& g, standardization chosen) {
     const auto& idx = m.synapses;
@@ -86,6 +53,31 @@ block_report make_block(const block_members& m, const projection_info& p, const 
 }
 
 } // namespace
+
+std::vector<block_members> blocks_of(const run_file& f, const projection_info& p, const std::vector<long>& synapses) {
+    const bool pre_net = p.pre_population == "network", post_net = p.post_population == "network";
+    if (!pre_net && !post_net) return {};
+    std::map<std::pair<std::size_t, std::size_t>, std::vector<long>> members; // (post, pre) positions in populations()
+    for (long i: synapses)
+        members[{post_net? f.population_index("network", p.post[i]): 0, pre_net? f.population_index("network", p.pre[i]): 0}]
+            .push_back(i);
+    bool short_names = true;
+    for (const auto* list: {&p.pre_populations, &p.post_populations})
+        for (auto& n: *list) short_names = short_names && n.size() == 1;
+    const auto& pops = f.populations();
+    std::vector<block_members> out;
+    for (auto& [key, idx]: members) {
+        block_members b{"", p.pre_populations, p.post_populations, std::move(idx)};
+        if (pre_net) b.pre_populations = {pops[key.second].name};
+        if (post_net) b.post_populations = {pops[key.first].name};
+        if (!pre_net || !post_net) b.name = pops[post_net? key.first: key.second].name;
+        else if (short_names) b.name = pops[key.first].name + pops[key.second].name;
+        else b.name = pops[key.second].name + "->" + pops[key.first].name;
+        out.push_back(std::move(b));
+    }
+    return out;
+}
+
 
 const block_report& projection_report::block(const std::string& n) const {
     for (auto& b: blocks) if (b.name == n) return b;
@@ -176,6 +168,14 @@ analysis_report analyze(const run_file& f, const analysis_options& options) {
     if (r.projections.empty())
         throw user_error("'" + f.path() + "' has no plastic projection to analyse (frozen: all of them)");
     return r;
+}
+
+const projection_report* representative_projection(const analysis_report& r) {
+    for (const auto& p: r.projections)
+        if (p.name == "recurrent") return &p;
+    for (const auto& p: r.projections)
+        if (p.pre_population == "network" && p.post_population == "network") return &p;
+    return r.projections.empty()? nullptr: &r.projections.front();
 }
 
 } // namespace eisim::analysis

@@ -84,9 +84,27 @@ struct analysis_report {
     const projection_report& projection(const std::string& name) const;
 };
 
+/// The synapses of one block of a projection and what names it (see "Blocks" in analysis/README.md).
+struct block_members {
+    std::string name;
+    std::vector<std::string> pre_populations, post_populations;
+    std::vector<long> synapses;
+};
+
+/// The blocks of projection p among `synapses`: by the (post, pre) population pair of each synapse,
+/// a side that is not the network counting as one; in population order, non-empty only (block
+/// "all" is not among them).
+std::vector<block_members> blocks_of(const run_file& f, const projection_info& p, const std::vector<long>& synapses);
+
 /// The snapshot row recorded at learning step `step` (user_error listing the steps if none).
 long snapshot_at(const run_file& f, double step);
 
 analysis_report analyze(const run_file& f, const analysis_options& options = {});
+
+/// The projection whose geometry verdict stands for the run (sweep summaries, eisim observe): the
+/// recurrent one (where each neuron's incoming synapses are a regression of their own, the case
+/// the per-neuron test is made for), else the first among network cells, else the first plastic
+/// one; null when the report has none.
+const projection_report* representative_projection(const analysis_report& r);
 
 } // namespace eisim::analysis

@@ -47,7 +47,11 @@ void make_figures(const std::string& run_path, const std::string& report_path, c
                       script, {run_path, report_path, dir});
 }
 
-void run_figure_script(const figure_script& f, const std::string& script, const std::vector<std::string>& script_args) {
+namespace {
+
+// Run `python_interpreter() script script_args...`, wait for it, and return its wait status;
+// throws when the interpreter cannot be run or its modules cannot be imported.
+int spawn_python(const figure_script& f, const std::string& script, const std::vector<std::string>& script_args) {
     const std::string python = python_interpreter();
     std::vector<std::string> args{python, script};
     args.insert(args.end(), script_args.begin(), script_args.end());
@@ -61,16 +65,30 @@ void run_figure_script(const figure_script& f, const std::string& script, const 
                          " (set EISIM_PYTHON to a python3 with " + f.modules + ")");
     int status = 0;
     while (waitpid(pid, &status, 0) < 0)
-        if (errno != EINTR) throw user_error(f.what + ": lost the figure process");
-    if (WIFEXITED(status) && WEXITSTATUS(status) == 0) return;
+        if (errno != EINTR) throw user_error(f.what + ": lost the python process");
     if (WIFEXITED(status) && WEXITSTATUS(status) == missing_modules_exit)
         throw user_error(f.what + " needs " + f.modules + ", which '" + python + "' cannot import (on Debian: apt-get install " +
                          f.packages + "; or set EISIM_PYTHON)");
     if (WIFEXITED(status) && WEXITSTATUS(status) == 127)
         throw user_error(f.what + ": cannot run the python interpreter '" + python + "' (set EISIM_PYTHON)");
+    return status;
+}
+
+} // namespace
+
+void run_figure_script(const figure_script& f, const std::string& script, const std::vector<std::string>& script_args) {
+    const int status = spawn_python(f, script, script_args);
+    if (WIFEXITED(status) && WEXITSTATUS(status) == 0) return;
     throw user_error(f.what + ": the figure script failed (" +
                      (WIFEXITED(status)? "exit code " + std::to_string(WEXITSTATUS(status)): std::string("killed by a signal")) + "); " +
                      f.after_failure);
+}
+
+int run_python_tool(const figure_script& f, const std::string& script, const std::vector<std::string>& script_args) {
+    if (!std::filesystem::is_regular_file(script)) throw user_error(f.what + ": the script '" + script + "' is missing");
+    const int status = spawn_python(f, script, script_args);
+    if (WIFEXITED(status)) return WEXITSTATUS(status);
+    throw user_error(f.what + ": the python tool was killed by a signal");
 }
 
 } // namespace eisim::analysis

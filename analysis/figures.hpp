@@ -25,5 +25,8 @@ struct figure_script {
 /// Run `python_interpreter() script script_args...` and wait for it. Exit code 3 of the script
 /// means that it cannot import its modules. Throws eisim::user_error naming the problem.
 void run_figure_script(const figure_script& f, const std::string& script, const std::vector<std::string>& script_args);
+/// Run a python tool of the project the same way and return its exit code (it prints its own
+/// messages; exit code 3 still means missing modules, and throws).
+int run_python_tool(const figure_script& f, const std::string& script, const std::vector<std::string>& script_args);
 
 } // namespace eisim::analysis

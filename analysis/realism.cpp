@@ -72,6 +72,26 @@ std::vector<bool> observed_cells(const realism& r, long n_cells) {
     return cells;
 }
 
+std::vector<bool> observed_cells(const realism& r, long n_cells, const std::vector<std::pair<long, long>>& groups) {
+    std::vector<bool> cells = observed_cells(r, n_cells);
+    if (r.observe_neurons == 1) return cells;
+    std::vector<double> u(static_cast<std::size_t>(n_cells));
+    auto g = stream(r.seed, "realism.neurons"); // the draws observed_cells compared with F
+    for (auto& v: u) v = uniform(g);
+    for (auto [first, size]: groups) {
+        if (size <= 0) continue;
+        EISIM_ASSERT(first >= 0 && first + size <= n_cells);
+        long best = first;
+        bool any = false;
+        for (long i = first; i < first + size; ++i) {
+            any = any || cells[static_cast<std::size_t>(i)];
+            if (u[static_cast<std::size_t>(i)] < u[static_cast<std::size_t>(best)]) best = i;
+        }
+        if (!any) cells[static_cast<std::size_t>(best)] = true;
+    }
+    return cells;
+}
+
 std::vector<long> sample_synapses(const realism& r, const synapse_table& table, const std::vector<bool>& cells) {
     const long n = table.size();
     std::vector<long> kept;

@@ -31,6 +31,7 @@
 // identity: all synapses, all snapshots, the weights bit for bit.
 #include <cstdint>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "models/types.hpp"
@@ -80,6 +81,9 @@ struct observation {
 
 /// The observed cells of the network population (all true when observe_neurons = 1).
 std::vector<bool> observed_cells(const realism& r, long n_cells);
+/// The same cells, and in each group of cells [first, first + size) (a population) that has none
+/// observed, the one with the smallest draw U_i: at least one cell of every population is seen.
+std::vector<bool> observed_cells(const realism& r, long n_cells, const std::vector<std::pair<long, long>>& groups);
 
 /// The synapses kept by the two sampling rules (observe_neurons, observe_synapses), increasing.
 /// `cells` is observed_cells(r, N); every network endpoint must be < cells.size().

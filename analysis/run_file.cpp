@@ -339,17 +339,21 @@ const projection_info& run_file::projection(const std::string& name) const {
     fail("no projection '" + name + "'");
 }
 
-std::vector<double> run_file::snapshot_loss() const {
+std::vector<double> run_file::snapshot_series(const std::string& name) const {
     std::vector<double> out(steps_.size(), std::numeric_limits<double>::quiet_NaN());
-    if (!h5::exists(file_, "trajectory/loss")) return out;
+    if (!h5::exists(file_, name)) return out;
     try {
-        auto loss = read_column(file_, "trajectory/loss", path_);
-        for (std::size_t k = 0; k < out.size() && k < loss.size(); ++k) out[k] = loss[k];
+        auto values = read_column(file_, name, path_);
+        for (std::size_t k = 0; k < out.size() && k < values.size(); ++k) out[k] = values[k];
     } catch (const file_error& e) {
         fail(e.what());
     }
     return out;
 }
+
+std::vector<double> run_file::snapshot_loss() const { return snapshot_series("trajectory/loss"); }
+
+std::vector<double> run_file::snapshot_accuracy() const { return snapshot_series("trajectory/accuracy"); }
 
 std::vector<double> run_file::training_loss() const {
     if (!h5::exists(file_, "training/loss")) return {};

@@ -24,6 +24,7 @@
 //                      has no synapse).
 //   /trajectory/step   [T] or [T × 1] learning step of each snapshot (required, increasing)
 //   /trajectory/loss   [T] or [T × 1] (optional)
+//   /trajectory/accuracy  [T] or [T × 1] (optional)
 //   /trajectory/<proj>/weight   [T × nnz] signed weights (required for each projection)
 //   /training/loss     [steps] or [steps × 1] (optional)
 //
@@ -112,6 +113,8 @@ public:
     long snapshots() const { return static_cast<long>(steps_.size()); }
     /// Loss at each snapshot (NaN where the file has none).
     std::vector<double> snapshot_loss() const;
+    /// The task's accuracy at each snapshot, /trajectory/accuracy (NaN where the file has none).
+    std::vector<double> snapshot_accuracy() const;
     /// Loss after each learning step, /training/loss (empty when absent).
     std::vector<double> training_loss() const;
     /// The signed weights of projection `proj` at snapshot `index` (0 ≤ index < T).
@@ -138,6 +141,7 @@ private:
     double trained_p_ = 0;
 
     [[noreturn]] void fail(const std::string& what) const;
+    std::vector<double> snapshot_series(const std::string& name) const; // [T], NaN where absent
     std::size_t find_population(const std::string& side, long index) const; // populations_.size() if none
     void read_populations(hid_t net);
     void synthesise_populations();

@@ -58,14 +58,30 @@ trial_batch make_regression_trials(const trial_spec& s, const network& teacher, 
     return tb;
 }
 
-trial_batch make_trials(const trial_spec& s, const network* teacher, std::uint64_t seed, long index) {
-    auto g = stream(seed, "trials", static_cast<std::uint64_t>(index));
+namespace {
+
+// The task's trials from the streams g (inputs, patterns or decision trials) and noise (the
+// teacher's private noise).
+trial_batch task_trials(const trial_spec& s, const network* teacher, rng& g, rng& noise) {
     const task_info& task = task_registry().get(s.task.kind);
     if (task.decision) return make_decision_trials(s.task, s.integrator.dt_ms, s.steps(), s.circuit.n(), g, s.circuit.n_in());
     EISIM_ASSERT(teacher != nullptr); // every other task has one
     if (task.fixed_point) return make_regression_trials(s, *teacher, g);
-    auto noise = stream(static_cast<std::uint64_t>(s.task.keys.integer("teacher_seed")), "teacher-noise", static_cast<std::uint64_t>(index));
     return make_teacher_trials(s, *teacher, g, noise);
+}
+
+} // namespace
+
+trial_batch make_trials(const trial_spec& s, const network* teacher, std::uint64_t seed, long index) {
+    auto g = stream(seed, "trials", static_cast<std::uint64_t>(index));
+    auto noise = stream(static_cast<std::uint64_t>(s.task.keys.integer("teacher_seed")), "teacher-noise", static_cast<std::uint64_t>(index));
+    return task_trials(s, teacher, g, noise);
+}
+
+trial_batch make_probe_trials(const trial_spec& s, const network* teacher, std::uint64_t probe_seed) {
+    auto g = stream(probe_seed, "probe-trials");
+    auto noise = stream(probe_seed, "probe-teacher-noise");
+    return task_trials(s, teacher, g, noise);
 }
 
 } // namespace eisim

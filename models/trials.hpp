@@ -64,4 +64,9 @@ trial_batch make_regression_trials(const trial_spec& s, const network& teacher, 
 /// (non-null) exactly for the tasks whose task_info says teacher.
 trial_batch make_trials(const trial_spec& s, const network* teacher, std::uint64_t seed, long index);
 
+/// A probe set: the task's trials (s.task.batch of them) from stream(probe_seed, "probe-trials")
+/// and the teacher's noise from stream(probe_seed, "probe-teacher-noise"), so that every run of a
+/// task, at every snapshot, is probed with the same trials (eisim observe, docs/identify.md).
+trial_batch make_probe_trials(const trial_spec& s, const network* teacher, std::uint64_t probe_seed);
+
 } // namespace eisim

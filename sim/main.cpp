@@ -20,6 +20,7 @@
 #include "analysis/report.hpp"
 #include "models/error.hpp"
 #include "models/parallel.hpp"
+#include "observe/observe.hpp"
 #include "sim/config.hpp"
 #include "sim/experiment.hpp"
 #include "sim/recorder.hpp"
@@ -309,6 +310,31 @@ int main(int argc, char** argv) {
                                                          "against trained geometry (DIR/identification.csv)");
     swp_sum->add_flag("--no-figure", summary_no_figure, "write no DIR/summary.png (it needs matplotlib)");
 
+    // observe and identify: which learning rule? (docs/identify.md)
+    auto* obs = app.add_subcommand("observe", "the observables of runs (weights, activations, activity changes) at every kept "
+                                              "snapshot: one table of features and labels (docs/identify.md)");
+    std::vector<std::string> obs_inputs;
+    observe::observe_options obs_opts;
+    obs->add_option("runs", obs_inputs, "run files (RUN.h5) or sweep directories (their done runs)")->required();
+    obs->add_option("--out", obs_opts.out, "the table: TABLE.h5 (HDF5) or TABLE.csv")->required();
+    obs->add_flag("--overwrite", obs_opts.overwrite, "replace an existing table");
+    obs->add_option("--noise", obs_opts.noise, "Gaussian noise on every measured element: S times the measure's RMS at the first "
+                                               "kept snapshot");
+    obs->add_option("--subsample-period", obs_opts.subsample_period,
+                    "with --time-points K: K snapshots P apart from a random first one (0: evenly spaced)");
+    obs->add_option("--probe-trials", obs_opts.probe_trials, "trials of the probe set (the same for every run of a task and every "
+                                                             "snapshot)")->capture_default_str();
+    obs->add_option("--probe-seed", obs_opts.probe_seed, "seed of the probe trials")->capture_default_str();
+    bool obs_no_geometry = false;
+    obs->add_flag("--no-geometry-test", obs_no_geometry, "skip the ΔCDF geometry test of each run (/geometry_test)");
+    obs->add_flag("--quiet,-q", obs_opts.quiet, "no progress line");
+    realism_args obs_realism;
+    obs_realism.add_to(obs);
+    auto* idf = app.add_subcommand("identify", "classify the learning rule from an observables table: random forest and linear SVM, "
+                                               "held out by seed or task (docs/identify.md; 'eisim identify --help' lists its options)");
+    idf->prefix_command();
+    idf->set_help_flag();
+
     try {
         app.parse(argc, argv);
     } catch (const CLI::CallForHelp& e) {
@@ -405,6 +431,23 @@ int main(int argc, char** argv) {
                 sweep::draw_sweep_figure(summary_dir);
                 std::printf("wrote %s/summary.png\n", summary_dir.c_str());
             }
+        } else if (*obs) {
+            std::vector<named_path> ins;
+            for (auto& in: obs_inputs) ins.push_back({"RUN", in, ""});
+            refuse_inputs_as_outputs(ins, {{"--out", obs_opts.out, ""}, {"--out", obs_opts.out + ".partial", "its temporary file"}});
+            obs_opts.measure = obs_realism.r;
+            obs_opts.geometry_test = !obs_no_geometry;
+            const auto s = observe::observe(obs_inputs, obs_opts);
+            for (auto& l: s.left_out) std::fprintf(stderr, "eisim: note: left out %s\n", l.c_str());
+            std::printf("%ld runs, %ld rows, %ld features; %zu features dropped (undefined at some row)%s\n", s.runs, s.rows, s.features,
+                        s.dropped.size(), s.dropped.empty()? "": ":");
+            for (std::size_t k = 0; k < s.dropped.size() && k < 20; ++k) std::printf("  %s\n", s.dropped[k].c_str());
+            if (s.dropped.size() > 20) std::printf("  ... and %zu more\n", s.dropped.size() - 20);
+            std::printf("wrote %s\n", obs_opts.out.c_str());
+        } else if (*idf) {
+            return analysis::run_python_tool({"identify", "scikit-learn, matplotlib, numpy and h5py",
+                                              "python3-sklearn python3-matplotlib python3-h5py", ""},
+                                             EISIM_IDENTIFY_SCRIPT, idf->remaining());
         } else if (*cfg) {
             std::cout << to_toml(cfg_args.resolve());
         } else if (*exp && *sonata) {

@@ -256,17 +256,6 @@ std::string candidate_name(const std::string& geometry, double p) {
     return geometry.empty()? "unknown": geometry;
 }
 
-/// The projection whose verdict stands for the run: the recurrent one (where each neuron's
-/// incoming synapses are a regression of their own, the case the per-neuron test is made for),
-/// else the first among network cells, else the first plastic one.
-const analysis::projection_report* tested_projection(const analysis::analysis_report& r) {
-    for (const auto& p: r.projections)
-        if (p.name == "recurrent") return &p;
-    for (const auto& p: r.projections)
-        if (p.pre_population == "network" && p.post_population == "network") return &p;
-    return r.projections.empty()? nullptr: &r.projections.front();
-}
-
 std::size_t label_index(std::vector<std::string>& labels, const std::string& label) {
     const auto it = std::find(labels.begin(), labels.end(), label);
     if (it != labels.end()) return static_cast<std::size_t>(it - labels.begin());
@@ -282,7 +271,7 @@ identification_table identify(const std::string& dir, const std::vector<manifest
         try {
             if (!fs::exists(path)) throw user_error("no run file " + path);
             const auto report = analysis::analyze(analysis::run_file(path), analysis::analysis_options{});
-            const auto* p = tested_projection(report);
+            const auto* p = analysis::representative_projection(report);
             if (!p) throw user_error(path + " has no plastic projection");
             const auto& g = p->block("all").geometry;
             if (g.best.empty())
