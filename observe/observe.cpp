@@ -248,11 +248,11 @@ run_rows observe_run(const run_ref& ref, const observe_options& o) {
                     pre_total += pop.size;
                     pre_seen += pre_cells? static_cast<long>(observed_rows(pop.first, pop.size, cells).size()): pop.size;
                 }
-                std::vector<long> post_rows; // side indices of the observed postsynaptic cells
+                std::vector<long> post_rows; // side indices of the observed postsynaptic cells (readout units: all)
                 for (auto& name: b.post_populations) {
                     const auto& pop = f.population(name);
-                    for (long i: post_cells? observed_rows(pop.first, pop.size, cells): observed_rows(0, pop.size, std::vector<bool>(pop.size, true)))
-                        post_rows.push_back(pop.first + i);
+                    for (long i = 0; i < pop.size; ++i)
+                        if (!post_cells || cells[static_cast<std::size_t>(pop.first + i)]) post_rows.push_back(pop.first + i);
                 }
                 std::vector<double> sum(static_cast<std::size_t>(p->n_post), 0.0);
                 for (long s: b.synapses)

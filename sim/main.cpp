@@ -216,6 +216,18 @@ void parse_shard(const std::string& text, sweep::sweep_run_options& o) {
 int main(int argc, char** argv) {
     sweep::follow_sweep_parent(); // a run started by `eisim sweep run` dies with it
     wait_briefly(argv);
+    // identify is a python tool with its own options (observe/identify.py): everything after the
+    // word goes to it, --help included.
+    if (argc >= 2 && std::string(argv[1]) == "identify") {
+        try {
+            return analysis::run_python_tool({"identify", "scikit-learn, matplotlib, numpy and h5py",
+                                              "python3-sklearn python3-matplotlib python3-h5py", ""},
+                                             EISIM_IDENTIFY_SCRIPT, std::vector<std::string>(argv + 2, argv + argc));
+        } catch (const user_error& e) {
+            std::cerr << "eisim: error: " << e.what() << "\n";
+            return 2;
+        }
+    }
     CLI::App app{"eisim: learning in Dale's-law E/I rate networks"};
     app.set_version_flag("--version", std::string("eisim ") + software_version + " (" + git_revision + ")");
     app.require_subcommand(1);
@@ -332,8 +344,7 @@ int main(int argc, char** argv) {
     obs_realism.add_to(obs);
     auto* idf = app.add_subcommand("identify", "classify the learning rule from an observables table: random forest and linear SVM, "
                                                "held out by seed or task (docs/identify.md; 'eisim identify --help' lists its options)");
-    idf->prefix_command();
-    idf->set_help_flag();
+    (void)idf; // run before parsing (main's first lines); listed here for --help
 
     try {
         app.parse(argc, argv);
@@ -444,10 +455,6 @@ int main(int argc, char** argv) {
             for (std::size_t k = 0; k < s.dropped.size() && k < 20; ++k) std::printf("  %s\n", s.dropped[k].c_str());
             if (s.dropped.size() > 20) std::printf("  ... and %zu more\n", s.dropped.size() - 20);
             std::printf("wrote %s\n", obs_opts.out.c_str());
-        } else if (*idf) {
-            return analysis::run_python_tool({"identify", "scikit-learn, matplotlib, numpy and h5py",
-                                              "python3-sklearn python3-matplotlib python3-h5py", ""},
-                                             EISIM_IDENTIFY_SCRIPT, idf->remaining());
         } else if (*cfg) {
             std::cout << to_toml(cfg_args.resolve());
         } else if (*exp && *sonata) {
