@@ -63,9 +63,9 @@ UNDEFINED = "undefined"          # the ΔCDF identifier's answer where the test 
 CV_FOLDS = 5
 RF_GRID = {"max_features": ["sqrt", "log2"], "n_estimators": [100, 300]}
 RF_GRID_QUICK = {"max_features": ["sqrt", "log2"], "n_estimators": [100]}
-SVM_GRID = {"C": [1e-3, 1e-2, 1e-1, 1.0, 10.0]}
-SVM_GRID_QUICK = {"C": [1e-2, 1e-1, 1.0]}
-SVM_MAX_ITER = 20000
+SVM_GRID = {"C": [1e-4, 1e-3, 1e-2, 1e-1]}
+SVM_GRID_QUICK = {"C": [1e-4, 1e-3]}
+SVM_MAX_ITER = 5000
 
 
 class UserError(Exception):
@@ -428,26 +428,24 @@ def time_point_positions(n_snapshots, count):
     return [(2 * j * (n_snapshots - 1) + (count - 1)) // (2 * (count - 1)) for j in range(count)]
 
 
-def parse_feature_groups(text):
-    groups = []
-    for group in text.split(","):
-        group = group.strip()
-        if group not in FEATURE_GROUPS:
-            raise UserError("unknown feature group '%s' (expected %s)" % (group, ", ".join(FEATURE_GROUPS)))
-        if group not in groups:
-            groups.append(group)
-    return groups
-
-
-def parse_classifiers(text):
+def parse_choices(text, allowed, what):
+    """The comma list `text` of names from `allowed`, in order, each once."""
     chosen = []
     for name in text.split(","):
         name = name.strip()
-        if name not in CLASSIFIERS:
-            raise UserError("unknown classifier '%s' (expected %s)" % (name, ", ".join(CLASSIFIERS)))
+        if name not in allowed:
+            raise UserError("unknown %s '%s' (expected %s)" % (what, name, ", ".join(allowed)))
         if name not in chosen:
             chosen.append(name)
     return chosen
+
+
+def parse_feature_groups(text):
+    return parse_choices(text, FEATURE_GROUPS, "feature group")
+
+
+def parse_classifiers(text):
+    return parse_choices(text, CLASSIFIERS, "classifier")
 
 
 @dataclasses.dataclass
@@ -458,8 +456,10 @@ class FeatureMatrix:
     dropped: dict            # performance columns dropped for non-finite values, by kind
 
 
-def feature_matrix(table, runs, groups, positions):
-    """Per run, the selected features of each kept snapshot, concatenated in snapshot order."""
+def feature_matrix(table, runs, groups, positions, changes=False):
+    """Per run, the selected features of each kept snapshot, concatenated in snapshot order. With
+    `changes`, each observable feature is taken minus its value at the run's first kept snapshot,
+    which is then left out (the performance columns stay as they are)."""
     measures = MEASURES if "all" in groups else [g for g in groups if g in MEASURES]
     columns = [i for i, m in enumerate(table.feature_measures)
                if ("all" in groups or m in measures)]
@@ -481,6 +481,13 @@ def feature_matrix(table, runs, groups, positions):
         r, k, j = (int(v[0]) for v in np.nonzero(bad))
         raise UserError("run '%s' has a non-finite value of feature '%s' at snapshot %d"
                         % (runs.names[r], names[j], positions[k]))
+    if changes:
+        if len(positions) < 2:
+            raise UserError("--changes needs at least 2 time points (the first is the baseline)")
+        cube = cube.copy()
+        cube[:, :, :n_measured] -= cube[:, :1, :n_measured]
+        cube = cube[:, 1:, :]
+        positions = positions[1:]
     values = cube.reshape(len(runs.names), -1)
     column_names = ["%s@%d" % (name, k) for k in positions for name in names]
     keep = np.isfinite(values).all(axis=0)
@@ -826,6 +833,9 @@ def parse_arguments(argv):
     parser.add_argument("--seed", type=int, default=0, help="seed of the splits, the folds and the models (default 0)")
     parser.add_argument("--time-points", type=int, metavar="K", help="keep K evenly spaced snapshots of each run")
     parser.add_argument("--quick", action="store_true", help="smaller hyperparameter grids")
+    parser.add_argument("--changes", action="store_true",
+                        help="each feature minus its value at the run's first kept snapshot (which is left out): "
+                             "what learning changed, without each network's own starting point")
     args = parser.parse_args(argv)
     args.label = list(dict.fromkeys(args.label))
     args.features = parse_feature_groups(args.features)
@@ -849,7 +859,7 @@ def identify(args):
     runs = group_runs(table)
     n_snapshots = runs.rows.shape[1]
     positions = time_point_positions(n_snapshots, args.time_points)
-    features = feature_matrix(table, runs, args.features, positions)
+    features = feature_matrix(table, runs, args.features, positions, args.changes)
     labels_of = {label: run_labels(runs, label) for label in args.label}
     classes_of = {label: class_names(labels_of[label], label) for label in args.label}
     if args.hold_out == "seed":
@@ -870,7 +880,7 @@ def identify(args):
         "schema": SCHEMA, "schema_version": SCHEMA_VERSION,
         "table": args.table, "table_format": table.kind, "table_attrs": table.attrs,
         "hold_out": args.hold_out, "features": args.features, "classifier_names": args.classifiers,
-        "seed": args.seed, "quick": args.quick,
+        "seed": args.seed, "quick": args.quick, "changes": args.changes,
         "time_points": {"count": len(positions), "positions": positions, "snapshots_per_run": n_snapshots,
                         "steps": steps[0].tolist() if (steps == steps[0]).all() else None},
         "feature_names": features.per_snapshot, "n_features_per_snapshot": len(features.per_snapshot),
@@ -899,11 +909,13 @@ def identify(args):
             result["geometry_test"] = score_delta_cdf(delta_cdf, no_delta_cdf, labels, classes, splits)
         report["results"][label] = result
         if args.figures:
-            path = os.path.join(args.figures, "identify_%s_%s_by_%s.png" % (label, "+".join(args.features), args.hold_out))
+            path = os.path.join(args.figures, "identify_%s_%s%s_by_%s.png" % (label, "+".join(args.features),
+                                                                             "_changes" if args.changes else "", args.hold_out))
             summary = ", ".join("%s %.2f" % (kind, r["accuracy_mean"]) for kind, r in result["classifiers"].items())
-            title = "%s: %s identified from %s features at %d of %d snapshots, held out by %s (%d %s)\n" \
+            title = "%s: %s identified from %s features%s at %d of %d snapshots, held out by %s (%d %s)\n" \
                     "accuracy %s; chance %.2f" % (
-                        os.path.basename(args.table), label, "+".join(args.features), len(positions), n_snapshots,
+                        os.path.basename(args.table), label, "+".join(args.features),
+                        " (changes from the first)" if args.changes else "", len(positions), n_snapshots,
                         args.hold_out, len(splits), "splits" if args.hold_out == "seed" else "tasks", summary,
                         result["chance"])
             draw_figure(path, title, figure_panels(json_ready(result)), label)

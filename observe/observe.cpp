@@ -91,7 +91,8 @@ struct run_rows {
     std::vector<double> loss, accuracy;
     std::vector<std::string> names, measure;  // features
     std::vector<std::vector<double>> values;  // [rows][features]
-    std::string geometry_best;                // "" when not run or undefined
+    std::string geometry_best;                // first to second kept snapshot; "" when not run or undefined
+    std::string geometry_best_whole;          // first to last kept snapshot
 };
 
 // Root-mean-square of the finite values.
@@ -144,7 +145,11 @@ std::vector<long> observed_rows(long first, long size, const std::vector<bool>& 
     return rows;
 }
 
-run_rows observe_run(const run_ref& ref, const observe_options& o) {
+run_rows observe_run(const run_ref& ref, const observe_options& options) {
+    // Each run is its own experiment: its cells, synapses, noise and time points are drawn from a
+    // seed of its own, the realism seed and the run's name hashed together.
+    observe_options o = options;
+    o.measure = run_realism(options.measure, ref.name);
     const analysis::run_file f(ref.path);
     const config c = config_of_run(ref.path);
     run_rows out;
@@ -272,14 +277,19 @@ run_rows observe_run(const run_ref& ref, const observe_options& o) {
         }
     }
 
-    if (o.geometry_test) { // the ΔCDF test on the first and last kept snapshots, as analyze measures them
-        analysis::analysis_options a;
-        a.measure = o.measure;
-        a.measure.time_points = 0;
-        a.from_step = f.steps()[static_cast<std::size_t>(kept.front())];
-        a.to_step = f.steps()[static_cast<std::size_t>(kept.back())];
-        const auto report = analysis::analyze(f, a);
-        if (const auto* p = analysis::representative_projection(report)) out.geometry_best = p->block("all").geometry.best;
+    if (o.geometry_test) { // the ΔCDF test from the first kept snapshot to the second and to the last, as analyze measures them
+        const auto best = [&](long to) {
+            analysis::analysis_options a;
+            a.measure = o.measure;
+            a.measure.time_points = 0;
+            a.from_step = f.steps()[static_cast<std::size_t>(kept.front())];
+            a.to_step = f.steps()[static_cast<std::size_t>(to)];
+            const auto report = analysis::analyze(f, a);
+            const auto* p = analysis::representative_projection(report);
+            return p? p->block("all").geometry.best: std::string();
+        };
+        out.geometry_best = best(kept[1]);
+        out.geometry_best_whole = best(kept.back());
     }
     return out;
 }
@@ -359,12 +369,13 @@ void write_h5(const table& t, const std::string& path, const observe_options& o,
     h5::write_attr(file, "features_dropped", std::int64_t{dropped});
     h5::write_attr(file, "probe_trials", std::int64_t{o.probe_trials});
     h5::write_attr(file, "probe_seed", static_cast<std::int64_t>(o.probe_seed));
-    std::vector<std::string> run, credit, geometry, task, gt_run, gt_best;
+    std::vector<std::string> run, credit, geometry, task, gt_run, gt_best, gt_whole;
     std::vector<std::int64_t> snapshot, step, seed, size;
     std::vector<double> loss, accuracy, p, values;
     for (const auto& r: t.runs) {
         gt_run.push_back(r.name);
         gt_best.push_back(r.geometry_best);
+        gt_whole.push_back(r.geometry_best_whole);
         for (std::size_t k = 0; k < r.values.size(); ++k) {
             run.push_back(r.name), snapshot.push_back(r.snapshot[k]), step.push_back(r.step[k]);
             loss.push_back(r.loss[k]), accuracy.push_back(r.accuracy[k]);
@@ -400,11 +411,21 @@ void write_h5(const table& t, const std::string& path, const observe_options& o,
         auto g = h5::create_group(file, "geometry_test");
         h5::write(g, "run", gt_run);
         h5::write(g, "best", gt_best);
+        h5::write(g, "best_whole", gt_whole);
     }
     h5::flush(file);
 }
 
 } // namespace
+
+analysis::realism run_realism(const analysis::realism& r, const std::string& run) {
+    fnv1a h;
+    h.value(r.seed);
+    h.text(run);
+    analysis::realism own = r;
+    own.seed = h.h;
+    return own;
+}
 
 std::vector<long> kept_snapshots(long T, long K, long P, std::uint64_t seed, const std::string& run) {
     if (P <= 0) {

@@ -12,7 +12,8 @@
 // observe/observables.hpp. Labels come from each run's own config: credit, geometry, p, task,
 // seed, size.
 //
-// Measurement realism on the way in (analysis/realism.hpp; all off by default):
+// Measurement realism on the way in (analysis/realism.hpp; all off by default), drawn per run from
+// the realism seed and the run's name hashed together:
 //   observe_neurons F   the observed cells (the same for every measure; at least one per population):
 //                       weights among them, their activations, their activity change (presynaptic
 //                       sums over observed cells, scaled by |Y|/|Y_observed| to stay unbiased)
@@ -37,7 +38,7 @@ struct observe_options {
     long subsample_period = 0;  // P ≥ 1 with time_points; 0 = evenly spaced
     int probe_trials = 32;      // trials of the probe set
     std::uint64_t probe_seed = 1;
-    bool geometry_test = true;  // also run the ΔCDF geometry test on each run (first vs last kept snapshot)
+    bool geometry_test = true;  // also run the ΔCDF geometry test on each run (first kept snapshot vs the second, and vs the last)
     std::string out;            // TABLE: .h5 (HDF5) or .csv
     bool overwrite = false;
     bool quiet = false;
@@ -53,6 +54,9 @@ struct observe_summary {
 /// options.out. Throws eisim::user_error (exit 2) naming the run for: fewer snapshots than asked,
 /// runs whose snapshots or features differ from the others', a config without labels.
 observe_summary observe(const std::vector<std::string>& inputs, const observe_options& options);
+
+/// The realism transforms of run `run`: `r` with its seed replaced by FNV-1a of (r.seed, run).
+analysis::realism run_realism(const analysis::realism& r, const std::string& run);
 
 /// The kept snapshot positions among T for time_points K (0 = all), subsample period P (0 = evenly
 /// spaced) and the random start drawn from `seed`'s stream "observe.time_start" keyed by `run`.

@@ -481,6 +481,47 @@ def test_bad_input(identify, module, work, rng):
     print("%d bad inputs refused" % len(cases))
 
 
+def test_changes(identify, module, work, rng):
+    """--changes: each feature minus the run's first kept snapshot (left out). Runs that start at
+    their own large random offset (as networks of different seeds do) and whose credit rule moves
+    one feature over learning: found from the changes, not from the raw values, held out by seed."""
+    def shift(run, k):
+        offset = np.zeros(len(FEATURES))
+        offset[0] = 1.5 * k * ["exact", "rflo"].index(run["credit"])
+        return offset
+    rows = make_runs(rng, credits=["exact", "rflo"], geometries=[("eg", math.nan)], tasks=("A",),
+                     seeds=range(1, 21), n_snapshots=4, shift=shift)
+    start = {}
+    for r in rows:   # a per-run starting point 20 sd wide, the same at every snapshot
+        start.setdefault(r["run"], 20.0 * rng.normal(size=len(FEATURES)))
+        r["values"] = r["values"] + start[r["run"]]
+    table = os.path.join(work, "changes.h5")
+    write_hdf5(table, rows)
+    # The matrix itself: values at snapshots 1..3 minus snapshot 0, per run, in snapshot order.
+    loaded = module.read_table(table)
+    runs = module.group_runs(loaded)
+    got = module.feature_matrix(loaded, runs, ["weights"], [0, 1, 2, 3], changes=True)
+    by_run = {}
+    for r in rows:
+        by_run.setdefault(r["run"], {})[r["snapshot"]] = np.asarray(r["values"][:4])
+    want = np.array([np.concatenate([by_run[name][k] - by_run[name][0] for k in (1, 2, 3)]) for name in runs.names])
+    check(got.values.shape == want.shape and np.allclose(got.values, want, rtol=1e-12, atol=1e-12),
+          "--changes feature matrix differs from x(t) - x(0)")
+    accuracy = {}
+    for changes in (False, True):
+        out = os.path.join(work, "changes_%d.json" % changes)
+        report = identify_ok(identify, [table, "--label", "credit", "--hold-out", "seed", "--json", out, "--features",
+                                        "weights", "--classifiers", "svm", "--quick", "--splits", "2"]
+                             + (["--changes"] if changes else []), "changes")
+        if report is None:
+            return
+        accuracy[changes] = accuracy_of(report["results"]["credit"], "svm")
+        check(report["changes"] == changes, "JSON changes flag")
+        check(report["time_points"]["count"] == 4, "time points reported")
+    check(accuracy[True] >= 0.95, "--changes: accuracy %.3f < 0.95" % accuracy[True])
+    check(accuracy[False] < accuracy[True], "raw values (offsets 20 sd wide) should do worse: %.3f" % accuracy[False])
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--identify", required=True, help="path of observe/identify.py")
@@ -495,10 +536,11 @@ def main():
         work = args.keep or temporary
         os.makedirs(work, exist_ok=True)
         for test in (test_bad_input, test_time_points, test_shifted_classes_hdf5, test_shifted_classes_csv_by_task,
-                     test_random_labels, test_performance_features):
+                     test_random_labels, test_performance_features, test_changes):
             started = time.time()
             rng = np.random.default_rng(12345)
-            arguments = (identify, module, work, rng) if test in (test_bad_input, test_time_points) else (identify, work, rng)
+            with_module = test in (test_bad_input, test_time_points, test_changes)
+            arguments = (identify, module, work, rng) if with_module else (identify, work, rng)
             test(*arguments)
             print("%s: %.1f s" % (test.__name__, time.time() - started))
     if failures:

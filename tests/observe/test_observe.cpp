@@ -13,6 +13,7 @@
 #include <string>
 #include <vector>
 
+#include "analysis/analyze.hpp"
 #include "analysis/run_file.hpp"
 #include "io/h5.hpp"
 #include "models/error.hpp"
@@ -246,7 +247,20 @@ TEST_CASE("the table: weight features are the statistics of the file's blocks; t
     CHECK(h5::read_strings(file, "labels/credit").front() == "exact");
     CHECK(h5::read_strings(file, "labels/task").front() == "perceptual_decision");
     CHECK(h5::read_int(file, "labels/size").front() == 100);
-    CHECK(h5::read_strings(file, "geometry_test/best").size() == 2);
+    // The geometry test as eisim analyze gives it, from the first snapshot to the second and to the last.
+    const auto best = h5::read_strings(file, "geometry_test/best"), whole = h5::read_strings(file, "geometry_test/best_whole");
+    REQUIRE(best.size() == 2);
+    REQUIRE(whole.size() == 2);
+    for (std::size_t k = 0; k < 2; ++k) {
+        const analysis::run_file rf(k == 0? a: b);
+        for (auto [to, got]: {std::pair{1.0, best[k]}, std::pair{4.0, whole[k]}}) {
+            analysis::analysis_options ao;
+            ao.from_step = 0.0;
+            ao.to_step = to;
+            const auto report = analysis::analyze(rf, ao);
+            CHECK(got == analysis::representative_projection(report)->block("all").geometry.best);
+        }
+    }
     CHECK(h5::read_strings(file, "geometry_test/run") == std::vector<std::string>{fs::path(a).stem().string(), fs::path(b).stem().string()});
     for (auto x: {a, b, out}) fs::remove(x);
 }
@@ -270,16 +284,41 @@ TEST_CASE("realism: noise adds its variance, every population keeps one unit, un
     CHECK(std::abs(added/(0.25*rms*rms) - 1.0) < 5*std::sqrt(2.0/static_cast<double>(w.size())) + 0.05);
     CHECK(t1.at(0, "activations/E/identity/mean") != t0.at(0, "activations/E/identity/mean"));
 
-    // 1 % of the units: one E cell and one I cell (at least one unit per population).
+    // 1 % of the units: at least one cell of each population, the cells of the run's own draw.
     o = table_options(sparse);
     o.measure.observe_neurons = 0.01;
     const auto s = observe::observe({run}, o);
     const table_view ts = read_table(sparse);
-    CHECK(ts.has("activations/E/identity/mean"));
-    CHECK(ts.has("activations/I/identity/mean"));
-    CHECK(ts.at(0, "activations/I/identity/var") == 0.0); // one cell: no spread over cells
-    CHECK_FALSE(ts.has("activations/I/identity/skew"));  // and so no skew: dropped
-    CHECK(std::find(s.dropped.begin(), s.dropped.end(), "activations/I/identity/skew") != s.dropped.end());
+    const std::string name = fs::path(run).stem().string();
+    const auto cells = analysis::observed_cells(observe::run_realism(o.measure, name), 100, {{0, 80}, {80, 20}});
+    std::vector<long> seen_e, seen_i;
+    for (long i = 0; i < 100; ++i)
+        if (cells[static_cast<std::size_t>(i)]) (i < 80? seen_e: seen_i).push_back(i);
+    REQUIRE(!seen_e.empty());
+    REQUIRE(!seen_i.empty());
+    CHECK(seen_e.size() + seen_i.size() < 10);
+    // The table's activations are those of the observed cells: the probe replayed here, by hand.
+    observe::probe pr(c, o.probe_trials, o.probe_seed);
+    for (const auto& p: f.projections()) pr.net().get(p.name).set_magnitudes(f.weights(p.name, 0).cwiseAbs());
+    const auto act = pr.run();
+    for (auto [pop, seen]: {std::pair{"E", &seen_e}, std::pair{"I", &seen_i}}) {
+        double mean = 0;
+        for (long b = 0; b < act.activation.cols(); ++b) {
+            double m = 0;
+            for (long i: *seen) m += act.activation(i, b);
+            mean += m/static_cast<double>(seen->size());
+        }
+        mean /= static_cast<double>(act.activation.cols());
+        CHECK(ts.at(0, std::string("activations/") + pop + "/identity/mean") == Approx(mean).epsilon(1e-12));
+        // One cell: no spread over cells, so no skew or kurtosis: dropped and counted.
+        const std::string skew = std::string("activations/") + pop + "/identity/skew";
+        if (seen->size() == 1) {
+            CHECK(ts.at(0, std::string("activations/") + pop + "/identity/var") == 0.0);
+            CHECK_FALSE(ts.has(skew));
+            CHECK(std::find(s.dropped.begin(), s.dropped.end(), skew) != s.dropped.end());
+        }
+    }
+    CHECK(!s.dropped.empty());
     CHECK(static_cast<long>(s.dropped.size()) + s.features == static_cast<long>(t0.names.size()));
     auto file = h5::open_file(sparse);
     CHECK(h5::read_attr_int(file, "features_dropped") == static_cast<std::int64_t>(s.dropped.size()));
