@@ -655,8 +655,9 @@ def classify(kind, features, labels, classes, splits, quick, seed):
 # The ΔCDF identifier: the table's per-run geometry test, scored as one more classifier
 
 def identified_geometry(best, run, class_p, classes):
-    """The geometry class the ΔCDF test's best candidate names: "eg" is EG; "p=x" the non-EG
-    class of nearest p (ties: the first in class order); "" undefined."""
+    """The geometry class the ΔCDF test's best candidate names: "eg" is EG; "p=x" the class of
+    nearest p, EG counting as p = 1 (the p-norm dual sign(w)|w|^(p−1) tends to EG's ln|w| as
+    p → 1, so a best p = 1.1 names EG more than GD); ties: the first in class order; "" undefined."""
     if best == "":
         return UNDEFINED
     if best == "eg":
@@ -665,6 +666,9 @@ def identified_geometry(best, run, class_p, classes):
     if not match:
         raise UserError("run '%s' has geometry test result '%s', neither 'eg' nor 'p=<number>'" % (run, best))
     p = float(match.group(1))
+    class_p = dict(class_p)
+    if "eg" in classes:
+        class_p["eg"] = 1.0
     candidates = [c for c in classes if class_p.get(c) is not None]
     if not candidates:
         return UNDEFINED
