@@ -7,7 +7,6 @@
 #include <fstream>
 #include <limits>
 #include <map>
-#include <sstream>
 
 #include "analysis/analyze.hpp"
 #include "analysis/run_file.hpp"

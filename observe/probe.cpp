@@ -1,5 +1,7 @@
 #include "observe/probe.hpp"
 
+#include <optional>
+
 #include "models/integrate.hpp"
 #include "models/random.hpp"
 #include "models/spiking.hpp"

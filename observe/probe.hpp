@@ -18,7 +18,6 @@
 // The probe set is the task's own kind of trials (models/trials.hpp, make_probe_trials), the same
 // for every run of a task and every snapshot.
 #include <cstdint>
-#include <optional>
 
 #include "models/network.hpp"
 #include "models/task.hpp"
