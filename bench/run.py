@@ -381,13 +381,14 @@ def write_report(args, rows, rec, growth, crossover, elapsed, duration, fixed_mb
         w("The learning step gains less than the forward pass: its gradient accumulation stays a dense N×N product.")
         w("")
     # The sections other scripts measure are kept from the file being replaced: the before/after
-    # section (bench/ab.sh) and the spiking ones (bench/spiking.py, bench/spiking_learning.py).
+    # section (bench/ab.sh), the spiking ones (bench/spiking.py, bench/spiking_learning.py) and the
+    # Python binding's (bench/python_binding.py).
     kept = ""
     if os.path.exists(args.out):
         with open(args.out) as f:
             old = f.read()
         for section in old.split("\n## ")[1:]:
-            if section.startswith(("Before and after", "Spiking")):
+            if section.startswith(("Before and after", "Spiking", "Python binding")):
                 kept += "## " + section.rstrip() + "\n\n"
     with open(args.out, "w") as f:
         f.write("\n".join(L).rstrip() + "\n" + ("\n" + kept.rstrip() + "\n" if kept else ""))

@@ -4,7 +4,9 @@
 set -euo pipefail
 packages=(g++ make cmake git libboost-dev libeigen3-dev libhdf5-dev libtoml11-dev libcli11-dev nlohmann-json3-dev catch2
           python3 python3-numpy python3-h5py python3-matplotlib python3-bmtk
-          python3-brian python3-scipy python3-sklearn libopenmpi-dev openmpi-bin)
+          python3-brian python3-scipy python3-sklearn libopenmpi-dev openmpi-bin
+          pybind11-dev python3-pybind11 python3-venv python3-pip python3-setuptools python3-wheel
+          python3-pytest python3-nbconvert python3-ipykernel)
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

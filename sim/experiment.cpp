@@ -133,7 +133,8 @@ config config_of_run(const std::string& path) {
 }
 
 run_summary learn(const config& c, const run_options& opt, const std::vector<sink*>& extra) {
-    stop_signals signals; // from the start: a signal during set-up also stops after the first step
+    std::optional<stop_signals> signals; // from the start: a signal during set-up also stops after the first step
+    if (opt.own_signal_handlers) signals.emplace();
     const output_lock lock(opt.out); // one writer per file (sim/recorder.hpp), until the file is closed
     if (!opt.resume) check_output_path(opt.out, opt.overwrite);
     const task_info& task = task_registry().get(c.task.kind);
@@ -272,7 +273,9 @@ run_summary learn(const config& c, const run_options& opt, const std::vector<sin
             if (low) low->update(student);
             for (auto* k: sinks) k->updated({s, g.loss, ev.accuracy, held, opt_state.learning_rate(s), student, opt_state});
             summary.step_seconds.push_back(std::chrono::duration<double>(clock_type::now() - step_start).count());
-            if (const int sig = stop_signals::received()) {
+            int sig = signals? stop_signals::received(): 0;
+            if (!sig && opt.stop_requested) sig = opt.stop_requested();
+            if (sig) {
                 rec.flush();
                 throw interrupted(sig, std::string(sig == SIGINT? "SIGINT": "SIGTERM") + " after learning step " +
                                            std::to_string(s + 1) + " of " + std::to_string(S) + "; '" + opt.out +

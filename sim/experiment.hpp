@@ -9,6 +9,7 @@
 //              Every step also records the task's accuracy (choice accuracy or R², models/tasks.hpp).
 //              Snapshots of every weight after s steps go to /trajectory every record_every
 //              steps, always at s = 0 and s = S (the final state, with one more forward pass).
+#include <functional>
 #include <limits>
 #include <string>
 #include <vector>
@@ -23,6 +24,11 @@ struct run_options {
     bool overwrite = false;
     bool quiet = false;
     bool resume = false; // continue the run in `out` from its newest checkpoint
+    // SIGINT and SIGTERM: learn() installs its own handlers (sim/signals.hpp) unless an embedding
+    // (the Python module) keeps its interpreter's and asks instead: `stop_requested`, called after
+    // every learning step is written, returns the signal to stop for (0 = go on).
+    bool own_signal_handlers = true;
+    std::function<int()> stop_requested;
 };
 
 struct projection_summary {

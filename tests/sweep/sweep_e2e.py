@@ -24,6 +24,9 @@ import subprocess
 import sys
 import time
 
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "support"))
+from h5diff import differences  # noqa: E402
+
 SWEEP = """base = "{base}"
 [set]
 "training.steps" = {steps}
@@ -34,7 +37,6 @@ SWEEP = """base = "{base}"
 "training.seed" = {{ range = [1, 3] }}
 """
 KEYS = ["plasticity.geometry", "plasticity.credit", "training.seed"]
-IGNORED_ROOT_ATTRS = {"created_utc", "software_version", "git_revision"}
 
 failures = []
 
@@ -43,40 +45,6 @@ def check(ok, what):
     print(("ok:   " if ok else "FAIL: ") + what, flush=True)
     if not ok:
         failures.append(what)
-
-
-def differences(a_path, b_path):
-    """Every dataset and attribute of two HDF5 files that differs (the ignored root attributes aside)."""
-    import h5py
-    import numpy as np
-
-    out = []
-    with h5py.File(a_path, "r") as a, h5py.File(b_path, "r") as b:
-        def attrs(x, y, name, root):
-            ka = set(x.attrs) - (IGNORED_ROOT_ATTRS if root else set())
-            kb = set(y.attrs) - (IGNORED_ROOT_ATTRS if root else set())
-            if ka != kb:
-                out.append(f"{name}: attributes {sorted(ka ^ kb)} in one file only")
-            for k in ka & kb:
-                va, vb = x.attrs[k], y.attrs[k]
-                if not np.array_equal(np.asarray(va), np.asarray(vb)):
-                    out.append(f"{name}: attribute {k} differs")
-
-        names_a, names_b = [], []
-        a.visit(names_a.append)
-        b.visit(names_b.append)
-        if sorted(names_a) != sorted(names_b):
-            out.append(f"objects in one file only: {sorted(set(names_a) ^ set(names_b))}")
-        attrs(a, b, "/", True)
-        for n in sorted(set(names_a) & set(names_b)):
-            x, y = a[n], b[n]
-            attrs(x, y, n, False)
-            if isinstance(x, h5py.Dataset):
-                if x.shape != y.shape or x.dtype != y.dtype:
-                    out.append(f"{n}: shape/dtype {x.shape} {x.dtype} vs {y.shape} {y.dtype}")
-                elif not np.array_equal(x[()], y[()], equal_nan=x.dtype.kind == "f"):
-                    out.append(f"{n}: values differ")
-    return out
 
 
 def kill_session(sid):
