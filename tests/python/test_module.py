@@ -358,3 +358,52 @@ def test_export_sonata_writes_every_synapse(tmp_path):
     rows = eisim.export_csv(out, tmp_path / "w.csv")
     with open(tmp_path / "w.csv") as f:
         assert rows == sum(1 for _ in f) - 1 > 0
+
+
+# ---- spiking circuits and observables --------------------------------------------------------------
+
+EXAMPLES = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "examples")
+
+
+def test_spikes_of_a_simulated_circuit_are_the_files(tmp_path):
+    cfg = eisim.Config.from_toml(os.path.join(EXAMPLES, "cuba.toml"))
+    cfg.update({"populations.E.size": 320, "populations.I.size": 80, "task.duration_ms": 200.0,
+                "projections.recurrent.p": 0.2})
+    out = tmp_path / "cuba.h5"
+    eisim.simulate(cfg, out)
+    run = eisim.RunFile(out)
+    with h5py.File(out, "r") as f:
+        for pop, n in (("E", 320), ("I", 80)):
+            z = run.spikes(pop)
+            assert np.array_equal(z["timestamps"], f[f"spikes/{pop}/timestamps"][()])
+            assert np.array_equal(z["node_ids"], f[f"spikes/{pop}/node_ids"][()])
+            assert len(z["timestamps"]) > 0 and np.all(np.diff(z["timestamps"]) >= 0)  # sorted by time
+            assert z["node_ids"].min() >= 0 and z["node_ids"].max() < n
+    with pytest.raises(KeyError, match="E, I"):
+        run.spikes("nobody")
+
+
+def test_spiking_circuit_trained_from_python(tmp_path):
+    cfg = eisim.Config.from_toml(os.path.join(EXAMPLES, "spiking_decision.toml"))
+    cfg.update({"training.steps": 3, "task.batch": 4})
+    seen = []
+    out = tmp_path / "eprop.h5"
+    eisim.train(cfg, out, callback=lambda s, l, a: seen.append(s))
+    run = eisim.RunFile(out)
+    assert seen == [0, 1, 2, 3] and run.config["plasticity.credit"] == "eprop"
+    first, last = run.spikes("E", step=0), run.spikes("E")
+    with h5py.File(out, "r") as f:
+        assert np.array_equal(last["timestamps"], f["activity/step_3/spikes/E/timestamps"][()])
+        assert np.array_equal(first["trial_ids"], f["activity/step_0/spikes/E/trial_ids"][()])
+    assert differences(out, cli_run(cfg, tmp_path, "eprop-cli")) == []
+
+
+def test_observe_is_the_clis_table(tmp_path):
+    runs = []
+    for geometry in ("eg", "euclidean"):
+        runs.append(tmp_path / f"{geometry}.h5")
+        eisim.train(small(**{"plasticity.geometry": geometry, "training.steps": 6}), runs[-1])
+    s = eisim.observe(runs, tmp_path / "table.h5", noise=0.1, observe_neurons=0.5)
+    assert s["runs"] == 2 and s["rows"] == 2 * 7
+    cli("observe", *runs, "--out", tmp_path / "cli.h5", "--noise", 0.1, "--observe-neurons", 0.5)
+    assert differences(tmp_path / "table.h5", tmp_path / "cli.h5") == []
