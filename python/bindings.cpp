@@ -40,6 +40,7 @@
 #include "sim/experiment.hpp"
 #include "sim/signals.hpp"
 #include "sim/sink.hpp"
+#include "sweep/plan.hpp"
 
 namespace eisim {
 extern const char* software_version;
@@ -601,6 +602,25 @@ PYBIND11_MODULE(_eisim, m) {
         py::gil_scoped_release nogil;
         return analysis::export_csv(analysis::run_file(run), o);
     }, py::arg("run"), py::arg("out"), py::arg("overwrite") = false);
+
+    m.def("sweep_plan", [](py::object path) {
+        const sweep::sweep_plan plan = sweep::read_sweep(path_of(path));
+        py::list points;
+        for (auto& p: plan.points) {
+            py::dict values;
+            for (std::size_t k = 0; k < plan.swept_keys.size() && k < p.values.size(); ++k) {
+                std::istringstream is("v = " + p.values[k].toml); // as TOML writes it
+                values[py::str(plan.swept_keys[k])] = to_python(toml::parse(is, "sweep").as_table().at("v"));
+            }
+            py::dict d;
+            d["id"] = p.id, d["combination"] = p.combination, d["values"] = values, d["config"] = py_config{p.resolved};
+            points.append(d);
+        }
+        py::dict d;
+        d["file"] = plan.file, d["base"] = plan.base, d["sets"] = plan.sets, d["swept_keys"] = plan.swept_keys;
+        d["combinations"] = plan.combinations, d["points"] = points, d["notes"] = plan.notes;
+        return d;
+    }, py::arg("path"));
 
     m.def("observe", [](const std::vector<std::string>& inputs, const std::string& out, double noise, long subsample_period,
                         int probe_trials, std::uint64_t probe_seed, bool geometry_test, bool overwrite, bool quiet, py::kwargs kw) {

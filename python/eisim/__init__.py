@@ -22,8 +22,8 @@ __version__ = _eisim.version
 git_revision = _eisim.git_revision
 
 __all__ = ["Config", "ConfigError", "DivergenceError", "Network", "Projection", "RunFile", "UserError", "Weights",
-           "analyze", "build", "export_csv", "export_sonata", "observe", "resume", "set_threads", "simulate", "threads",
-           "train"]
+           "analyze", "build", "export_csv", "export_sonata", "observe", "resume", "set_threads", "simulate", "sweep_plan",
+           "threads", "train"]
 
 
 def simulate(config, out, overwrite=False):
@@ -67,6 +67,15 @@ def export_sonata(run, out_dir, step="last", trajectory=False, overwrite=False, 
 def export_csv(run, out, overwrite=False, **measure):
     """Write one row per synapse and snapshot (as `eisim export csv`); returns the number of rows."""
     return _eisim.export_csv(_os.fspath(run), _os.fspath(out), overwrite, **measure)
+
+
+def sweep_plan(path):
+    """The runs of a sweep file (as `eisim sweep plan`, docs/sweeps.md): a dict with `points`, one per
+    distinct run: its `id` (the run file's name in `eisim sweep run`), `combination`, swept
+    `values` and validated `config` (an eisim.Config). Run them with `eisim sweep run` (child
+    processes, shards, MPI, resumable), or in Python: eisim.train(p["config"], f"{p['id']}.h5").
+    """
+    return _eisim.sweep_plan(_os.fspath(path))
 
 
 def observe(inputs, out, noise=0.0, subsample_period=0, probe_trials=32, probe_seed=1, geometry_test=True,

@@ -407,3 +407,16 @@ def test_observe_is_the_clis_table(tmp_path):
     assert s["runs"] == 2 and s["rows"] == 2 * 7
     cli("observe", *runs, "--out", tmp_path / "cli.h5", "--noise", 0.1, "--observe-neurons", 0.5)
     assert differences(tmp_path / "table.h5", tmp_path / "cli.h5") == []
+
+
+def test_sweep_plan_is_the_clis():
+    sweep = os.path.join(EXAMPLES, "sweeps", "geometry_credit.toml")
+    plan = eisim.sweep_plan(sweep)
+    listed = [line.split()[0] for line in cli("sweep", "plan", sweep, "--show", 1000).stdout.splitlines()
+              if line.startswith("  ")]
+    assert [p["id"] for p in plan["points"]] == listed and len(listed) == plan["combinations"] == 20
+    for p in plan["points"]:
+        # each point is its base with the sweep's [set] and its values applied, as a user would do it
+        cfg = eisim.Config.from_toml(plan["base"])
+        cfg.update({"training.steps": 50, **p["values"]})
+        assert p["config"] == cfg
