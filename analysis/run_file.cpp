@@ -78,6 +78,12 @@ run_file::run_file(const std::string& path): path_(path) {
         auto traj = h5::open_group(file_, "trajectory");
         steps_ = read_column(traj, "step", path_);
         long T = snapshots();
+        // The complete snapshots (sim/recorder.hpp): the committed ones, where the file says.
+        if (h5::has_attr(traj, "committed")) {
+            const std::int64_t committed = h5::read_attr_int(traj, "committed");
+            if (committed < 0) fail("/trajectory attribute committed is negative (" + std::to_string(committed) + ")");
+            T = std::min(T, static_cast<long>(committed));
+        }
 
         if (format_version_ >= 2) read_populations(net);
 

@@ -256,6 +256,11 @@ double read_attr_double(hid_t obj, const std::string& name) {
     return v;
 }
 
+void update_attr(hid_t obj, const std::string& name, std::int64_t value) {
+    auto a = open_attr(obj, name);
+    check(H5Awrite(a, H5T_NATIVE_INT64, &value), "writing attribute", name);
+}
+
 std::int64_t read_attr_int(hid_t obj, const std::string& name) {
     auto a = open_attr(obj, name);
     std::int64_t v = 0;

@@ -69,6 +69,9 @@ void write_attr(hid_t obj, const std::string& name, const std::vector<std::uint3
 void write_attr(hid_t obj, const std::string& name, std::int8_t value);
 /// A variable-length UTF-8 string attribute, as h5py writes a str (some SONATA readers expect it).
 void write_attr_vlen(hid_t obj, const std::string& name, const std::string& value);
+/// Write a new value into an existing integer attribute (what SWMR mode allows: no attribute is
+/// created or deleted once it has started).
+void update_attr(hid_t obj, const std::string& name, std::int64_t value);
 std::string read_attr_string(hid_t obj, const std::string& name);
 double read_attr_double(hid_t obj, const std::string& name);
 std::int64_t read_attr_int(hid_t obj, const std::string& name);

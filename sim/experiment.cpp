@@ -181,10 +181,11 @@ run_summary learn(const config& c, const run_options& opt, const std::vector<sin
     summary.initial = summarize(student);
 
     long s0 = 0;
+    if (opt.resume) check_resumable(opt.out, student, S); // before anything is changed: a refused resume changes nothing
     run_recorder rec = opt.resume? run_recorder::reopen(opt.out): run_recorder(opt.out, opt.overwrite, to_toml(c), c.training.seed, true);
     if (opt.resume) {
         const auto saved = rec.read_checkpoint();
-        s0 = std::min(saved.step, S);
+        s0 = saved.step; // within [0, S]: check_resumable
         for (auto& P: student.projections) {
             const std::string& p = P.name;
             if (!saved.m.count(p) || saved.m.at(p).size() != static_cast<long>(P.size()))

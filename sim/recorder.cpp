@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cerrno>
 #include <chrono>
+#include <cmath>
 #include <cstdio>
 #include <cstring>
 #include <ctime>
@@ -483,6 +484,8 @@ void run_recorder::write_teacher(const network& teacher) {
 
 void run_recorder::begin_trajectory(const network& net, bool float32, int compression) {
     auto g = h5::create_group(file_, "trajectory");
+    h5::write_attr(g, "committed", std::int64_t{0});
+    has_commit_ = true;
     traj_step_ = h5::row_appender(g, "step", 1);
     traj_loss_ = h5::row_appender(g, "loss", 1);
     traj_acc_ = h5::row_appender(g, "accuracy", 1);
@@ -529,6 +532,7 @@ run_recorder run_recorder::reopen(const std::string& path) {
         r.traj_acc_ = h5::row_appender::open(r.file_, "trajectory/accuracy");
         r.train_acc_ = h5::row_appender::open(r.file_, "training/accuracy");
     }
+    r.has_commit_ = h5::has_attr(h5::open_group(r.file_, "trajectory"), "committed");
     r.with_target_ = true;
     const auto s = r.read_checkpoint();
     // The next checkpoint goes to the other slot than the newest.
@@ -553,7 +557,27 @@ void run_recorder::start_swmr() {
     swmr_ = true;
 }
 
+void run_recorder::commit() {
+    if (!has_commit_ || !file_) return;
+    flush(); // the rows reach the file before the marker says they are complete
+    h5::update_attr(h5::open_group(file_, "trajectory"), "committed", static_cast<std::int64_t>(traj_step_.rows()));
+    flush();
+}
+
+long run_recorder::committed_snapshots() const {
+    hsize_t n = traj_step_.rows();
+    n = std::min(n, traj_loss_.rows());
+    if (has_accuracy_) n = std::min(n, traj_acc_.rows());
+    for (auto& w: weights_) n = std::min(n, w.second.rows());
+    if (has_commit_) {
+        const std::int64_t c = h5::read_attr_int(h5::open_group(file_, "trajectory"), "committed");
+        n = std::min<hsize_t>(n, static_cast<hsize_t>(std::max<std::int64_t>(c, 0)));
+    }
+    return static_cast<long>(n);
+}
+
 void run_recorder::publish() {
+    commit();
     if (partial_.path.empty()) return flush();
     // On disk before its name says it is there (a rename of an open file keeps its inode: the
     // SWMR writer goes on writing, readers of the final name see it).
@@ -586,7 +610,7 @@ void run_recorder::checkpoint(long step, const network& net, const std::map<std:
     h5::overwrite(sg, "step", &s);
     flush();
     next_slot_ = 1 - next_slot_;
-    publish(); // the first checkpoint makes the file one that can be resumed: it appears at its path
+    publish(); // commits the snapshots; the first checkpoint makes the file one that can be resumed: it appears at its path
 }
 
 run_recorder::saved_state run_recorder::read_checkpoint() const {
@@ -607,21 +631,89 @@ run_recorder::saved_state run_recorder::read_checkpoint() const {
     return out;
 }
 
+namespace {
+std::string fmt_number(double v) {
+    char b[32];
+    std::snprintf(b, sizeof b, "%.17g", v);
+    return b;
+}
+} // namespace
+
+long check_resumable(const std::string& path, const network& net, long steps) {
+    const auto bad = [&](const std::string& what) { return file_error("cannot resume '" + path + "': " + what); };
+    auto f = h5::open_file(path);
+    if (!h5::has_attr(f, "format_version")) throw bad("no format_version attribute: not a run file written by 'eisim run'");
+    const std::int64_t version = h5::read_attr_int(f, "format_version");
+    if (version < 1 || version > run_format_version)
+        throw bad("format version " + std::to_string(version) + " (this eisim reads versions 1 to " + std::to_string(run_format_version) +
+                  (version > run_format_version? "; it was written by a newer eisim)": ")"));
+    for (auto g: {"trajectory", "training", "checkpoint"})
+        if (!h5::exists(f, g)) throw bad(std::string("no /") + g + ": it was not written by 'eisim run', or by an older version");
+    // Every per-snapshot and per-step series is [rows × 1]; the weights one column per synapse.
+    const auto rows_of = [&](const std::string& name, hsize_t cols) {
+        if (!h5::exists(f, name)) throw bad("missing dataset /" + name);
+        const auto dims = h5::shape(f, name);
+        if (dims.size() != 2 || dims[1] != cols)
+            throw bad("/" + name + " should be [rows × " + std::to_string(cols) + "]");
+        return dims[0];
+    };
+    hsize_t rows = rows_of("trajectory/step", 1);
+    rows = std::min(rows, rows_of("trajectory/loss", 1));
+    for (auto& p: net.projections) rows = std::min(rows, rows_of("trajectory/" + p.name + "/weight", p.size()));
+    for (auto k: {"training/loss", "training/held_at_bound", "training/learning_rate"}) rows_of(k, 1);
+    auto traj = h5::open_group(f, "trajectory");
+    if (h5::has_attr(traj, "committed")) {
+        const std::int64_t c = h5::read_attr_int(traj, "committed");
+        if (c < 0) throw bad("/trajectory attribute committed is negative (" + std::to_string(c) + ")");
+    }
+    if (rows == 0) throw bad("the trajectory holds no complete snapshot");
+    // The checkpoint slots (step written last): whole numbers in [-1, steps].
+    long newest = -1;
+    std::string slot_of_newest;
+    for (auto slot: {"slot0", "slot1"}) {
+        const std::string base = std::string("checkpoint/") + slot;
+        const auto st = h5::read_double(f, base + "/step");
+        if (st.size() != 1) throw bad("/" + base + "/step should hold one number");
+        const double v = st[0];
+        if (!(v >= -1 && v <= static_cast<double>(steps)) || v != std::floor(v))
+            throw bad("/" + base + "/step is " + fmt_number(v) + ", not a learning step in [-1, " + std::to_string(steps) +
+                      "] (training.steps of the stored config)");
+        if (static_cast<long>(v) > newest) newest = static_cast<long>(v), slot_of_newest = slot;
+    }
+    if (newest < 0) throw bad("it holds no completed learning step to resume from");
+    for (auto& p: net.projections) {
+        const std::string base = "checkpoint/" + slot_of_newest + "/" + p.name + "/";
+        if (!h5::exists(f, base + "m") || !h5::exists(f, base + "velocity")) throw bad("missing /" + base + "m or velocity");
+        const auto m = h5::read_double(f, base + "m");
+        const auto v = h5::read_double(f, base + "velocity");
+        if (m.size() != p.size() || v.size() != p.size())
+            throw bad("/" + base + "m holds " + std::to_string(m.size()) + " magnitudes; the network its config builds has " +
+                      std::to_string(p.size()) + " synapses in " + p.name);
+        for (std::size_t k = 0; k < m.size(); ++k)
+            if (!(std::isfinite(m[k]) && m[k] >= 0))
+                throw bad("/" + base + "m[" + std::to_string(k) + "] = " + fmt_number(m[k]) + ": magnitudes are finite and never negative");
+        for (std::size_t k = 0; k < v.size(); ++k)
+            if (!std::isfinite(v[k])) throw bad("/" + base + "velocity[" + std::to_string(k) + "] is not finite");
+    }
+    return newest;
+}
+
 void run_recorder::truncate_to(long step) {
-    // Snapshots are in step order: keep those taken before `step`.
+    // Snapshots are in step order: keep the complete ones taken before `step`.
     const auto steps = h5::read_double(file_, "trajectory/step");
+    const auto complete = static_cast<hsize_t>(committed_snapshots());
     hsize_t keep = 0;
-    while (keep < steps.size() && steps[keep] < static_cast<double>(step)) ++keep;
+    while (keep < complete && steps[keep] < static_cast<double>(step)) ++keep;
     traj_step_.truncate(keep);
     traj_loss_.truncate(keep);
     if (has_accuracy_) traj_acc_.truncate(keep);
     for (auto& w: weights_) w.second.truncate(keep);
-    const auto rows = std::min<hsize_t>(static_cast<hsize_t>(step), train_loss_.rows());
+    auto rows = std::min({static_cast<hsize_t>(step), train_loss_.rows(), train_held_.rows(), train_lr_.rows()});
     train_loss_.truncate(rows);
     train_held_.truncate(rows);
     train_lr_.truncate(rows);
     if (has_accuracy_) train_acc_.truncate(std::min<hsize_t>(rows, train_acc_.rows()));
-    flush();
+    commit();
 }
 
 void run_recorder::snapshot(long step, double loss, const network& net, double accuracy) {

@@ -11,7 +11,11 @@
 //   /network/<p>   pre, post, sign [nnz] (side indices); pre_populations, post_populations (version 2);
 //                  attrs plastic, pre_population, post_population (sides), n_pre, n_post,
 //                  connectivity, delay (version 2)
-//   /trajectory    step [T], loss [T], accuracy [T] (the task's: fraction correct or R²);
+//   /trajectory    attr committed: the number of complete snapshots, written last, after the rows
+//                  and the checkpoint slot of a step; readers and --resume use only these rows (a
+//                  run killed mid-snapshot leaves some datasets a row longer). Files written
+//                  before it lack it: their complete snapshots are the rows every dataset holds.
+//                  step [T], loss [T], accuracy [T] (the task's: fraction correct or R²);
 //                  <p>/weight [T × nnz] signed weights, one row per snapshot
 //                  (float64, or float32 with training.record_precision; chunks of one row by at most
 //                  2^16 columns, h5::block_values)
@@ -100,8 +104,15 @@ public:
     };
     /// The newest complete checkpoint.
     saved_state read_checkpoint() const;
-    /// Forget what was recorded at or after learning step `step` (to redo it on resuming).
+    /// Forget what was recorded at or after learning step `step` (to redo it on resuming), and any
+    /// torn tail: rows beyond the committed snapshots.
     void truncate_to(long step);
+    /// Mark every snapshot written so far complete (/trajectory attr committed), after its rows
+    /// and the checkpoint slot are flushed; checkpoint() and publish() call it.
+    void commit();
+    /// The number of complete snapshots: the committed ones, and never more than every
+    /// per-snapshot dataset holds.
+    long committed_snapshots() const;
     void flush();
     /// Flush, put the file on disk and rename `<path>.partial` to `<path>` (atomically replacing
     /// an existing file there); a no-op once done and for a reopened file. A file not in SWMR mode
@@ -128,11 +139,21 @@ private:
     h5::row_appender traj_step_, traj_loss_, train_loss_, train_held_, train_lr_;
     h5::row_appender traj_acc_, train_acc_; // absent (has_accuracy_ false) in files from before them
     bool has_accuracy_ = false;
+    bool has_commit_ = false; // /trajectory has the committed attribute (files from before it do not)
     std::vector<std::pair<std::string, h5::row_appender>> weights_;
     bool with_target_ = false;
     int next_slot_ = 0;
     run_recorder() = default;
 };
+
+/// Everything `--resume` relies on, checked read-only before the file is opened for writing, so
+/// that a refused resume changes nothing (file_error, exit code 2, naming what is wrong): a
+/// supported format version; /trajectory and /training as the recorder writes them, with one
+/// weight column per synapse of `net` (the network the stored config builds); a committed count
+/// within the rows; checkpoint slots whose steps are whole numbers in [-1, steps], the newest at
+/// least 0, with magnitudes that are finite and non-negative and velocities that are finite, one
+/// per synapse. Returns the newest checkpoint's step.
+long check_resumable(const std::string& path, const network& net, long steps);
 
 /// Refuse (user_error, exit code 2) an output that is not a regular file (a directory, a device, a
 /// FIFO, a socket, a symlink to one or to nothing: eisim replaces only regular files), an existing

@@ -1,7 +1,8 @@
 """Reading run files from Python: eisim.RunFile (h5py underneath; the layout is the README's "Run file").
 
 Weights are read lazily: run.weights("recurrent") is a [T x nnz] array-like whose slices read
-only the rows and columns asked for. Only complete snapshots are shown: the rows that every
+only the rows and columns asked for. Only complete snapshots are shown: the committed ones
+(/trajectory attribute `committed`, written last for each snapshot), and never more than every
 per-snapshot dataset (step, loss, every weight) holds.
 """
 import os
@@ -153,12 +154,11 @@ class RunFile:
     def _snapshots(self):
         """The complete snapshots: the rows every per-snapshot dataset holds."""
         t = self._f["trajectory"]
-        committed = t.attrs.get("committed")
-        if committed is not None:
-            return int(committed)
         lengths = [t[k].shape[0] for k in ("step", "loss", "accuracy") if k in t]
         lengths += [t[p]["weight"].shape[0] for p in self.projections]
-        return min(lengths) if lengths else 0
+        n = min(lengths) if lengths else 0
+        committed = t.attrs.get("committed")  # written last for each snapshot (files from before it lack it)
+        return n if committed is None else max(0, min(n, int(committed)))
 
     def _need_trajectory(self):
         if "trajectory" not in self._f:

@@ -1,0 +1,156 @@
+// Run files that survive faults (issue 19): every snapshot commits with one marker written last
+// (/trajectory attr committed), readers and --resume use only committed snapshots, --resume trims
+// a torn tail, and a resume that refuses a file changes nothing in it.
+#include <catch2/catch.hpp>
+
+#include <filesystem>
+#include <fstream>
+#include <functional>
+#include <sstream>
+#include <string>
+#include <vector>
+
+#include "io/h5.hpp"
+#include "tests/support/approx.hpp"
+
+using namespace eisim;
+
+namespace {
+const std::string exe = EISIM_EXE;
+const std::string small = " --set populations.E.size=40 --set populations.I.size=10 --set task.duration_ms=100 --set task.batch=4"
+                          " --set training.record_every=2 --set plasticity.momentum=0.9";
+
+std::string bytes_of(const std::string& path) {
+    std::ifstream f(path, std::ios::binary);
+    std::ostringstream os;
+    os << f.rdbuf();
+    return os.str();
+}
+
+// Every dataset of a run file, as doubles (the file compared with the uninterrupted run's).
+std::vector<std::string> per_snapshot = {"trajectory/step", "trajectory/loss", "trajectory/accuracy", "trajectory/recurrent/weight",
+                                         "trajectory/input/weight", "trajectory/readout/weight"};
+
+// A torn tail, as a kill between a snapshot's rows and its marker leaves: one more row in every
+// per-snapshot dataset, holding nonsense (a step far ahead, weights of 1e224), the marker unchanged.
+void tear(const std::string& path) {
+    auto f = h5::open_file(path, true);
+    for (auto& name: per_snapshot) {
+        h5::handle ds(H5Dopen2(f, name.c_str(), H5P_DEFAULT), H5Dclose);
+        REQUIRE(ds >= 0);
+        const auto dims = h5::shape(f, name);
+        const hsize_t grown[2] = {dims[0] + 1, dims[1]};
+        REQUIRE(H5Dset_extent(ds, grown) >= 0);
+        std::vector<double> row(dims[1], name == "trajectory/step"? 1e9: 1e224);
+        h5::handle space(H5Dget_space(ds), H5Sclose);
+        const hsize_t start[2] = {dims[0], 0}, count[2] = {1, dims[1]};
+        H5Sselect_hyperslab(space, H5S_SELECT_SET, start, nullptr, count, nullptr);
+        h5::handle mem(H5Screate_simple(2, count, nullptr), H5Sclose);
+        REQUIRE(H5Dwrite(ds, H5T_NATIVE_DOUBLE, mem, space, H5P_DEFAULT, row.data()) >= 0);
+    }
+}
+
+std::int64_t committed_of(const std::string& path) {
+    auto f = h5::open_file(path);
+    return h5::read_attr_int(h5::open_group(f, "trajectory"), "committed");
+}
+} // namespace
+
+TEST_CASE("the committed marker counts the complete snapshots", "[faults][commit]") {
+    const auto out = test::temp_path(".h5");
+    REQUIRE(test::run(exe + " run -q" + small + " --set training.steps=6 --out " + out).code == 0);
+    auto f = h5::open_file(out);
+    const auto rows = h5::shape(f, "trajectory/step").at(0);
+    CHECK(rows == 4); // steps 0, 2, 4, 6
+    CHECK(h5::read_attr_int(h5::open_group(f, "trajectory"), "committed") == static_cast<std::int64_t>(rows));
+    std::remove(out.c_str());
+}
+
+TEST_CASE("readers leave a torn tail out, and --resume trims it to the uninterrupted file", "[faults][commit][slow]") {
+    const std::string args = small + " --set training.steps=40";
+    const auto full = test::temp_path(".h5"), torn = test::temp_path(".h5");
+    REQUIRE(test::run(exe + " run -q" + args + " --out " + full).code == 0);
+    const auto before = test::run(exe + " analyze " + full);
+    REQUIRE(before.code == 0);
+    std::filesystem::copy_file(full, torn);
+    tear(torn);
+    CHECK(committed_of(torn) == 21);
+    // analyze and export see the committed snapshots only: the report is the untorn file's
+    const auto after = test::run(exe + " analyze " + torn);
+    REQUIRE(after.code == 0);
+    const auto unnamed = [](std::string s, const std::string& path) { // the run's own path aside
+        for (auto at = s.find(path); at != std::string::npos; at = s.find(path)) s.replace(at, path.size(), "RUN");
+        return s;
+    };
+    CHECK(unnamed(after.output, torn) == unnamed(before.output, full));
+    const auto csv = test::run(exe + " export csv " + torn + " --out " + torn + ".csv");
+    INFO(csv.output);
+    REQUIRE(csv.code == 0);
+    CHECK(bytes_of(torn + ".csv").find("e+224") == std::string::npos);
+    // resuming (from the final checkpoint: it redoes the final state) trims the tail
+    const auto r = test::run(exe + " run -q --resume " + torn);
+    INFO(r.output);
+    REQUIRE(r.code == 0);
+    auto a = h5::open_file(full), b = h5::open_file(torn);
+    for (auto& name: per_snapshot) {
+        INFO(name);
+        CHECK(h5::read_double(b, name) == h5::read_double(a, name));
+    }
+    CHECK(committed_of(torn) == 21);
+    for (auto p: {full, torn, torn + ".csv"}) std::remove(p.c_str());
+}
+
+TEST_CASE("a resume that refuses a damaged checkpoint names it and changes nothing", "[faults][resume]") {
+    const auto good = test::temp_path(".h5");
+    REQUIRE(test::run(exe + " run -q" + small + " --set training.steps=4 --out " + good).code == 0);
+    struct damage {
+        std::string what, expect;
+        std::function<void(hid_t)> apply;
+    };
+    const auto set_step = [](double v) {
+        return [v](hid_t f) {
+            for (auto slot: {"checkpoint/slot0", "checkpoint/slot1"}) {
+                auto g = h5::open_group(f, slot);
+                h5::overwrite(g, "step", &v);
+            }
+        };
+    };
+    const auto set_m = [](double v) {
+        return [v](hid_t f) {
+            for (auto slot: {"checkpoint/slot0/recurrent", "checkpoint/slot1/recurrent"}) {
+                auto g = h5::open_group(f, slot);
+                auto m = h5::read_double(g, "m");
+                m[3] = v;
+                h5::overwrite(g, "m", m.data());
+            }
+        };
+    };
+    const std::vector<damage> cases = {
+        {"a checkpoint step of 1e18", "not a learning step in [-1, 4]", set_step(1e18)},
+        {"a negative checkpoint step", "not a learning step in [-1, 4]", set_step(-5)},
+        {"a fractional checkpoint step", "not a learning step in [-1, 4]", set_step(2.5)},
+        {"no completed step", "no completed learning step", set_step(-1)},
+        {"a negative magnitude", "m[3] = -0.5: magnitudes are finite and never negative", set_m(-0.5)},
+        {"a NaN magnitude", "m[3] = nan", set_m(std::nan(""))},
+        {"an unsupported format version", "format version 99", [](hid_t f) { h5::write_attr(f, "format_version", std::int64_t{99}); }},
+        {"a negative committed count", "committed is negative",
+         [](hid_t f) { h5::update_attr(h5::open_group(f, "trajectory"), "committed", -1); }},
+    };
+    for (auto& c: cases) {
+        INFO(c.what);
+        const auto bad = test::temp_path(".h5");
+        std::filesystem::copy_file(good, bad);
+        {
+            auto f = h5::open_file(bad, true);
+            c.apply(f);
+        }
+        const std::string was = bytes_of(bad);
+        const auto r = test::run(exe + " run -q --resume " + bad);
+        INFO(r.output);
+        CHECK(r.code == 2);
+        CHECK(r.output.find(c.expect) != std::string::npos);
+        CHECK(bytes_of(bad) == was); // nothing changed
+        std::remove(bad.c_str());
+    }
+    std::remove(good.c_str());
+}
