@@ -1,7 +1,10 @@
 #include "io/h5.hpp"
 
 #include <algorithm>
+#include <cerrno>
+#include <cstdlib>
 #include <fstream>
+#include <utility>
 
 #include <unistd.h>
 
@@ -9,7 +12,38 @@ namespace eisim::h5 {
 
 namespace {
 
-[[noreturn]] void fail(const std::string& what) { throw file_error(what); }
+// Metadata read attempts of a SWMR reader (HDF5's default is 100): see open_file.
+constexpr unsigned swmr_read_attempts = 8;
+
+// The system error behind a failed HDF5 call, where its error stack names one (the sec2 driver
+// writes "errno = N, error message = '...'"), as (errno, message); (0, "") when none does.
+std::pair<int, std::string> system_error_of_stack() {
+    std::pair<int, std::string> found{0, ""};
+    H5Ewalk2(H5E_DEFAULT, H5E_WALK_DOWNWARD, [](unsigned, const H5E_error2_t* e, void* data) -> herr_t {
+        auto& out = *static_cast<std::pair<int, std::string>*>(data);
+        const std::string desc = e->desc? e->desc: "";
+        const auto at = desc.find("errno = ");
+        if (out.first == 0 && at != std::string::npos) {
+            out.first = std::atoi(desc.c_str() + at + 8);
+            const auto m = desc.find("error message = '", at);
+            if (m != std::string::npos) out.second = desc.substr(m + 17, desc.find('\'', m + 17) - (m + 17));
+        }
+        return 0;
+    }, &found);
+    H5Eclear2(H5E_DEFAULT);
+    return found;
+}
+
+// A failed call: a storage_error when storage ran out (no space, a file-size limit, a quota), else
+// a file_error.
+[[noreturn]] void fail(const std::string& what) {
+    const auto [err, message] = system_error_of_stack();
+    if (err == ENOSPC) throw storage_error(what + ": no space left on the disk");
+    if (err == EFBIG) throw storage_error(what + ": the file-size limit (ulimit -f) is reached");
+    if (err == EDQUOT) throw storage_error(what + ": the disk quota is exceeded");
+    if (err != 0) throw file_error(what + " (" + message + ")");
+    throw file_error(what);
+}
 
 hid_t check(hid_t id, const std::string& what) {
     if (id < 0) fail(what);
@@ -93,8 +127,13 @@ handle open_file(const std::string& path, bool write) {
     if (!f.good()) fail("cannot open '" + path + "': no such file or not readable");
     if (H5Fis_hdf5(path.c_str()) <= 0) fail("'" + path + "' is not an HDF5 file");
     const unsigned flags = write? H5F_ACC_RDWR: (H5F_ACC_RDONLY | H5F_ACC_SWMR_READ);
-    hid_t id = H5Fopen(path.c_str(), flags, H5P_DEFAULT);
-    if (id < 0 && !write) id = H5Fopen(path.c_str(), H5F_ACC_RDONLY, H5P_DEFAULT);
+    // A SWMR reader retries a metadata block whose checksum fails, since a writer may be changing
+    // it; HDF5's default (100 attempts, with growing sleeps) makes a damaged file hang a reader for
+    // many minutes. A few attempts cover a live writer; a damaged file then fails in seconds.
+    handle fapl(H5Pcreate(H5P_FILE_ACCESS), H5Pclose);
+    H5Pset_metadata_read_attempts(fapl, swmr_read_attempts);
+    hid_t id = H5Fopen(path.c_str(), flags, fapl);
+    if (id < 0 && !write) id = H5Fopen(path.c_str(), H5F_ACC_RDONLY, fapl);
     return handle(check(id, "cannot open '" + path + "' as HDF5 (truncated or damaged?)"), H5Fclose);
 }
 
@@ -103,6 +142,8 @@ handle open_file_for_resume(const std::string& path) {
     if (!is_hdf5(path)) fail("cannot resume '" + path + "': not an HDF5 file");
     handle fapl(H5Pcreate(H5P_FILE_ACCESS), H5Pclose);
     H5Pset_libver_bounds(fapl, H5F_LIBVER_LATEST, H5F_LIBVER_LATEST);
+    // The only writer: a checksum that fails is damage, not a write in progress; no retries.
+    H5Pset_metadata_read_attempts(fapl, 1);
     hid_t id = H5Fopen(path.c_str(), H5F_ACC_RDWR | H5F_ACC_SWMR_WRITE, fapl);
     if (id < 0) {
         // A writer killed in SWMR mode leaves the file marked as open; clear the mark (as h5clear -s).
@@ -115,7 +156,9 @@ handle open_file_for_resume(const std::string& path) {
     return handle(check(id, "cannot reopen '" + path + "' for writing (is another eisim still writing it?)"), H5Fclose);
 }
 
-void flush(hid_t file) { H5Fflush(file, H5F_SCOPE_GLOBAL); }
+void flush(hid_t file) {
+    if (H5Fflush(file, H5F_SCOPE_GLOBAL) < 0) fail("flushing the file failed");
+}
 
 void sync(hid_t file) {
     flush(file);

@@ -2,6 +2,8 @@
 // Two tiers of errors (docs/design.md, "Rules that keep the house simple"):
 //  * eisim::user_error and its children: a mistake in the user's input (config, command line,
 //    files). They carry context and map to exit code 2 at the command line.
+//  * eisim::storage_error: the disk or a limit ran out while writing (exit code 4);
+//    eisim::divergence_error: the run diverged (exit code 3).
 //  * EISIM_ASSERT: an internal invariant; a failure is a bug in eisim, not in the input.
 #include <cassert>
 #include <stdexcept>
@@ -24,6 +26,13 @@ struct config_error: user_error {
 /// A file that is not what it should be (not a run file, truncated, newer format, ...).
 struct file_error: user_error {
     using user_error::user_error;
+};
+
+/// Storage ran out while writing: no space left on the disk, a file-size limit (ulimit -f), a disk
+/// quota. The file keeps what was committed before; freeing space and resuming continues it. Exit
+/// code 4.
+struct storage_error: std::runtime_error {
+    using std::runtime_error::runtime_error;
 };
 
 /// The learning run diverged (NaN, Inf or runaway rates). Exit code 3.

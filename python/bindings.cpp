@@ -4,7 +4,8 @@
 // from Python is the run the CLI writes, dataset for dataset.
 //
 // Errors are the CLI's: eisim::config_error → eisim.ConfigError (a ValueError, with the key),
-// every other user error → eisim.UserError (a ValueError), a diverging run → eisim.DivergenceError.
+// every other user error → eisim.UserError (a ValueError), a diverging run → eisim.DivergenceError,
+// storage that ran out (no space, a file-size limit, a quota) → eisim.StorageError (an OSError).
 //
 // The GIL is released while C++ runs. Learning takes it back once a step to call the callback and
 // PyErr_CheckSignals (the module installs no signal handlers of its own): Ctrl-C stops at the end
@@ -390,6 +391,7 @@ PYBIND11_MODULE(_eisim, m) {
     static py::exception<user_error> user_exc(m, "UserError", PyExc_ValueError);
     static py::exception<config_error> config_exc(m, "ConfigError", user_exc.ptr());
     static py::exception<divergence_error> divergence_exc(m, "DivergenceError", PyExc_RuntimeError);
+    static py::exception<storage_error> storage_exc(m, "StorageError", PyExc_OSError);
     py::register_exception_translator([](std::exception_ptr p) {
         try {
             if (p) std::rethrow_exception(p);
@@ -399,6 +401,8 @@ PYBIND11_MODULE(_eisim, m) {
             PyErr_SetObject(config_exc.ptr(), err.ptr());
         } catch (const user_error& e) {
             user_exc(e.what());
+        } catch (const storage_error& e) {
+            storage_exc(e.what());
         } catch (const divergence_error& e) {
             py::object err = py::reinterpret_borrow<py::object>(divergence_exc.ptr())(e.what());
             err.attr("step") = e.step;

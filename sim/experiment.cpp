@@ -193,7 +193,15 @@ run_summary learn(const config& c, const run_options& opt, const std::vector<sin
             P.set_magnitudes(saved.m.at(p));
             if (c.plasticity.momentum != 0.0) opt_state.velocity()[p] = saved.velocity.at(p);
         }
-        rec.truncate_to(s0);
+        try {
+            rec.truncate_to(s0);
+        } catch (const file_error& e) {
+            // HDF5 has no journal: a write that failed half way (a quota, a disk that filled
+            // between checks) can leave the file's indexes broken, which the first flush finds.
+            throw file_error("cannot resume '" + opt.out + "': the file is damaged (" + e.what() +
+                             "); its committed snapshots can still be read (eisim analyze, export), but the run cannot go on: "
+                             "start it again");
+        }
         summary.initial_loss = h5::read_double(rec.file(), "trajectory/loss").at(0);
         if (h5::exists(rec.file(), "trajectory/accuracy"))
             summary.initial_accuracy = h5::read_double(rec.file(), "trajectory/accuracy").at(0);
@@ -282,6 +290,26 @@ run_summary learn(const config& c, const run_options& opt, const std::vector<sin
                                            std::to_string(s + 1) + " of " + std::to_string(S) + "; '" + opt.out +
                                            "' holds everything so far. Resume with: eisim run --resume " + opt.out);
             }
+        } catch (const file_error& e) {
+            // A write or flush of the run file failed for another reason than space: on a resumed
+            // run, mostly indexes that a write failing half way (a quota, a disk that filled
+            // between checks) left broken, which HDF5 finds only when it next writes them.
+            throw file_error("'" + opt.out + "': writing learning step " + std::to_string(s) + " failed (" + e.what() + "): " +
+                             (opt.resume? "the file is damaged; its committed snapshots can still be read (eisim analyze, export), but "
+                                          "the run cannot go on: start it again"
+                                        : "the file keeps its committed snapshots"));
+        } catch (const storage_error& e) {
+            std::string kept;
+            try {
+                kept = std::to_string(rec.committed_snapshots()) + " complete snapshots";
+            } catch (const std::exception&) {
+                kept = "its complete snapshots";
+            }
+            const bool resumable = s > s0 || opt.resume; // a checkpoint exists: the file is at its path
+            throw storage_error("'" + opt.out + "': " + e.what() + " (at learning step " + std::to_string(s) + "). " +
+                                (resumable? "The file keeps " + kept + "; free space (or raise the limit) and continue with: eisim run "
+                                            "--resume " + opt.out
+                                          : std::string("Nothing was kept (no learning step was complete); free space and start it again")));
         } catch (const divergence_error& e) {
             rec.publish(); // the file keeps what was recorded, even before a checkpoint
             throw divergence_error(s, "learning step " + std::to_string(s) + ": " + e.what() +

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <CLI/CLI.hpp>
 
+#include <csignal>
 #include <cstdio>
 #include <cstdlib>
 #include <unistd.h>
@@ -214,6 +215,9 @@ void parse_shard(const std::string& text, sweep::sweep_run_options& o) {
 } // namespace
 
 int main(int argc, char** argv) {
+    // A file-size limit (ulimit -f) makes a write fail with EFBIG, which is reported (exit 4),
+    // instead of killing the process with SIGXFSZ and no word.
+    std::signal(SIGXFSZ, SIG_IGN);
     sweep::follow_sweep_parent(); // a run started by `eisim sweep run` dies with it
     wait_briefly(argv);
     // identify is a python tool with its own options (observe/identify.py): everything after the
@@ -478,6 +482,12 @@ int main(int argc, char** argv) {
     } catch (const divergence_error& e) {
         std::cerr << "eisim: diverged: " << e.what() << "\n";
         return 3;
+    } catch (const storage_error& e) {
+        std::cerr << "eisim: error: " << e.what() << std::endl;
+        std::cout.flush();
+        // Not through exit(): HDF5 1.10's atexit clean-up crashes (SIGSEGV in H5F__close_cb) on a
+        // file whose close failed for want of space; everything that could be written is.
+        std::_Exit(4);
     } catch (const user_error& e) {
         std::cerr << "eisim: error: " << e.what() << "\n";
         return 2;

@@ -16,7 +16,9 @@
 #include <fcntl.h>
 #include <signal.h>
 #include <sys/file.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
+#include <sys/statvfs.h>
 #include <unistd.h>
 
 #include "models/error.hpp"
@@ -639,8 +641,25 @@ std::string fmt_number(double v) {
 }
 } // namespace
 
+// The checks of check_resumable, each failure made by `bad`.
+static long check_resumable_file(const std::string& path, const network& net, long steps,
+                                 const std::function<file_error(const std::string&)>& bad);
+
 long check_resumable(const std::string& path, const network& net, long steps) {
     const auto bad = [&](const std::string& what) { return file_error("cannot resume '" + path + "': " + what); };
+    try {
+        return check_resumable_file(path, net, steps, bad);
+    } catch (const file_error& e) {
+        const std::string msg = e.what();
+        if (msg.rfind("cannot resume '", 0) == 0) throw;
+        // What HDF5 cannot read: a damaged file (a write that failed half way, flipped bytes).
+        throw bad("the file is damaged (" + msg + "); its committed snapshots may still be read (eisim analyze, export), but "
+                  "the run cannot go on: start it again");
+    }
+}
+
+static long check_resumable_file(const std::string& path, const network& net, long steps,
+                                 const std::function<file_error(const std::string&)>& bad) {
     auto f = h5::open_file(path);
     if (!h5::has_attr(f, "format_version")) throw bad("no format_version attribute: not a run file written by 'eisim run'");
     const std::int64_t version = h5::read_attr_int(f, "format_version");
@@ -716,7 +735,32 @@ void run_recorder::truncate_to(long step) {
     commit();
 }
 
+void run_recorder::ensure_room(std::uint64_t bytes) const {
+    // HDF5 has no journal: a write that fails half way can damage the file's indexes, so a
+    // snapshot that cannot fit is refused before any of it is written.
+    const fs::path where = fs::absolute(target_).parent_path();
+    struct statvfs v{};
+    if (::statvfs(where.c_str(), &v) == 0) {
+        const auto free = static_cast<std::uint64_t>(v.f_bavail) * v.f_frsize;
+        if (free < bytes)
+            throw storage_error("no space left on the disk holding '" + where.string() + "' for the next snapshot (" +
+                                std::to_string(bytes) + " bytes needed, " + std::to_string(free) + " free)");
+    }
+    struct rlimit lim{};
+    if (::getrlimit(RLIMIT_FSIZE, &lim) == 0 && lim.rlim_cur != RLIM_INFINITY) {
+        std::error_code ec;
+        const auto size = fs::file_size(partial_.path.empty()? target_: partial_.path, ec);
+        if (!ec && size + bytes > lim.rlim_cur)
+            throw storage_error("the file-size limit (ulimit -f: " + std::to_string(lim.rlim_cur) + " bytes) leaves no room for the next "
+                                "snapshot (the file has " + std::to_string(size) + " bytes, the snapshot needs " + std::to_string(bytes) + ")");
+    }
+}
+
 void run_recorder::snapshot(long step, double loss, const network& net, double accuracy) {
+    // Room for the rows, the checkpoint slot a first write allocates, and HDF5's metadata.
+    std::uint64_t bytes = 1u << 20;
+    for (auto& [name, app]: weights_) bytes += app.cols() * 8 + 2 * net.get(name).size() * 8;
+    ensure_room(bytes);
     const double s = static_cast<double>(step);
     traj_step_.append(&s);
     traj_loss_.append(&loss);

@@ -144,6 +144,8 @@ private:
     bool with_target_ = false;
     int next_slot_ = 0;
     run_recorder() = default;
+    /// Refuse (storage_error) a write of `bytes` that the disk or the file-size limit has no room for.
+    void ensure_room(std::uint64_t bytes) const;
 };
 
 /// Everything `--resume` relies on, checked read-only before the file is opened for writing, so

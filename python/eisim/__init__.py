@@ -15,13 +15,14 @@ import json as _json
 import os as _os
 
 from . import _eisim
-from ._eisim import Config, ConfigError, DivergenceError, Network, Projection, UserError, build, set_threads, threads
+from ._eisim import (Config, ConfigError, DivergenceError, Network, Projection, StorageError, UserError, build, set_threads,
+                     threads)
 from .runfile import RunFile, Weights
 
 __version__ = _eisim.version
 git_revision = _eisim.git_revision
 
-__all__ = ["Config", "ConfigError", "DivergenceError", "Network", "Projection", "RunFile", "UserError", "Weights",
+__all__ = ["Config", "ConfigError", "DivergenceError", "Network", "Projection", "RunFile", "StorageError", "UserError", "Weights",
            "analyze", "build", "export_csv", "export_sonata", "observe", "resume", "set_threads", "simulate", "sweep_plan",
            "threads", "train"]
 

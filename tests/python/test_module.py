@@ -420,3 +420,20 @@ def test_sweep_plan_is_the_clis():
         cfg = eisim.Config.from_toml(plan["base"])
         cfg.update({"training.steps": 50, **p["values"]})
         assert p["config"] == cfg
+
+
+def test_storage_error_then_resume(tmp_path):
+    import resource
+
+    out = tmp_path / "limited.h5"
+    cfg = small(**{"training.steps": 20})
+    soft, hard = resource.getrlimit(resource.RLIMIT_FSIZE)
+    resource.setrlimit(resource.RLIMIT_FSIZE, (1_200_000, hard))  # Python ignores SIGXFSZ: writes fail with EFBIG
+    try:
+        with pytest.raises(eisim.StorageError, match="file-size limit") as e:
+            eisim.train(cfg, out)
+        assert isinstance(e.value, OSError)
+    finally:
+        resource.setrlimit(resource.RLIMIT_FSIZE, (soft, hard))
+    eisim.resume(out)
+    assert differences(out, cli_run(cfg, tmp_path, "unlimited")) == []

@@ -131,3 +131,19 @@ TEST_CASE("a native build names the extensions the CPU lacks", "[cpu]") {
     for (auto& h: built.has) h = false; // a portable build needs nothing
     CHECK(missing_extensions(built, here).empty());
 }
+
+TEST_CASE("nesting is bounded and --set takes one value", "[config][errors]") {
+    // 10,000 levels overflowed the parser's stack (SIGSEGV) and 2,000 took 38 s: refused at once
+    for (int depth: {65, 2000, 10000}) {
+        const std::string deep = std::string(static_cast<std::size_t>(depth), '[') + std::string(static_cast<std::size_t>(depth), ']');
+        CHECK_THAT(test::config_error_of("[training]\nsteps = " + deep + "\n"), Catch::Contains("more than 64 levels deep"));
+        config c = default_config();
+        CHECK_THROWS_WITH(apply_override(c, "projections.recurrent.p=" + deep), Catch::Contains("more than 64 levels deep"));
+    }
+    // brackets inside strings and comments are not nesting
+    CHECK(test::config_error_of("[plasticity]\n# [[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[\ngeometry = \"eg\"\n") == "");
+    config c = default_config();
+    CHECK_THROWS_WITH(apply_override(c, "training.steps=5\nseed = 3"), Catch::Contains("holds more than the value"));
+    apply_override(c, "training.steps=5");
+    CHECK(c.training.steps == 5);
+}
