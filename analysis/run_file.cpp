@@ -103,6 +103,17 @@ run_file::run_file(const std::string& path): path_(path) {
         for (auto& k: known) add(k.name);
         for (auto& n: names) add(n);
         if (ordered.empty()) fail("/network holds no projection group");
+        // Dale's law as the file states it: each network cell's sign, +1 or -1.
+        std::vector<std::int64_t> cell_sign;
+        if (h5::exists(net, "cell_sign")) {
+            cell_sign = h5::read_int(net, "cell_sign");
+            if (static_cast<long>(cell_sign.size()) != n_e_ + n_i_)
+                fail("/network/cell_sign holds " + std::to_string(cell_sign.size()) + " signs for n_e + n_i = " + std::to_string(n_e_ + n_i_) +
+                     " cells");
+            for (std::size_t i = 0; i < cell_sign.size(); ++i)
+                if (cell_sign[i] != 1 && cell_sign[i] != -1)
+                    fail("/network/cell_sign[" + std::to_string(i) + "] = " + std::to_string(cell_sign[i]) + " (a sign is +1 or -1)");
+        }
 
         for (auto& name: ordered) {
             auto g = h5::open_group(net, name);
@@ -139,6 +150,14 @@ run_file::run_file(const std::string& path): path_(path) {
                 if (lo < 0 || (bound >= 0 && hi >= bound))
                     fail("/network/" + name + "/" + what + ": index " + std::to_string(lo < 0? lo: hi) + " out of range [0, " +
                          std::to_string(bound) + ")");
+            }
+            for (long k = 0; k < p.size(); ++k) {
+                const long sg = p.sign[k];
+                if (sg != 1 && sg != -1)
+                    fail("/network/" + name + "/sign[" + std::to_string(k) + "] = " + std::to_string(sg) + " (a sign is +1 or -1)");
+                if (p.pre_population == "network" && !cell_sign.empty() && sg != cell_sign[static_cast<std::size_t>(p.pre[k])])
+                    fail("/network/" + name + "/sign[" + std::to_string(k) + "] = " + std::to_string(sg) + " contradicts the sign of its "
+                         "presynaptic cell " + std::to_string(p.pre[k]) + " in /network/cell_sign (Dale's law)");
             }
             if (h5::has_attr(g, "connectivity")) p.connectivity = h5::read_attr_string(g, "connectivity");
             if (h5::has_attr(g, "delay")) p.delay = static_cast<long>(h5::read_attr_int(g, "delay"));
@@ -376,6 +395,15 @@ vector run_file::weights(const std::string& proj, long index) const {
     try {
         auto row = h5::read_rows(file_, "trajectory/" + proj + "/weight", static_cast<hsize_t>(index), 1);
         if (static_cast<long>(row.size()) != p.size()) fail("/trajectory/" + proj + "/weight: wrong row length");
+        // Every weight finite and of its synapse's sign (Dale's law), or the file is not a run's.
+        for (long k = 0; k < p.size(); ++k) {
+            const double w = row[static_cast<std::size_t>(k)];
+            if (!std::isfinite(w))
+                fail("/trajectory/" + proj + "/weight[" + std::to_string(index) + ", " + std::to_string(k) + "] is not finite");
+            if (w * static_cast<double>(p.sign[k]) < 0)
+                fail("/trajectory/" + proj + "/weight[" + std::to_string(index) + ", " + std::to_string(k) + "] = " + std::to_string(w) +
+                     " contradicts the synapse's sign " + std::to_string(p.sign[k]) + " in /network/" + proj + " (Dale's law)");
+        }
         return Eigen::Map<vector>(row.data(), static_cast<long>(row.size()));
     } catch (const file_error& e) {
         const std::string msg = e.what();

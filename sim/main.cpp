@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <CLI/CLI.hpp>
 
+#include <cmath>
 #include <csignal>
 #include <cstdio>
 #include <cstdlib>
@@ -154,6 +155,10 @@ void print_summary(const run_summary& s) {
     std::printf("loss: initial %.6g, final %.6g (%.1f%% of initial) after %ld steps in %.1f s\n", s.initial_loss,
                 s.final_loss, s.initial_loss > 0? 100.0*s.final_loss/s.initial_loss: 0.0, s.steps, s.seconds);
     std::printf("accuracy (%s): initial %.4g, final %.4g\n", s.accuracy_measure.c_str(), s.initial_accuracy, s.final_accuracy);
+    if (std::isnan(s.initial_accuracy) || std::isnan(s.final_accuracy))
+        std::fprintf(stderr, "eisim: warning: the accuracy (%s) is undefined (NaN)%s: the targets do not vary across the trials "
+                             "(R^2 needs a target variance), or no trial was scored; the loss is still recorded\n",
+                     s.accuracy_measure.c_str(), std::isnan(s.initial_accuracy) && std::isnan(s.final_accuracy)? "": " at one end");
     int width = 10; // the column of projection names: as wide as the longest
     for (auto& b: s.final) width = std::max(width, static_cast<int>(b.name.size()));
     std::printf("%-*s %8s %22s %22s %6s %8s\n", width, "projection", "synapses", "ln|w| mean/sd before", "ln|w| mean/sd after",

@@ -2,8 +2,10 @@
 // HDF5 C API in the documented layout), on one that it did, and on files that are not run files.
 #include <catch2/catch.hpp>
 
+#include <cmath>
 #include <filesystem>
 #include <fstream>
+#include <functional>
 
 #include "analysis/analyze.hpp"
 #include "analysis/figures.hpp"
@@ -11,6 +13,7 @@
 #include "analysis/report.hpp"
 #include "analysis/run_file.hpp"
 #include "sim/recorder.hpp"
+#include "io/h5.hpp"
 #include "tests/analysis/fixture.hpp"
 #include "tests/support/approx.hpp"
 #include "tests/support/default_problem.hpp"
@@ -270,6 +273,77 @@ TEST_CASE("files that are not run files give a clear error and exit code 2", "[a
     std::filesystem::copy_file(eg_file(), cut);
     std::filesystem::resize_file(cut, std::filesystem::file_size(cut)/2);
     check_file_error(cut, cut);
+}
+
+namespace {
+// Change one value of a dataset in place (any numeric type; HDF5 converts from double).
+void poke(const std::string& path, const std::string& dataset, std::size_t index, double value) {
+    auto f = h5::open_file(path, true);
+    auto v = h5::read_double(f, dataset);
+    REQUIRE(index < v.size());
+    v[index] = value;
+    h5::handle ds(H5Dopen2(f, dataset.c_str(), H5P_DEFAULT), H5Dclose);
+    REQUIRE(H5Dwrite(ds, H5T_NATIVE_DOUBLE, H5S_ALL, H5S_ALL, H5P_DEFAULT, v.data()) >= 0);
+}
+
+// Replace a dataset by a shorter copy of its first n values.
+void shorten(const std::string& path, const std::string& dataset, std::size_t n) {
+    auto f = h5::open_file(path, true);
+    auto v = h5::read_int(f, dataset);
+    REQUIRE(H5Ldelete(f, dataset.c_str(), H5P_DEFAULT) >= 0);
+    v.resize(n);
+    h5::write(f, dataset, v.data(), {n});
+}
+} // namespace
+
+TEST_CASE("inconsistent run files are refused, naming what contradicts what", "[analysis][cli][errors]") {
+    const auto good = test::temp_path(".h5");
+    REQUIRE(test::run(exe + " run -q --set populations.E.size=40 --set populations.I.size=10 --set task.batch=4"
+                            " --set task.duration_ms=100 --set training.steps=3 --out " + good).code == 0);
+    REQUIRE(test::run(exe + " analyze " + good).code == 0);
+    std::vector<std::int64_t> pre;
+    long n_e = 0, last = 0;
+    {
+        auto f = h5::open_file(good);
+        pre = h5::read_int(f, "network/recurrent/pre");
+        n_e = static_cast<long>(h5::read_attr_int(h5::open_group(f, "network"), "n_e"));
+        last = static_cast<long>(h5::shape(f, "trajectory/recurrent/weight").at(0)) - 1;
+    }
+    std::size_t from_e = 0;
+    while (pre[from_e] >= n_e) ++from_e; // a synapse of an excitatory cell
+    const std::size_t nnz = pre.size();
+    struct damage {
+        std::string what, expect;
+        std::function<void(const std::string&)> apply;
+    };
+    const std::vector<damage> cases = {
+        {"a sign of 2", "sign[0] = 2 (a sign is +1 or -1)", [](const std::string& p) { poke(p, "network/recurrent/sign", 0, 2); }},
+        {"an inhibitory synapse from an E cell", "contradicts the sign of its presynaptic cell",
+         [&](const std::string& p) { poke(p, "network/recurrent/sign", from_e, -1); }},
+        {"cell_sign too short", "signs for n_e + n_i = 50 cells", [](const std::string& p) { shorten(p, "network/cell_sign", 30); }},
+        {"a cell sign of 0", "cell_sign[3] = 0", [](const std::string& p) { poke(p, "network/cell_sign", 3, 0); }},
+        {"post shorter than pre", "pre, post and sign differ in length", [&](const std::string& p) { shorten(p, "network/recurrent/post", nnz - 1); }},
+        {"a NaN weight", "is not finite",
+         [&](const std::string& p) { poke(p, "trajectory/recurrent/weight", static_cast<std::size_t>(last) * nnz + 5, std::nan("")); }},
+        {"a weight against its sign", "contradicts the synapse's sign",
+         [&](const std::string& p) {
+             poke(p, "trajectory/recurrent/weight", static_cast<std::size_t>(last) * nnz + from_e, -0.25);
+         }},
+    };
+    for (auto& c: cases) {
+        INFO(c.what);
+        const auto bad = test::temp_path(".h5");
+        std::filesystem::copy_file(good, bad);
+        c.apply(bad);
+        check_file_error(bad, c.expect);
+        const auto csv = test::run(exe + " export csv " + bad + " --out " + bad + ".csv");
+        INFO(csv.output);
+        CHECK(csv.code == 2);
+        CHECK(csv.output.find(c.expect) != std::string::npos);
+        std::remove(bad.c_str());
+        std::remove((bad + ".csv").c_str());
+    }
+    std::remove(good.c_str());
 }
 
 TEST_CASE("analyze --figures draws the figures, or fails clearly without matplotlib", "[analysis][cli][figures]") {
