@@ -6,6 +6,7 @@
 //    eisim::divergence_error: the run diverged (exit code 3).
 //  * EISIM_ASSERT: an internal invariant; a failure is a bug in eisim, not in the input.
 #include <cassert>
+#include <csignal>
 #include <stdexcept>
 #include <string>
 
@@ -34,6 +35,18 @@ struct file_error: user_error {
 struct storage_error: std::runtime_error {
     using std::runtime_error::runtime_error;
 };
+
+/// The process was asked to stop (SIGINT, SIGTERM); exit code 128 + signal.
+struct interrupted: std::runtime_error {
+    int signal;
+    interrupted(int sig, const std::string& what): std::runtime_error(what), signal(sig) {}
+    int exit_code() const { return 128 + signal; }
+};
+
+/// The signal that asked the process to stop, 0 if none: set by the handlers of sim/signals.hpp
+/// (the CLI's), read by the learning loop after each step and by set-up loops that can take long
+/// (the spectral radius's power iteration), which throw `interrupted` within a second of it.
+inline volatile std::sig_atomic_t stop_signal = 0;
 
 /// The learning run diverged (NaN, Inf or runaway rates). Exit code 3.
 struct divergence_error: std::runtime_error {

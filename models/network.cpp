@@ -436,6 +436,10 @@ double spectral_radius(const matrix& W, int exact_limit) {
     double log_sum = 0.0;
     int counted = 0;
     for (int k = 0; k < iters; ++k) {
+        if (const int sig = stop_signal) // an iteration takes at most a second or so (N = 20,000: 0.4 s)
+            throw interrupted(sig, std::string(sig == SIGINT? "SIGINT": "SIGTERM") + " during set-up (the spectral radius of " +
+                                       std::to_string(n) + " cells, power iteration " + std::to_string(k) + " of " + std::to_string(iters) +
+                                       "); nothing was written");
         vector w = W*v;
         const double nw = w.norm();
         if (nw == 0.0) return 0.0;

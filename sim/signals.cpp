@@ -3,12 +3,11 @@
 namespace eisim {
 
 namespace {
-volatile std::sig_atomic_t last_signal = 0;
-extern "C" void record_signal(int sig) { last_signal = sig; }
+extern "C" void record_signal(int sig) { stop_signal = sig; }
 } // namespace
 
 stop_signals::stop_signals() {
-    last_signal = 0;
+    stop_signal = 0;
     old_int_ = std::signal(SIGINT, record_signal);
     old_term_ = std::signal(SIGTERM, record_signal);
 }
@@ -18,6 +17,6 @@ stop_signals::~stop_signals() {
     std::signal(SIGTERM, old_term_);
 }
 
-int stop_signals::received() { return last_signal; }
+int stop_signals::received() { return stop_signal; }
 
 } // namespace eisim

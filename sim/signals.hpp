@@ -5,13 +5,10 @@
 #include <stdexcept>
 #include <string>
 
+#include "models/error.hpp" // interrupted, stop_signal
+
 namespace eisim {
 
-struct interrupted: std::runtime_error {
-    int signal;
-    interrupted(int sig, const std::string& what): std::runtime_error(what), signal(sig) {}
-    int exit_code() const { return 128 + signal; }
-};
 
 /// Installs the handlers for as long as it lives.
 class stop_signals {

@@ -164,3 +164,17 @@ TEST_CASE("an adaptive stepper that cannot meet its tolerances stops with exit 3
     CHECK(r.output.find("steps within one dt_ms interval") != std::string::npos);
     std::remove(out.c_str());
 }
+
+TEST_CASE("SIGTERM during set-up is honoured within a second", "[faults][signals][slow]") {
+    // N = 3000 > 1024: the spectral radius by power iteration, seconds of set-up before any step.
+    const auto out = test::temp_path(".h5");
+    const auto r = test::run("sh -c '" + exe + " run -q --set populations.E.size=2400 --set populations.I.size=600 --set training.steps=1"
+                             " --out " + out + " & pid=$!; sleep 1; kill -TERM $pid; t0=$(date +%s%N); wait $pid; rc=$?;"
+                             " echo elapsed_ms=$(( ($(date +%s%N) - t0) / 1000000 )); exit $rc'");
+    INFO(r.output);
+    CHECK(r.code == 143);
+    const auto at = r.output.find("elapsed_ms=");
+    REQUIRE(at != std::string::npos);
+    CHECK(std::stol(r.output.substr(at + 11)) < 2000);
+    CHECK(!std::filesystem::exists(out));
+}
