@@ -155,7 +155,7 @@ TEST_CASE("a resume that refuses a damaged checkpoint names it and changes nothi
     std::remove(good.c_str());
 }
 
-TEST_CASE("an adaptive stepper that cannot meet its tolerances stops with exit 3 naming its budget", "[faults][integrator]") {
+TEST_CASE("an adaptive stepper that cannot meet its tolerances stops with exit 3 naming its budget", "[faults][integrator][slow]") {
     const auto out = test::temp_path(".h5");
     const auto r = test::run(exe + " run -q" + small + " --set training.steps=2 --set integrator.stepper=dopri5"
                                    " --set integrator.atol=1e-300 --set integrator.rtol=1e-300 --out " + out);
