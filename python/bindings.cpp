@@ -23,6 +23,7 @@
 #include <optional>
 #include <sstream>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include <toml.hpp>
@@ -287,7 +288,8 @@ public:
         seconds_ += std::chrono::duration<double>(clock_type::now() - t0).count();
         return error_? SIGINT: 0;
     }
-    std::optional<py::error_already_set>& error() { return error_; }
+    /// The exception the callback or the signal check raised, handed over once (the GIL held).
+    std::optional<py::error_already_set> take_error() { return std::exchange(error_, std::nullopt); }
     double seconds() const { return seconds_; }
 
 private:
@@ -321,26 +323,20 @@ py::dict learn_from_python(const config& c, run_options opt, py::object callback
         s = learn(c, opt, {&sink});
     } catch (const interrupted& e) {
         const std::string note = std::string("eisim: stopped ") + e.what() + " (from Python: eisim.resume('" + opt.out + "'))";
-        if (auto& err = sink.error()) {
-            py::error_already_set raised = std::move(*err);
-            err.reset();
-            if (py::hasattr(raised.value(), "add_note")) raised.value().attr("add_note")(note);
-            throw raised;
+        if (auto raised = sink.take_error()) {
+            if (py::hasattr(raised->value(), "add_note")) raised->value().attr("add_note")(note);
+            throw *raised;
         }
         throw std::runtime_error(note);
     }
-    if (auto& err = sink.error()) { // raised while the final state was evaluated: nothing is lost
-        py::error_already_set raised = std::move(*err);
-        err.reset();
-        throw raised;
-    }
+    if (auto raised = sink.take_error()) throw *raised; // raised while the final state was evaluated: nothing is lost
     py::dict d;
     d["out"] = opt.out;
     d["initial_loss"] = s.initial_loss, d["final_loss"] = s.final_loss;
     d["initial_accuracy"] = s.initial_accuracy, d["final_accuracy"] = s.final_accuracy;
     d["accuracy_measure"] = s.accuracy_measure;
     d["steps"] = s.steps, d["seconds"] = s.seconds;
-    d["step_seconds"] = copy_of(std::vector<double>(s.step_seconds));
+    d["step_seconds"] = copy_of(s.step_seconds);
     d["binding_seconds"] = sink.seconds();
     d["initial"] = summaries(s.initial), d["final"] = summaries(s.final);
     return d;

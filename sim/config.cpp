@@ -1124,13 +1124,6 @@ config parse_config(const std::string& text, const std::string& origin, config b
     return base;
 }
 
-namespace {
-
-// A run file's config text as TOML.
-toml::value parse_stored_toml(const std::string& text, const std::string& origin) { return parse_toml_text(text, origin); }
-
-} // namespace
-
 void drop_stray_keys(config& c) {
     for (auto& p: schema())
         if (p.stray)
@@ -1147,7 +1140,7 @@ void drop_stray_keys(config& c) {
 }
 
 config parse_stored_config(const std::string& text, const std::string& origin) {
-    const toml::value root = parse_stored_toml(text, origin);
+    const toml::value root = parse_toml_text(text, origin);
     config c;
     apply_table(c, root, "");
     drop_stray_keys(c);
@@ -1156,7 +1149,7 @@ config parse_stored_config(const std::string& text, const std::string& origin) {
 }
 
 config parse_format1_config(const std::string& text, const std::string& origin) {
-    toml::value root = parse_stored_toml(text, origin);
+    toml::value root = parse_toml_text(text, origin);
     if (!root.is_table()) throw config_error("", origin + " is not a TOML table");
     // The E/I template's keys, as version 1 named them.
     network_desc d;

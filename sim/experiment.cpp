@@ -196,11 +196,7 @@ run_summary learn(const config& c, const run_options& opt, const std::vector<sin
         try {
             rec.truncate_to(s0);
         } catch (const file_error& e) {
-            // HDF5 has no journal: a write that failed half way (a quota, a disk that filled
-            // between checks) can leave the file's indexes broken, which the first flush finds.
-            throw file_error("cannot resume '" + opt.out + "': the file is damaged (" + e.what() +
-                             "); its committed snapshots can still be read (eisim analyze, export), but the run cannot go on: "
-                             "start it again");
+            throw damaged_file(opt.out, e.what()); // broken indexes are found by the first flush
         }
         summary.initial_loss = h5::read_double(rec.file(), "trajectory/loss").at(0);
         if (h5::exists(rec.file(), "trajectory/accuracy"))
@@ -282,7 +278,7 @@ run_summary learn(const config& c, const run_options& opt, const std::vector<sin
             if (low) low->update(student);
             for (auto* k: sinks) k->updated({s, g.loss, ev.accuracy, held, opt_state.learning_rate(s), student, opt_state});
             summary.step_seconds.push_back(std::chrono::duration<double>(clock_type::now() - step_start).count());
-            int sig = signals? stop_signals::received(): 0;
+            int sig = stop_signals::received(); // 0 without the handlers: nothing else sets it
             if (!sig && opt.stop_requested) sig = opt.stop_requested();
             if (sig) {
                 rec.flush();
@@ -294,10 +290,9 @@ run_summary learn(const config& c, const run_options& opt, const std::vector<sin
             // A write or flush of the run file failed for another reason than space: on a resumed
             // run, mostly indexes that a write failing half way (a quota, a disk that filled
             // between checks) left broken, which HDF5 finds only when it next writes them.
-            throw file_error("'" + opt.out + "': writing learning step " + std::to_string(s) + " failed (" + e.what() + "): " +
-                             (opt.resume? "the file is damaged; its committed snapshots can still be read (eisim analyze, export), but "
-                                          "the run cannot go on: start it again"
-                                        : "the file keeps its committed snapshots"));
+            const std::string what = "writing learning step " + std::to_string(s) + " failed: " + e.what();
+            if (opt.resume) throw damaged_file(opt.out, what);
+            throw file_error("'" + opt.out + "': " + what + "; the file keeps its committed snapshots");
         } catch (const storage_error& e) {
             std::string kept;
             try {

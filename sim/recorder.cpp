@@ -639,27 +639,10 @@ std::string fmt_number(double v) {
     std::snprintf(b, sizeof b, "%.17g", v);
     return b;
 }
-} // namespace
 
-// The checks of check_resumable, each failure made by `bad`.
-static long check_resumable_file(const std::string& path, const network& net, long steps,
-                                 const std::function<file_error(const std::string&)>& bad);
-
-long check_resumable(const std::string& path, const network& net, long steps) {
+// check_resumable's checks; what HDF5 itself cannot read comes out as the h5 layer's file_error.
+long check_resumable_file(const std::string& path, const network& net, long steps) {
     const auto bad = [&](const std::string& what) { return file_error("cannot resume '" + path + "': " + what); };
-    try {
-        return check_resumable_file(path, net, steps, bad);
-    } catch (const file_error& e) {
-        const std::string msg = e.what();
-        if (msg.rfind("cannot resume '", 0) == 0) throw;
-        // What HDF5 cannot read: a damaged file (a write that failed half way, flipped bytes).
-        throw bad("the file is damaged (" + msg + "); its committed snapshots may still be read (eisim analyze, export), but "
-                  "the run cannot go on: start it again");
-    }
-}
-
-static long check_resumable_file(const std::string& path, const network& net, long steps,
-                                 const std::function<file_error(const std::string&)>& bad) {
     auto f = h5::open_file(path);
     if (!h5::has_attr(f, "format_version")) throw bad("no format_version attribute: not a run file written by 'eisim run'");
     const std::int64_t version = h5::read_attr_int(f, "format_version");
@@ -715,6 +698,22 @@ static long check_resumable_file(const std::string& path, const network& net, lo
             if (!std::isfinite(v[k])) throw bad("/" + base + "velocity[" + std::to_string(k) + "] is not finite");
     }
     return newest;
+}
+} // namespace
+
+long check_resumable(const std::string& path, const network& net, long steps) {
+    try {
+        return check_resumable_file(path, net, steps);
+    } catch (const file_error& e) {
+        const std::string msg = e.what();
+        if (msg.rfind("cannot resume '", 0) == 0) throw;
+        throw damaged_file(path, msg); // a write that failed half way, flipped bytes
+    }
+}
+
+file_error damaged_file(const std::string& path, const std::string& what) {
+    return file_error("cannot resume '" + path + "': the file is damaged (" + what + "); its committed snapshots may still be read "
+                      "(eisim analyze, export), but the run cannot go on: start it again");
 }
 
 void run_recorder::truncate_to(long step) {

@@ -156,6 +156,10 @@ private:
 /// least 0, with magnitudes that are finite and non-negative and velocities that are finite, one
 /// per synapse. Returns the newest checkpoint's step.
 long check_resumable(const std::string& path, const network& net, long steps);
+/// The error of a resume that finds the file damaged (`what`: what HDF5 could not read or write):
+/// a write that failed half way (a quota, a disk that filled between checks) can leave its
+/// indexes broken; its committed snapshots may still read.
+file_error damaged_file(const std::string& path, const std::string& what);
 
 /// Refuse (user_error, exit code 2) an output that is not a regular file (a directory, a device, a
 /// FIFO, a socket, a symlink to one or to nothing: eisim replaces only regular files), an existing
