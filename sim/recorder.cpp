@@ -559,11 +559,12 @@ void run_recorder::start_swmr() {
     swmr_ = true;
 }
 
-void run_recorder::commit() {
-    if (!has_commit_ || !file_) return;
+bool run_recorder::commit() {
+    if (!has_commit_ || !file_) return false;
     flush(); // the rows reach the file before the marker says they are complete
     h5::update_attr(h5::open_group(file_, "trajectory"), "committed", static_cast<std::int64_t>(traj_step_.rows()));
     flush();
+    return true;
 }
 
 long run_recorder::committed_snapshots() const {
@@ -579,8 +580,11 @@ long run_recorder::committed_snapshots() const {
 }
 
 void run_recorder::publish() {
-    commit();
-    if (partial_.path.empty()) return flush();
+    const bool flushed = commit();
+    if (partial_.path.empty()) {
+        if (!flushed) flush(); // a file from before the marker
+        return;
+    }
     // On disk before its name says it is there (a rename of an open file keeps its inode: the
     // SWMR writer goes on writing, readers of the final name see it).
     h5::sync(file_);

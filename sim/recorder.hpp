@@ -108,8 +108,9 @@ public:
     /// torn tail: rows beyond the committed snapshots.
     void truncate_to(long step);
     /// Mark every snapshot written so far complete (/trajectory attr committed), after its rows
-    /// and the checkpoint slot are flushed; checkpoint() and publish() call it.
-    void commit();
+    /// and the checkpoint slot are flushed; checkpoint() and publish() call it. Returns whether it
+    /// wrote (and flushed) the marker: files from before it have none.
+    bool commit();
     /// The number of complete snapshots: the committed ones, and never more than every
     /// per-snapshot dataset holds.
     long committed_snapshots() const;
