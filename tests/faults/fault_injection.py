@@ -69,6 +69,12 @@ class Suite:
         return subprocess.Popen([self.a.eisim, "run", "-q", *self.run_args, "--out", out], stdout=subprocess.DEVNULL,
                                 stderr=subprocess.PIPE, text=True, env=dict(os.environ, **(env or {})))
 
+    @staticmethod
+    def wait_for_file(proc, out):
+        """Until the run's file appears at its path (after its first checkpoint) or the run ends."""
+        while not os.path.exists(out) and proc.poll() is None:
+            time.sleep(0.005)
+
     def finish(self, proc, what):
         try:
             _, err = proc.communicate(timeout=self.a.timeout)
@@ -106,15 +112,12 @@ class Suite:
         time.sleep(rng.uniform(0, 1.3) * self.ref_seconds)
         p.kill()
         self.finish(p, "the killed run")
-        if not os.path.exists(out) and not os.path.exists(out + ".partial"):
-            pass  # killed before it created anything
         self.complete(out, "after SIGKILL")
         return "killed"
 
     def kill_resume(self, rng, out):
         p = self.start(out)
-        while not os.path.exists(out) and p.poll() is None:
-            time.sleep(0.005)
+        self.wait_for_file(p, out)
         time.sleep(rng.uniform(0, 0.6) * self.ref_seconds)
         p.kill()
         self.finish(p, "the killed run")
@@ -128,8 +131,7 @@ class Suite:
 
     def two_writers(self, rng, out):
         p = self.start(out)
-        while not os.path.exists(out) and p.poll() is None:
-            time.sleep(0.005)
+        self.wait_for_file(p, out)
         p.send_signal(signal.SIGSTOP)
         try:
             for args in (["run", "-q", *self.run_args, "--out", out, "--overwrite"], ["run", "-q", "--resume", out]):
