@@ -78,7 +78,10 @@ run_file::run_file(const std::string& path): path_(path) {
         auto traj = h5::open_group(file_, "trajectory");
         steps_ = read_column(traj, "step", path_);
         long T = snapshots();
-        // The complete snapshots (sim/recorder.hpp): the committed ones, where the file says.
+        // The complete snapshots (sim/recorder.hpp): the committed ones (version 3; older files
+        // have no marker: the rows every dataset holds).
+        if (format_version_ >= 3 && !h5::has_attr(traj, "committed"))
+            fail("/trajectory has no attribute committed (a version-3 file records its complete snapshots there)");
         if (h5::has_attr(traj, "committed")) {
             const std::int64_t committed = h5::read_attr_int(traj, "committed");
             if (committed < 0) fail("/trajectory attribute committed is negative (" + std::to_string(committed) + ")");

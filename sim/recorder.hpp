@@ -11,10 +11,11 @@
 //   /network/<p>   pre, post, sign [nnz] (side indices); pre_populations, post_populations (version 2);
 //                  attrs plastic, pre_population, post_population (sides), n_pre, n_post,
 //                  connectivity, delay (version 2)
-//   /trajectory    attr committed: the number of complete snapshots, written last, after the rows
-//                  and the checkpoint slot of a step; readers and --resume use only these rows (a
-//                  run killed mid-snapshot leaves some datasets a row longer). Files written
-//                  before it lack it: their complete snapshots are the rows every dataset holds.
+//   /trajectory    attr committed (version 3): the number of complete snapshots, written last,
+//                  after the rows and the checkpoint slot of a step; readers and --resume use only
+//                  these rows (a run killed mid-snapshot leaves some datasets a row longer).
+//                  Files of versions 1 and 2 lack it: their complete snapshots are the rows every
+//                  dataset holds.
 //                  step [T], loss [T], accuracy [T] (the task's: fraction correct or R²);
 //                  <p>/weight [T × nnz] signed weights, one row per snapshot
 //                  (float64, or float32 with training.record_precision; chunks of one row by at most
@@ -60,7 +61,7 @@
 
 namespace eisim {
 
-constexpr std::int64_t run_format_version = 2;
+constexpr std::int64_t run_format_version = 3; // 3: /trajectory attr committed (docs/design.md)
 extern const char* software_version;
 extern const char* git_revision;
 

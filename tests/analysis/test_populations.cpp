@@ -221,7 +221,7 @@ TEST_CASE("a version-1 file reads as the default circuit: populations E, I, in, 
     CHECK(g.projection("recurrent").pre_populations == std::vector<std::string>{"E"});
 }
 
-TEST_CASE("format versions and version-2 layouts a reader must refuse", "[analysis][circuits][errors]") {
+TEST_CASE("format versions and version-2 and 3 layouts a reader must refuse", "[analysis][circuits][errors]") {
     const auto good = test::four_population_run();
     const auto refused = [&](const test::file_spec& spec, const std::string& part) {
         const auto path = write(spec);
@@ -231,8 +231,11 @@ TEST_CASE("format versions and version-2 layouts a reader must refuse", "[analys
         CHECK(msg.find(part) != std::string::npos);   // and the part
     };
     auto spec = good;
-    spec.format_version = 3;
-    refused(spec, "format_version 3 is newer than this eisim reads (2)");
+    const auto newest = analysis::readable_format_version;
+    spec.format_version = newest + 1;
+    refused(spec, "format_version " + std::to_string(newest + 1) + " is newer than this eisim reads (" + std::to_string(newest) + ")");
+    spec.format_version = 3; // version 3 records its complete snapshots: a file without the marker is not one
+    refused(spec, "/trajectory has no attribute committed");
     spec.format_version = 0;
     refused(spec, "invalid format_version 0");
 
