@@ -181,7 +181,7 @@ run_summary learn(const config& c, const run_options& opt, const std::vector<sin
     summary.initial = summarize(student);
 
     long s0 = 0;
-    if (opt.resume) check_resumable(opt.out, student, S); // before anything is changed: a refused resume changes nothing
+    if (opt.resume) check_resumable(opt.out, student, S, c.training.record_every); // before anything is changed: a refused resume changes nothing
     run_recorder rec = opt.resume? run_recorder::reopen(opt.out): run_recorder(opt.out, opt.overwrite, to_toml(c), c.training.seed, true);
     if (opt.resume) {
         const auto saved = rec.read_checkpoint();
@@ -194,7 +194,7 @@ run_summary learn(const config& c, const run_options& opt, const std::vector<sin
             if (c.plasticity.momentum != 0.0) opt_state.velocity()[p] = saved.velocity.at(p);
         }
         try {
-            rec.truncate_to(s0);
+            rec.truncate_to(s0, c.training.record_every);
         } catch (const file_error& e) {
             throw damaged_file(opt.out, e.what()); // broken indexes are found by the first flush
         }

@@ -585,6 +585,10 @@ void run_recorder::publish() {
         if (!flushed) flush(); // a file from before the marker
         return;
     }
+    reveal();
+}
+
+void run_recorder::reveal() {
     // On disk before its name says it is there (a rename of an open file keeps its inode: the
     // SWMR writer goes on writing, readers of the final name see it).
     h5::sync(file_);
@@ -602,6 +606,9 @@ void run_recorder::publish() {
 }
 
 void run_recorder::checkpoint(long step, const network& net, const std::map<std::string, vector>& velocity) {
+    // The marker first: every snapshot taken before `step` (its rows flushed by snapshot()) is
+    // complete before the checkpoint passes it, so that a resume from `step` finds all of them.
+    if (has_commit_) h5::update_attr(h5::open_group(file_, "trajectory"), "committed", static_cast<std::int64_t>(traj_step_.rows()));
     auto sg = h5::open_group(file_, "checkpoint/slot" + std::to_string(next_slot_));
     for (auto& P: net.projections) {
         const projection* p = &P;
@@ -611,12 +618,12 @@ void run_recorder::checkpoint(long step, const network& net, const std::map<std:
         auto v = velocity.find(p->name);
         if (v != velocity.end() && v->second.size() == static_cast<long>(p->size())) h5::overwrite(pg, "velocity", v->second.data());
     }
-    flush(); // the slot's data reach the file before its step says it is complete
+    flush(); // the marker and the slot's data reach the file before its step says the slot is complete
     const double s = static_cast<double>(step);
     h5::overwrite(sg, "step", &s);
     flush();
     next_slot_ = 1 - next_slot_;
-    publish(); // commits the snapshots; the first checkpoint makes the file one that can be resumed: it appears at its path
+    if (!partial_.path.empty()) reveal(); // the first checkpoint makes the file one that can be resumed: it appears at its path
 }
 
 run_recorder::saved_state run_recorder::read_checkpoint() const {
@@ -645,7 +652,7 @@ std::string fmt_number(double v) {
 }
 
 // check_resumable's checks; what HDF5 itself cannot read comes out as the h5 layer's file_error.
-long check_resumable_file(const std::string& path, const network& net, long steps) {
+long check_resumable_file(const std::string& path, const network& net, long steps, long record_every) {
     const auto bad = [&](const std::string& what) { return file_error("cannot resume '" + path + "': " + what); };
     auto f = h5::open_file(path);
     if (!h5::has_attr(f, "format_version")) throw bad("no format_version attribute: not a run file written by 'eisim run'");
@@ -665,6 +672,7 @@ long check_resumable_file(const std::string& path, const network& net, long step
     };
     hsize_t rows = rows_of("trajectory/step", 1);
     rows = std::min(rows, rows_of("trajectory/loss", 1));
+    if (h5::exists(f, "trajectory/accuracy")) rows = std::min(rows, rows_of("trajectory/accuracy", 1));
     for (auto& p: net.projections) rows = std::min(rows, rows_of("trajectory/" + p.name + "/weight", p.size()));
     for (auto k: {"training/loss", "training/held_at_bound", "training/learning_rate"}) rows_of(k, 1);
     auto traj = h5::open_group(f, "trajectory");
@@ -701,13 +709,21 @@ long check_resumable_file(const std::string& path, const network& net, long step
         for (std::size_t k = 0; k < v.size(); ++k)
             if (!std::isfinite(v[k])) throw bad("/" + base + "velocity[" + std::to_string(k) + "] is not finite");
     }
+    // The snapshots before the checkpoint cannot be redone from it: all must be there.
+    const long needed = (newest + record_every - 1) / record_every;
+    const long found = snapshots_before(h5::read_double(f, "trajectory/step"), static_cast<long>(rows), newest, record_every);
+    if (found < needed)
+        throw bad("its checkpoint is after learning step " + std::to_string(newest) + ", but the trajectory holds " + std::to_string(found) +
+                  " of the " + std::to_string(needed) + " snapshots taken before it (every " + std::to_string(record_every) +
+                  " steps from 0): they cannot be redone from the checkpoint; its snapshots may still be read (eisim analyze, "
+                  "export), but the run cannot go on exactly: start it again");
     return newest;
 }
 } // namespace
 
-long check_resumable(const std::string& path, const network& net, long steps) {
+long check_resumable(const std::string& path, const network& net, long steps, long record_every) {
     try {
-        return check_resumable_file(path, net, steps);
+        return check_resumable_file(path, net, steps, record_every);
     } catch (const file_error& e) {
         const std::string msg = e.what();
         if (msg.rfind("cannot resume '", 0) == 0) throw;
@@ -720,12 +736,18 @@ file_error damaged_file(const std::string& path, const std::string& what) {
                       "(eisim analyze, export), but the run cannot go on: start it again");
 }
 
-void run_recorder::truncate_to(long step) {
-    // Snapshots are in step order: keep the complete ones taken before `step`.
-    const auto steps = h5::read_double(file_, "trajectory/step");
-    const auto complete = static_cast<hsize_t>(committed_snapshots());
-    hsize_t keep = 0;
-    while (keep < complete && steps[keep] < static_cast<double>(step)) ++keep;
+long snapshots_before(const std::vector<double>& steps, long rows, long step, long record_every) {
+    long k = 0;
+    while (k < rows && k < static_cast<long>(steps.size()) && k*record_every < step && steps[k] == static_cast<double>(k*record_every)) ++k;
+    return k;
+}
+
+void run_recorder::truncate_to(long step, long record_every) {
+    hsize_t written = std::min(traj_step_.rows(), traj_loss_.rows()); // rows in every per-snapshot dataset
+    if (has_accuracy_) written = std::min(written, traj_acc_.rows());
+    for (auto& w: weights_) written = std::min(written, w.second.rows());
+    const auto keep = static_cast<hsize_t>(
+        snapshots_before(h5::read_double(file_, "trajectory/step"), static_cast<long>(written), step, record_every));
     traj_step_.truncate(keep);
     traj_loss_.truncate(keep);
     if (has_accuracy_) traj_acc_.truncate(keep);

@@ -11,8 +11,8 @@
 //   /network/<p>   pre, post, sign [nnz] (side indices); pre_populations, post_populations (version 2);
 //                  attrs plastic, pre_population, post_population (sides), n_pre, n_post,
 //                  connectivity, delay (version 2)
-//   /trajectory    attr committed (version 3): the number of complete snapshots, written last,
-//                  after the rows and the checkpoint slot of a step; readers and --resume use only
+//   /trajectory    attr committed (version 3): the number of complete snapshots, written after
+//                  their rows are flushed and before a checkpoint passes them; readers use only
 //                  these rows (a run killed mid-snapshot leaves some datasets a row longer).
 //                  Files of versions 1 and 2 lack it: their complete snapshots are the rows every
 //                  dataset holds.
@@ -106,11 +106,13 @@ public:
     /// The newest complete checkpoint.
     saved_state read_checkpoint() const;
     /// Forget what was recorded at or after learning step `step` (to redo it on resuming), and any
-    /// torn tail: rows beyond the committed snapshots.
-    void truncate_to(long step);
-    /// Mark every snapshot written so far complete (/trajectory attr committed), after its rows
-    /// and the checkpoint slot are flushed; checkpoint() and publish() call it. Returns whether it
-    /// wrote (and flushed) the marker: files from before it have none.
+    /// torn tail: keep the snapshots at the steps before `step` that a run taking one every
+    /// `record_every` steps wrote (snapshots_before), and mark them committed.
+    void truncate_to(long step, long record_every);
+    /// Mark every snapshot written so far complete (/trajectory attr committed), after flushing
+    /// its rows; publish() and truncate_to() call it, checkpoint() writes the marker itself before
+    /// the slot's step. Returns whether it wrote (and flushed) the marker: files from before it
+    /// have none.
     bool commit();
     /// The number of complete snapshots: the committed ones, and never more than every
     /// per-snapshot dataset holds.
@@ -146,6 +148,8 @@ private:
     bool with_target_ = false;
     int next_slot_ = 0;
     run_recorder() = default;
+    /// Rename `<path>.partial` to `<path>` once it is on disk (publish, and the first checkpoint).
+    void reveal();
     /// Refuse (storage_error) a write of `bytes` that the disk or the file-size limit has no room for.
     void ensure_room(std::uint64_t bytes) const;
 };
@@ -156,8 +160,15 @@ private:
 /// weight column per synapse of `net` (the network the stored config builds); a committed count
 /// within the rows; checkpoint slots whose steps are whole numbers in [-1, steps], the newest at
 /// least 0, with magnitudes that are finite and non-negative and velocities that are finite, one
-/// per synapse. Returns the newest checkpoint's step.
-long check_resumable(const std::string& path, const network& net, long steps);
+/// per synapse; and every snapshot a run taking one every `record_every` steps wrote before the
+/// newest checkpoint's step (snapshots_before). Returns the newest checkpoint's step.
+long check_resumable(const std::string& path, const network& net, long steps, long record_every);
+/// How many leading rows of a trajectory a resume from checkpoint `step` keeps: the first of the
+/// `rows` that every per-snapshot dataset holds whose steps are 0, record_every, 2 record_every,
+/// ... below `step`. Each was flushed before the checkpoint that passed it was written, so it is
+/// complete whatever its committed marker says (the marker is written before the checkpoint, but
+/// version 1 and 2 files have none). A resume needs all ceil(step / record_every) of them.
+long snapshots_before(const std::vector<double>& steps, long rows, long step, long record_every);
 /// The error of a resume that finds the file damaged (`what`: what HDF5 could not read or write):
 /// a write that failed half way (a quota, a disk that filled between checks) can leave its
 /// indexes broken; its committed snapshots may still read.

@@ -3,7 +3,7 @@
 meet, each checked against what eisim promises (README, "Runs that survive being killed").
 
   fault_injection.py --eisim BUILD/eisim --shim BUILD/tests/libeisim_enospc_shim.so --work DIR
-                     [--cases N] [--seed S] [--timeout SECONDS]
+                     [--cases N] [--seed S] [--timeout SECONDS] [--kinds K1,K2] [--keep]
 
 The cases cycle through these kinds, with parameters drawn from the seed:
   kill           SIGKILL at a random moment of a run (creation included): the file is absent (the
@@ -257,8 +257,9 @@ class Suite:
         self.config_text = self.call(["config", *self.run_args])[1]
         print(f"reference run: {self.ref_seconds:.2f} s, {self.ref_size} bytes; {a.cases} cases, seed {a.seed}", flush=True)
         rng = random.Random(a.seed)
+        kinds = a.kinds.split(",") if a.kinds else KINDS
         for i in range(a.cases):
-            kind = KINDS[i % len(KINDS)]
+            kind = kinds[i % len(kinds)]
             out = os.path.join(a.work, f"case{i}.h5")
             try:
                 what = getattr(self, kind)(rng, out) if kind != "enospc_blind" else self.enospc(rng, out, blind=True)
@@ -268,12 +269,16 @@ class Suite:
                 self.counts[kind][1] += 1
                 self.broken.append(f"case {i} ({kind}): {e}")
                 print(f"FAIL  {i:4d} {kind:12s} {e}", flush=True)
+                if a.keep:
+                    continue
             for f in os.listdir(a.work):
                 if f.startswith(f"case{i}."):
                     p = os.path.join(a.work, f)
                     shutil.rmtree(p) if os.path.isdir(p) else os.remove(p)
         print("\nkind          kept  broken")
         for k, (ok, bad) in self.counts.items():
+            if ok + bad == 0:
+                continue
             print(f"{k:12s} {ok:5d} {bad:7d}")
         print(f"{a.cases - len(self.broken)} of {a.cases} cases kept their promise")
         return 1 if self.broken else 0
@@ -291,7 +296,12 @@ def main():
     ap.add_argument("--cases", type=int, default=48)
     ap.add_argument("--seed", type=int, default=1)
     ap.add_argument("--timeout", type=float, default=60)
+    ap.add_argument("--kinds", default="", help=f"comma-separated kinds to cycle through (default: all of {','.join(KINDS)})")
+    ap.add_argument("--keep", action="store_true", help="keep the files of a broken case in --work")
     a = ap.parse_args()
+    bad = [k for k in a.kinds.split(",") if k and k not in KINDS]
+    if bad:
+        ap.error(f"unknown kind(s) {', '.join(bad)}; the kinds are {', '.join(KINDS)}")
     try:
         import h5py  # noqa: F401
     except ImportError as e:

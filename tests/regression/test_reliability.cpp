@@ -2,6 +2,8 @@
 // exit 3 when they diverge, and a fuzzed config that never crashes or hangs.
 #include <catch2/catch.hpp>
 
+#include <algorithm>
+#include <cmath>
 #include <filesystem>
 #include <map>
 #include <random>
@@ -50,10 +52,15 @@ TEST_CASE("a run killed with SIGKILL at random moments resumes to the uninterrup
         const double t = when(g);
         run_and_signal(longer, out, t, "KILL");
         hsize_t snapshots = 0;
-        {   // what was flushed is readable
+        {   // what was flushed is readable, and the marker never lags the checkpoint: every
+            // snapshot before its step (one every 3 steps from 0) is committed
             auto f = h5::open_file(out);
             snapshots = h5::shape(f, "trajectory/recurrent/weight").at(0);
             CHECK(snapshots >= 1);
+            const double checkpoint = std::max(h5::read_double(f, "checkpoint/slot0/step").at(0), h5::read_double(f, "checkpoint/slot1/step").at(0));
+            const auto committed = h5::read_attr_int(h5::open_group(f, "trajectory"), "committed");
+            INFO("checkpoint after step " << checkpoint);
+            CHECK(committed >= static_cast<std::int64_t>(std::ceil(checkpoint / 3)));
         }
         // ... and analysable once it holds two snapshots; before that, a clear refusal (on a
         // loaded machine the kill can land before the first learning step).
