@@ -13,9 +13,14 @@ plasticity_desc::plasticity_desc() {
 
 double default_learning_rate(const std::string& geometry) { return geometry_registry().get(geometry).default_learning_rate; }
 
+double learning_rate_of(const plasticity_desc& d) {
+    if (auto it = d.learning_rates.find(d.geometry); it != d.learning_rates.end()) return it->second;
+    return d.learning_rate > 0? d.learning_rate: default_learning_rate(d.geometry);
+}
+
 optimizer::optimizer(const plasticity_desc& d, long total_steps):
     geo_(make_geometry(d.geometry, d.keys, d.min_magnitude)),
-    eta_(d.learning_rate > 0? d.learning_rate: default_learning_rate(d.geometry)),
+    eta_(learning_rate_of(d)),
     mu_(d.momentum), wd_(d.weight_decay), schedule_(schedule_registry().get(d.schedule).type),
     total_(total_steps) {}
 

@@ -8,8 +8,8 @@
 //   η_t = η · ½ (1 + cos(π t / T))       (cosine, T = total steps)
 //   ∇φ(m') = ∇φ(m) − η_t v
 //
-// Default learning rates per geometry, used when learning_rate = 0, are the geometries' own
-// (plasticity/geometry_NAME.cpp) and are listed in `eisim config`.
+// η is the geometry's entry of learning_rates where it has one, else learning_rate, else (0) the
+// geometry's default: its own (plasticity/geometry_NAME.cpp), listed in `eisim config`.
 #include <map>
 #include <string>
 #include <vector>
@@ -25,6 +25,8 @@ struct plasticity_desc {
     std::string geometry = "eg";
     std::string credit = "exact";
     double learning_rate = 0.0; // 0 = the geometry's default
+    // Per geometry, e.g. { eg = 0.2, euclidean = 0.02 }: the chosen geometry's entry wins over learning_rate.
+    std::map<std::string, double> learning_rates;
     double momentum = 0.0;
     std::string schedule = "constant";
     double weight_decay = 0.0;
@@ -37,6 +39,8 @@ struct plasticity_desc {
 
 /// Default learning rate of a geometry on the default problem (its registration's; in `eisim config`).
 double default_learning_rate(const std::string& geometry);
+/// The learning rate η the optimizer uses for `d.geometry` (see the equations above).
+double learning_rate_of(const plasticity_desc& d);
 
 /// A learning-rate schedule, registered by name with its documentation.
 struct schedule_info {

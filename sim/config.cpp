@@ -30,7 +30,7 @@ namespace {
 
 constexpr double inf = std::numeric_limits<double>::infinity();
 
-enum class vtype { integer, real, boolean, string, list };
+enum class vtype { integer, real, boolean, string, list, table };
 
 // One TOML key: its section, name, type, allowed values and comment, and how to read and write it.
 struct param {
@@ -171,6 +171,32 @@ param list(const char* sec, const char* key, S config::*sp, std::vector<std::str
             std::string s = checked_string(p, e);
             if (std::find(out.begin(), out.end(), s) != out.end()) bad(p, v, "a list without repeats");
             out.push_back(s);
+        }
+        (c.*sp).*mp = out;
+    };
+    return p;
+}
+
+// A table of positive numbers keyed by names from `choices` (plasticity.learning_rates).
+template <typename S>
+param number_table(const char* sec, const char* key, S config::*sp, std::map<std::string, double> S::*mp, double hi,
+                   std::function<std::vector<std::string>()> choices, const std::string& doc) {
+    param p{sec, key, doc, vtype::table, 0, hi, true};
+    p.choices = std::move(choices);
+    p.show = [sp, mp](const config& c) {
+        std::string s;
+        for (auto& [k, v]: (c.*sp).*mp) s += (s.empty()? "{ ": ", ") + k + " = " + format_real(v);
+        return s.empty()? std::string("{}"): s + " }";
+    };
+    p.set = [p, sp, mp](config& c, const toml::value& v) {
+        if (!v.is_table()) bad(p, v, "a table of NAME = number, like { eg = 0.2, euclidean = 0.02 }");
+        std::map<std::string, double> out;
+        for (auto& [k, e]: v.as_table()) {
+            checked_string(p, toml::value(k)); // a known name
+            param entry = p;
+            entry.key += "." + k;
+            entry.type = vtype::real;
+            out[k] = checked_number(entry, e);
         }
         (c.*sp).*mp = out;
     };
@@ -743,11 +769,15 @@ std::vector<param> section_keys() {
         string("plasticity", "credit", &C::plasticity, &plasticity_desc::credit, [] { return credit_registry().names(); },
                "credit assignment: " + component_listing(credit_registry())),
         real("plasticity", "learning_rate", &C::plasticity, &plasticity_desc::learning_rate, 0, 1e6,
-             "learning rate; 0 = the geometry's default (" + [] {
+             "learning rate of a geometry that learning_rates leaves out; 0 = the geometry's default (" + [] {
                  std::string s;
                  for (auto& g: geometry_registry().names()) s += (s.empty()? "": ", ") + g + " " + format_real(default_learning_rate(g));
                  return s;
              }() + ")"),
+        number_table("plasticity", "learning_rates", &C::plasticity, &plasticity_desc::learning_rates, 1e6,
+                     [] { return geometry_registry().names(); },
+                     "learning rate per geometry, e.g. { eg = 0.2, euclidean = 0.02 }: the chosen geometry's entry wins over "
+                     "learning_rate, so that a config serves every geometry (--set plasticity.learning_rates.eg=0.3 sets one)"),
         real("plasticity", "momentum", &C::plasticity, &plasticity_desc::momentum, 0, 0.999999, "momentum of the gradient buffer (published code: 0.9)"),
         string("plasticity", "schedule", &C::plasticity, &plasticity_desc::schedule, [] { return schedule_registry().names(); },
                "learning-rate schedule: " + schedule_registry().listing()),
@@ -1247,6 +1277,17 @@ void apply_override(config& c, const std::string& assignment, bool check) {
         return;
     }
     const param* p = find_param(sec, key);
+    if (!p && key.find('.') != std::string::npos) { // one entry of a table: plasticity.learning_rates.eg=0.3
+        const param* t = find_param(sec, key.substr(0, key.find('.')));
+        if (t && t->type == vtype::table) {
+            std::istringstream current("v = " + t->show(c));
+            toml::value table = toml::parse(current, "config").as_table().at("v");
+            table.as_table()[key.substr(key.find('.') + 1)] = value(false, "a number");
+            t->set(c, table);
+            if (check) validate(c);
+            return;
+        }
+    }
     if (!p) {
         auto secs = sections();
         const bool old = sec == "connectivity" || sec == "readout" || (sec == "network" && key != "spectral_radius") ||
@@ -1257,7 +1298,9 @@ void apply_override(config& c, const std::string& assignment, bool check) {
             throw config_error(name, "unknown section '" + sec + "'" + hint);
         throw config_error(name, "unknown key; known keys in [" + sec + "]: " + known_keys(sec) + hint);
     }
-    p->set(c, value(p->type == vtype::string, p->type == vtype::list? std::string("a list like [\"a\", \"b\"]"): range_text(*p)));
+    const std::string expected = p->type == vtype::list? "a list like [\"a\", \"b\"]"
+                                 : p->type == vtype::table? "a table like { eg = 0.2, euclidean = 0.02 }": range_text(*p);
+    p->set(c, value(p->type == vtype::string, expected));
     if (check) validate(c);
 }
 

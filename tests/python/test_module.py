@@ -111,6 +111,19 @@ def test_config_values_round_trip():
     assert set(cfg.keys()) >= {"plasticity.p", "populations.E.size", "training.steps"}
 
 
+def test_learning_rates_per_geometry_are_a_dict():
+    cfg = eisim.Config.default()
+    cfg["plasticity.learning_rates"] = {"eg": 0.2, "euclidean": 0.05}
+    cfg["plasticity.learning_rates.pnorm"] = 0.001  # one entry by its dotted name, as --set
+    assert cfg["plasticity.learning_rates"] == {"eg": 0.2, "euclidean": 0.05, "pnorm": 0.001}
+    toml_cli = cli("config", "--set", "plasticity.learning_rates={ eg = 0.2, euclidean = 0.05, pnorm = 0.001 }").stdout
+    assert cfg.to_toml(comments=True) == toml_cli
+    with pytest.raises(eisim.ConfigError) as e:
+        cfg["plasticity.learning_rates"] = {"hebb": 1.0}
+    assert e.value.key == "plasticity.learning_rates"
+    assert cfg["plasticity.learning_rates"]["eg"] == 0.2  # the refused value changed nothing
+
+
 def test_update_validates_together():
     cfg = eisim.Config.default()
     with pytest.raises(eisim.ConfigError):

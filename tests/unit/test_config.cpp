@@ -147,3 +147,39 @@ TEST_CASE("nesting is bounded and --set takes one value", "[config][errors]") {
     apply_override(c, "training.steps=5");
     CHECK(c.training.steps == 5);
 }
+
+TEST_CASE("learning rates per geometry: the chosen geometry's entry, else learning_rate, else its default", "[config][components]") {
+    config c = default_config();
+    apply_override(c, "plasticity.learning_rates={ eg = 0.3, euclidean = 0.04 }");
+    // the optimizer's eta for each geometry the config may be switched to
+    const auto eta = [](config c, const std::string& geometry) {
+        apply_override(c, "plasticity.geometry=" + geometry);
+        return optimizer(c.plasticity, 1).learning_rate(0);
+    };
+    CHECK(eta(c, "eg") == 0.3);
+    CHECK(eta(c, "euclidean") == 0.04);
+    CHECK(eta(c, "pnorm") == geometry_registry().get("pnorm").default_learning_rate); // no entry, learning_rate 0
+    apply_override(c, "plasticity.learning_rate=0.07");
+    CHECK(eta(c, "pnorm") == 0.07); // the single rate applies where the table has no entry ...
+    CHECK(eta(c, "eg") == 0.3);     // ... and the table's entry wins where it has one
+    // one entry by its dotted name; the table round-trips through the printed TOML
+    apply_override(c, "plasticity.learning_rates.pnorm=0.001");
+    const config d = parse_config(to_toml(c), "printed", default_config());
+    CHECK(d.plasticity.learning_rates == std::map<std::string, double>{{"eg", 0.3}, {"euclidean", 0.04}, {"pnorm", 0.001}});
+    CHECK(to_toml(d) == to_toml(c));
+    // a TOML sub-table is the same table
+    const config e = parse_config("[plasticity.learning_rates]\neg = 0.25\n", "file", default_config());
+    CHECK(e.plasticity.learning_rates == std::map<std::string, double>{{"eg", 0.25}});
+}
+
+TEST_CASE("learning rates per geometry refuse what is not a geometry's positive rate", "[config][errors]") {
+    CHECK(error_of("[plasticity]\nlearning_rates = { hebb = 0.1 }\n").find("expected one of: eg, euclidean, pnorm") != std::string::npos);
+    CHECK(error_of("[plasticity]\nlearning_rates = { eg = 0 }\n").find("plasticity.learning_rates.eg") != std::string::npos);
+    CHECK(error_of("[plasticity]\nlearning_rates = { eg = \"fast\" }\n").find("expected a number > 0") != std::string::npos);
+    CHECK(error_of("[plasticity]\nlearning_rates = 0.2\n").find("a table of NAME = number") != std::string::npos);
+    config c = default_config();
+    const config before = c;
+    CHECK_THROWS_WITH(apply_override(c, "plasticity.learning_rates.eg=-1"), Catch::Contains("plasticity.learning_rates.eg"));
+    CHECK_THROWS_WITH(apply_override(c, "plasticity.learning_rates.oja=1"), Catch::Contains("expected one of"));
+    CHECK(to_toml(c) == to_toml(before)); // a refused entry changes nothing
+}
