@@ -366,26 +366,26 @@ void write_report(const std::string& path, const run_file& run, const observed_e
 json file_entry(const char* key, const std::string& file, const char* types_key, const std::string& types_file,
                 const std::vector<std::pair<std::string, std::string>>& populations) {
     json e = json::object();
-    e.set(key, "$BASE_DIR/" + file);
-    e.set(types_key, "$BASE_DIR/" + types_file);
+    e[key] = "$BASE_DIR/" + file;
+    e[types_key] = "$BASE_DIR/" + types_file;
     json pops = json::object();
     for (auto& [name, type]: populations) {
         json pop = json::object();
-        pop.set("type", type);
-        pops.set(name, pop);
+        pop["type"] = type;
+        pops[name] = pop;
     }
-    e.set("populations", pops);
+    e["populations"] = pops;
     return e;
 }
 
 void write_circuit_config(const std::string& path, const run_file& run, const sonata_export_summary& s,
                           const std::vector<std::string>& edge_populations, const sonata_export_options& o, bool spikes) {
     json root = json::object();
-    root.set("version", 2);
+    root["version"] = 2;
     json manifest = json::object();
-    manifest.set("$BASE_DIR", ".");
-    root.set("manifest", manifest);
-    root.set("components", json::object());
+    manifest["$BASE_DIR"] = ".";
+    root["manifest"] = manifest;
+    root["components"] = json::object();
     json networks = json::object();
     json nodes = json::array(), edges = json::array();
     nodes.push_back(file_entry("nodes_file", nodes_file, "node_types_file", node_types_file,
@@ -393,28 +393,28 @@ void write_circuit_config(const std::string& path, const run_file& run, const so
     std::vector<std::pair<std::string, std::string>> eps;
     for (auto& name: edge_populations) eps.emplace_back(name, "chemical");
     edges.push_back(file_entry("edges_file", edges_file, "edge_types_file", edge_types_file, eps));
-    networks.set("nodes", nodes);
-    networks.set("edges", edges);
-    root.set("networks", networks);
+    networks["nodes"] = nodes;
+    networks["edges"] = edges;
+    root["networks"] = networks;
     // Provenance (an implementation-specific section, which SONATA readers ignore).
     json eisim = json::object();
     std::error_code ec;
-    eisim.set("run_file", fs::absolute(run.path(), ec).lexically_normal().string());
-    eisim.set("snapshot", s.snapshot);
-    eisim.set("learning_step", s.step);
-    eisim.set("realism", o.measure.describe());
+    eisim["run_file"] = fs::absolute(run.path(), ec).lexically_normal().string();
+    eisim["snapshot"] = s.snapshot;
+    eisim["learning_step"] = std::llround(s.step);
+    eisim["realism"] = o.measure.describe();
     if (o.trajectory) {
         json reports = json::object();
-        for (auto& name: edge_populations) reports.set(name, "$BASE_DIR/" + report_file(name));
-        eisim.set("weight_reports", reports);
+        for (auto& name: edge_populations) reports[name] = "$BASE_DIR/" + report_file(name);
+        eisim["weight_reports"] = reports;
     }
     if (spikes) {
-        eisim.set("spikes", "$BASE_DIR/" + std::string(spikes_file));
-        eisim.set("spikes_trial", 0);
+        eisim["spikes"] = "$BASE_DIR/" + std::string(spikes_file);
+        eisim["spikes_trial"] = 0;
     }
-    root.set("eisim", eisim);
+    root["eisim"] = eisim;
     std::ofstream os(path);
-    os << root.dump(2) << '\n';
+    os << dump(root) << '\n';
     if (!os) throw user_error("writing '" + path + "' failed");
 }
 

@@ -15,46 +15,46 @@ json number_or_null(double x) { return std::isfinite(x)? json(x): json(); }
 
 json summary_json(const log_normal_summary& s) {
     json j = json::object();
-    j.set("n", s.n);
-    j.set("mean_ln", number_or_null(s.mean_ln));
-    j.set("sd_ln", number_or_null(s.sd_ln));
-    j.set("skew_ln", number_or_null(s.skew_ln));
-    j.set("mu", number_or_null(s.mu));
-    j.set("sigma", number_or_null(s.sigma));
-    j.set("ks", number_or_null(s.ks));
+    j["n"] = s.n;
+    j["mean_ln"] = number_or_null(s.mean_ln);
+    j["sd_ln"] = number_or_null(s.sd_ln);
+    j["skew_ln"] = number_or_null(s.skew_ln);
+    j["mu"] = number_or_null(s.mu);
+    j["sigma"] = number_or_null(s.sigma);
+    j["ks"] = number_or_null(s.ks);
     return j;
 }
 
 json geometry_json(const geometry_result& g) {
     json j = json::object();
     const bool per_neuron = g.standardize == standardization::per_neuron;
-    j.set("standardize", name_of(g.standardize));
-    j.set("n", g.n);
-    j.set("excluded", g.excluded);
-    j.set("neurons", per_neuron? json(g.neurons): json());
-    j.set("neurons_skipped", per_neuron? json(g.neurons_skipped): json());
-    j.set("skipped_synapses", per_neuron? json(g.skipped_synapses): json());
-    j.set("best", g.best.empty()? json(): json(g.best));
-    j.set("consistent", json::array(g.consistent));
-    j.set("floor", number_or_null(g.floor));
+    j["standardize"] = name_of(g.standardize);
+    j["n"] = g.n;
+    j["excluded"] = g.excluded;
+    j["neurons"] = per_neuron? json(g.neurons): json();
+    j["neurons_skipped"] = per_neuron? json(g.neurons_skipped): json();
+    j["skipped_synapses"] = per_neuron? json(g.skipped_synapses): json();
+    j["best"] = g.best.empty()? json(): json(g.best);
+    j["consistent"] = json(g.consistent);
+    j["floor"] = number_or_null(g.floor);
     json c = json::array();
     for (auto& k: g.candidates) {
         json e = json::object();
-        e.set("name", k.name);
-        e.set("p", k.p > 0? json(k.p): json());
-        e.set("dcdf", number_or_null(k.dcdf));
-        e.set("relative_change", number_or_null(k.relative_change));
+        e["name"] = k.name;
+        e["p"] = k.p > 0? json(k.p): json();
+        e["dcdf"] = number_or_null(k.dcdf);
+        e["relative_change"] = number_or_null(k.relative_change);
         c.push_back(e);
     }
-    j.set("candidates", c);
+    j["candidates"] = c;
     return j;
 }
 
 json snapshot_json(const snapshot_ref& s) {
     json j = json::object();
-    j.set("index", s.index);
-    j.set("step", number_or_null(s.step));
-    j.set("loss", number_or_null(s.loss));
+    j["index"] = s.index;
+    j["step"] = std::isfinite(s.step)? json(std::llround(s.step)): json(); // a count of learning steps
+    j["loss"] = number_or_null(s.loss);
     return j;
 }
 
@@ -91,104 +91,104 @@ std::string compress_names(const std::vector<std::string>& names) {
 
 json to_json(const analysis_report& r) {
     json j = json::object();
-    j.set("schema", "eisim.analysis");
-    j.set("schema_version", report_schema_version);
+    j["schema"] = "eisim.analysis";
+    j["schema_version"] = report_schema_version;
 
     json run = json::object();
-    run.set("path", r.path);
-    run.set("format_version", static_cast<long>(r.format_version));
-    run.set("software_version", r.software_version.empty()? json(): json(r.software_version));
-    run.set("seed", r.seed? json(static_cast<long long>(*r.seed)): json());
-    run.set("trained_geometry", r.trained_geometry.empty()? json(): json(r.trained_geometry));
-    run.set("trained_p", r.trained_geometry == "pnorm"? json(r.trained_p): json());
-    run.set("snapshots", r.snapshots);
-    j.set("run", run);
+    run["path"] = r.path;
+    run["format_version"] = static_cast<long>(r.format_version);
+    run["software_version"] = r.software_version.empty()? json(): json(r.software_version);
+    run["seed"] = r.seed? json(static_cast<long long>(*r.seed)): json();
+    run["trained_geometry"] = r.trained_geometry.empty()? json(): json(r.trained_geometry);
+    run["trained_p"] = r.trained_geometry == "pnorm"? json(r.trained_p): json();
+    run["snapshots"] = r.snapshots;
+    j["run"] = run;
 
     json net = json::object();
-    net.set("n_e", r.n_e);
-    net.set("n_i", r.n_i);
-    net.set("n_in", r.n_in);
-    net.set("n_out", r.n_out);
+    net["n_e"] = r.n_e;
+    net["n_i"] = r.n_i;
+    net["n_in"] = r.n_in;
+    net["n_out"] = r.n_out;
     json pops = json::array();
     for (auto& q: r.populations) {
         json pj = json::object();
-        pj.set("name", q.name);
-        pj.set("model", q.model);
-        pj.set("side", q.side);
-        pj.set("first", q.first);
-        pj.set("size", q.size);
-        pj.set("sign", static_cast<long>(q.sign));
+        pj["name"] = q.name;
+        pj["model"] = q.model;
+        pj["side"] = q.side;
+        pj["first"] = q.first;
+        pj["size"] = q.size;
+        pj["sign"] = static_cast<long>(q.sign);
         pops.push_back(pj);
     }
-    net.set("populations", pops);
-    j.set("network", net);
+    net["populations"] = pops;
+    j["network"] = net;
 
-    j.set("from", snapshot_json(r.from));
-    j.set("to", snapshot_json(r.to));
+    j["from"] = snapshot_json(r.from);
+    j["to"] = snapshot_json(r.to);
 
     json settings = json::object();
     json names = json::array();
     for (auto& g: r.geometry.candidates) names.push_back(g.name);
-    settings.set("candidates", names);
+    settings["candidates"] = names;
     json grid = json::object();
-    grid.set("lo", r.geometry.grid.lo);
-    grid.set("hi", r.geometry.grid.hi);
-    grid.set("points", r.geometry.grid.points);
-    settings.set("grid", grid);
+    grid["lo"] = r.geometry.grid.lo;
+    grid["hi"] = r.geometry.grid.hi;
+    grid["points"] = r.geometry.grid.points;
+    settings["grid"] = grid;
     json floor = json::object();
-    floor.set("samples", r.geometry.floor.samples);
-    floor.set("quantile", r.geometry.floor.quantile);
-    floor.set("seed", static_cast<long long>(r.geometry.floor.seed));
-    settings.set("floor", floor);
-    settings.set("standardize", name_of(r.standardize));
-    settings.set("min_synapses", r.geometry.min_synapses);
-    settings.set("bound", r.bound);
-    settings.set("bound_source", r.bound_source);
-    settings.set("realism", r.realism);
-    j.set("settings", settings);
+    floor["samples"] = r.geometry.floor.samples;
+    floor["quantile"] = r.geometry.floor.quantile;
+    floor["seed"] = static_cast<long long>(r.geometry.floor.seed);
+    settings["floor"] = floor;
+    settings["standardize"] = name_of(r.standardize);
+    settings["min_synapses"] = r.geometry.min_synapses;
+    settings["bound"] = r.bound;
+    settings["bound_source"] = r.bound_source;
+    settings["realism"] = r.realism;
+    j["settings"] = settings;
 
     json projs = json::object();
     for (auto& p: r.projections) {
         json pj = json::object();
-        pj.set("pre_population", p.pre_population);
-        pj.set("post_population", p.post_population);
-        pj.set("pre_populations", json::array(p.pre_populations));
-        pj.set("post_populations", json::array(p.post_populations));
-        pj.set("n_pre", p.n_pre);
-        pj.set("n_post", p.n_post);
-        pj.set("n_synapses", p.n_synapses);
+        pj["pre_population"] = p.pre_population;
+        pj["post_population"] = p.post_population;
+        pj["pre_populations"] = json(p.pre_populations);
+        pj["post_populations"] = json(p.post_populations);
+        pj["n_pre"] = p.n_pre;
+        pj["n_post"] = p.n_post;
+        pj["n_synapses"] = p.n_synapses;
         const auto& all = p.block("all");
-        pj.set("held_at_bound", all.held_at_bound);
-        pj.set("sign_changes", all.sign_changes);
-        pj.set("dale_violations", all.dale_violations);
+        pj["held_at_bound"] = all.held_at_bound;
+        pj["sign_changes"] = all.sign_changes;
+        pj["dale_violations"] = all.dale_violations;
         json blocks = json::object();
         for (auto& b: p.blocks) {
             json bj = json::object();
-            bj.set("pre_populations", json::array(b.pre_populations));
-            bj.set("post_populations", json::array(b.post_populations));
-            bj.set("n_synapses", b.n_synapses);
-            bj.set("held_at_bound", b.held_at_bound);
-            bj.set("sign_changes", b.sign_changes);
-            bj.set("dale_violations", b.dale_violations);
-            bj.set("initial", summary_json(b.initial));
-            bj.set("final", summary_json(b.final));
-            bj.set("geometry", geometry_json(b.geometry));
-            bj.set("geometry_pooled", geometry_json(b.geometry_pooled));
-            bj.set("geometry_per_neuron", geometry_json(b.geometry_per_neuron));
-            blocks.set(b.name, bj);
+            bj["pre_populations"] = json(b.pre_populations);
+            bj["post_populations"] = json(b.post_populations);
+            bj["n_synapses"] = b.n_synapses;
+            bj["held_at_bound"] = b.held_at_bound;
+            bj["sign_changes"] = b.sign_changes;
+            bj["dale_violations"] = b.dale_violations;
+            bj["initial"] = summary_json(b.initial);
+            bj["final"] = summary_json(b.final);
+            bj["geometry"] = geometry_json(b.geometry);
+            bj["geometry_pooled"] = geometry_json(b.geometry_pooled);
+            bj["geometry_per_neuron"] = geometry_json(b.geometry_per_neuron);
+            blocks[b.name] = bj;
         }
-        pj.set("blocks", blocks);
-        projs.set(p.name, pj);
+        pj["blocks"] = blocks;
+        projs[p.name] = pj;
     }
-    j.set("projections", projs);
-    j.set("frozen", json::array(r.frozen));
+    j["projections"] = projs;
+    j["frozen"] = json(r.frozen);
     return j;
 }
 
 void write_json(const analysis_report& r, const std::string& path) {
     std::ofstream f(path);
     if (!f) throw user_error("cannot write the report '" + path + "'");
-    to_json(r).write(f);
+    f << dump(to_json(r));
     f << '\n';
     if (!f) throw user_error("writing the report '" + path + "' failed");
 }

@@ -371,9 +371,7 @@ std::string analyze_json(const std::string& path, std::optional<double> from_ste
     o.standardize = analysis::standardization_named(standardize);
     o.measure = realism_of(kw, "analyze");
     py::gil_scoped_release nogil;
-    std::ostringstream os;
-    analysis::to_json(analysis::analyze(analysis::run_file(path), o)).write(os);
-    return os.str();
+    return analysis::dump(analysis::to_json(analysis::analyze(analysis::run_file(path), o)));
 }
 
 } // namespace

@@ -19,6 +19,7 @@
 #include "tests/support/default_problem.hpp"
 
 using namespace eisim;
+using analysis::at_path;
 using analysis::json;
 
 namespace {
@@ -43,7 +44,7 @@ const std::string& eg_file() {
 }
 
 bool has(const json& list, const std::string& name) {
-    for (std::size_t k = 0; k < list.size(); ++k) if (list[k].as_string() == name) return true;
+    for (std::size_t k = 0; k < list.size(); ++k) if (list[k].get<std::string>() == name) return true;
     return false;
 }
 
@@ -70,52 +71,52 @@ TEST_CASE("analyze reads a file eisim did not write and finds the EG geometry", 
     REQUIRE(r.code == 0);
     CHECK(r.output.find("recurrent") != std::string::npos); // the table
     const json j = read_json(out);
-    CHECK(j["schema"].as_string() == "eisim.analysis");
-    CHECK(j.at_path("run.seed").as_int() == 7);
-    CHECK(j.at_path("run.trained_geometry").as_string() == "eg");
-    CHECK(j.at_path("run.snapshots").as_int() == 3);
-    CHECK(j.at_path("from.step").as_double() == 0);
-    CHECK(j.at_path("to.step").as_double() == 20);
-    CHECK(j.at_path("from.loss").as_double() == 1.0);
-    CHECK(j.at_path("to.loss").as_double() == 0.25);
-    CHECK(j.at_path("settings.bound").as_double() == 1e-6); // from the config text
-    CHECK(j.at_path("settings.bound_source").as_string() == "config");
+    CHECK(j.at("schema").get<std::string>() == "eisim.analysis");
+    CHECK(at_path(j, "run.seed").get<long long>() == 7);
+    CHECK(at_path(j, "run.trained_geometry").get<std::string>() == "eg");
+    CHECK(at_path(j, "run.snapshots").get<long long>() == 3);
+    CHECK(at_path(j, "from.step").get<double>() == 0);
+    CHECK(at_path(j, "to.step").get<double>() == 20);
+    CHECK(at_path(j, "from.loss").get<double>() == 1.0);
+    CHECK(at_path(j, "to.loss").get<double>() == 0.25);
+    CHECK(at_path(j, "settings.bound").get<double>() == 1e-6); // from the config text
+    CHECK(at_path(j, "settings.bound_source").get<std::string>() == "config");
 
-    const auto& rec = j.at_path("projections.recurrent");
-    CHECK(rec["n_synapses"].as_int() == 200*199);
-    CHECK(rec["sign_changes"].as_int() == 0);
-    CHECK(rec["held_at_bound"].as_int() == 0);
-    CHECK(rec.at_path("blocks.all.geometry.best").as_string() == "eg");
-    CHECK(has(rec.at_path("blocks.all.geometry.consistent"), "eg"));
-    CHECK(rec.at_path("blocks.all.geometry.floor").as_double() > 0);
-    CHECK(rec.at_path("blocks.all.geometry.candidates").size() == 21);
-    const auto& c0 = rec.at_path("blocks.all.geometry.candidates")[0];
-    CHECK(c0["name"].as_string() == "eg");
-    CHECK(c0["dcdf"].is_number());
-    CHECK(c0["relative_change"].is_number());
+    const auto& rec = at_path(j, "projections.recurrent");
+    CHECK(rec.at("n_synapses").get<long long>() == 200*199);
+    CHECK(rec.at("sign_changes").get<long long>() == 0);
+    CHECK(rec.at("held_at_bound").get<long long>() == 0);
+    CHECK(at_path(rec, "blocks.all.geometry.best").get<std::string>() == "eg");
+    CHECK(has(at_path(rec, "blocks.all.geometry.consistent"), "eg"));
+    CHECK(at_path(rec, "blocks.all.geometry.floor").get<double>() > 0);
+    CHECK(at_path(rec, "blocks.all.geometry.candidates").size() == 21);
+    const auto& c0 = at_path(rec, "blocks.all.geometry.candidates")[0];
+    CHECK(c0.at("name").get<std::string>() == "eg");
+    CHECK(c0.at("dcdf").is_number());
+    CHECK(c0.at("relative_change").is_number());
     // Blocks, post-then-pre, with their sizes: E→E 160·159, I→E 160·40, E→I 40·160, I→I 40·39.
-    CHECK(rec.at_path("blocks.EE.n_synapses").as_int() == 160*159);
-    CHECK(rec.at_path("blocks.EI.n_synapses").as_int() == 160*40);
-    CHECK(rec.at_path("blocks.IE.n_synapses").as_int() == 40*160);
-    CHECK(rec.at_path("blocks.II.n_synapses").as_int() == 40*39);
-    for (auto b: {"EE", "EI", "IE", "II"}) CHECK(has(rec.at_path(std::string("blocks.") + b + ".geometry.consistent"), "eg"));
-    CHECK(rec.at_path("blocks.EE.geometry.best").as_string() == "eg");
+    CHECK(at_path(rec, "blocks.EE.n_synapses").get<long long>() == 160*159);
+    CHECK(at_path(rec, "blocks.EI.n_synapses").get<long long>() == 160*40);
+    CHECK(at_path(rec, "blocks.IE.n_synapses").get<long long>() == 40*160);
+    CHECK(at_path(rec, "blocks.II.n_synapses").get<long long>() == 40*39);
+    for (auto b: {"EE", "EI", "IE", "II"}) CHECK(has(at_path(rec, std::string("blocks.") + b + ".geometry.consistent"), "eg"));
+    CHECK(at_path(rec, "blocks.EE.geometry.best").get<std::string>() == "eg");
     for (auto which: {"initial", "final"})
         for (auto key: {"n", "mean_ln", "sd_ln", "skew_ln", "mu", "sigma", "ks"})
-            CHECK(rec.at_path(std::string("blocks.all.") + which + "." + key).is_number());
+            CHECK(at_path(rec, std::string("blocks.all.") + which + "." + key).is_number());
     // ln|w₀| ~ N(−1, 2²) truncated at ±3 sd: the fit sees sd slightly below 2.
-    CHECK(rec.at_path("blocks.all.initial.mu").as_double() == Approx(-1).margin(0.1));
-    CHECK(rec.at_path("blocks.all.initial.sigma").as_double() == Approx(2*0.986).margin(0.1));
+    CHECK(at_path(rec, "blocks.all.initial.mu").get<double>() == Approx(-1).margin(0.1));
+    CHECK(at_path(rec, "blocks.all.initial.sigma").get<double>() == Approx(2*0.986).margin(0.1));
 
     // The readout: blocks by the presynaptic cell (E only here), three synapses held at the bound.
-    const auto& ro = j.at_path("projections.readout");
-    CHECK(ro["held_at_bound"].as_int() == 3);
-    CHECK(ro["sign_changes"].as_int() == 0);
-    CHECK(ro["blocks"].contains("E"));
-    CHECK_FALSE(ro["blocks"].contains("I"));
+    const auto& ro = at_path(j, "projections.readout");
+    CHECK(ro.at("held_at_bound").get<long long>() == 3);
+    CHECK(ro.at("sign_changes").get<long long>() == 0);
+    CHECK(ro.at("blocks").contains("E"));
+    CHECK_FALSE(ro.at("blocks").contains("I"));
     // The frozen input projection is listed, not analysed.
-    CHECK_FALSE(j["projections"].contains("input"));
-    CHECK(has(j["frozen"], "input"));
+    CHECK_FALSE(j.at("projections").contains("input"));
+    CHECK(has(j.at("frozen"), "input"));
 }
 
 TEST_CASE("analyze reports the geometry test pooled and per neuron and --standardize picks .geometry", "[analysis][cli][per-neuron]") {
@@ -124,32 +125,32 @@ TEST_CASE("analyze reports the geometry test pooled and per neuron and --standar
     INFO(r.output);
     REQUIRE(r.code == 0);
     json j = read_json(out);
-    CHECK(j["schema_version"].as_int() == 2);
-    CHECK(j.at_path("settings.standardize").as_string() == "per-neuron"); // the default
-    CHECK(j.at_path("settings.min_synapses").as_int() == 10);
-    const auto& all = j.at_path("projections.recurrent.blocks.all");
-    const auto& pooled = all["geometry_pooled"];
-    const auto& per = all["geometry_per_neuron"];
+    CHECK(j.at("schema_version").get<long long>() == 2);
+    CHECK(at_path(j, "settings.standardize").get<std::string>() == "per-neuron"); // the default
+    CHECK(at_path(j, "settings.min_synapses").get<long long>() == 10);
+    const auto& all = at_path(j, "projections.recurrent.blocks.all");
+    const auto& pooled = all.at("geometry_pooled");
+    const auto& per = all.at("geometry_per_neuron");
     // The same fields in all three; .geometry is the per-neuron variant.
-    for (const auto* g: {&pooled, &per, &all["geometry"]}) {
+    for (const auto* g: {&pooled, &per, &all.at("geometry")}) {
         std::vector<std::string> keys;
         for (auto& [k, v]: g->items()) keys.push_back(k);
         CHECK(keys == std::vector<std::string>{"standardize", "n", "excluded", "neurons", "neurons_skipped", "skipped_synapses",
                                                "best", "consistent", "floor", "candidates"});
     }
-    CHECK(all["geometry"].dump() == per.dump());
-    CHECK(pooled["standardize"].as_string() == "pooled");
-    CHECK(pooled["neurons"].is_null());
-    CHECK(per["standardize"].as_string() == "per-neuron");
+    CHECK(all.at("geometry").dump() == per.dump());
+    CHECK(pooled.at("standardize").get<std::string>() == "pooled");
+    CHECK(pooled.at("neurons").is_null());
+    CHECK(per.at("standardize").get<std::string>() == "per-neuron");
     // 200 postsynaptic cells with 199 synapses each (no autapses); 160 E cells with 159 E inputs.
-    CHECK(per["neurons"].as_int() == 200);
-    CHECK(per["neurons_skipped"].as_int() == 0);
-    CHECK(per["n"].as_int() == 200*199);
-    CHECK(j.at_path("projections.recurrent.blocks.EE.geometry_per_neuron.neurons").as_int() == 160);
-    CHECK(j.at_path("projections.readout.blocks.all.geometry_per_neuron.neurons").as_int() == 2);
+    CHECK(per.at("neurons").get<long long>() == 200);
+    CHECK(per.at("neurons_skipped").get<long long>() == 0);
+    CHECK(per.at("n").get<long long>() == 200*199);
+    CHECK(at_path(j, "projections.recurrent.blocks.EE.geometry_per_neuron.neurons").get<long long>() == 160);
+    CHECK(at_path(j, "projections.readout.blocks.all.geometry_per_neuron.neurons").get<long long>() == 2);
     // A change Gaussian in the EG dual space with one width for all: both variants find EG.
-    CHECK(pooled["best"].as_string() == "eg");
-    CHECK(per["best"].as_string() == "eg");
+    CHECK(pooled.at("best").get<std::string>() == "eg");
+    CHECK(per.at("best").get<std::string>() == "eg");
     // The table shows both, the reported one starred, and a summary line per projection.
     CHECK(r.output.find("per-neuron*") != std::string::npos);
     CHECK(r.output.find("  all   pooled ") != std::string::npos);
@@ -159,9 +160,9 @@ TEST_CASE("analyze reports the geometry test pooled and per neuron and --standar
     r = test::run(exe + " analyze " + eg_file() + " --standardize pooled --json " + out);
     REQUIRE(r.code == 0);
     j = read_json(out);
-    CHECK(j.at_path("settings.standardize").as_string() == "pooled");
-    CHECK(j.at_path("projections.recurrent.blocks.all.geometry").dump() ==
-          j.at_path("projections.recurrent.blocks.all.geometry_pooled").dump());
+    CHECK(at_path(j, "settings.standardize").get<std::string>() == "pooled");
+    CHECK(at_path(j, "projections.recurrent.blocks.all.geometry").dump() ==
+          at_path(j, "projections.recurrent.blocks.all.geometry_pooled").dump());
     CHECK(r.output.find("pooled*") != std::string::npos);
 
     r = test::run(exe + " analyze " + eg_file() + " --standardize per_neuron");
@@ -176,11 +177,11 @@ TEST_CASE("analyze --from/--to choose the snapshots", "[analysis][cli]") {
     INFO(r.output);
     REQUIRE(r.code == 0);
     const json j = read_json(out);
-    CHECK(j.at_path("from.index").as_int() == 1);
-    CHECK(j.at_path("to.index").as_int() == 2);
-    CHECK(j.at_path("from.loss").as_double() == 0.5);
+    CHECK(at_path(j, "from.index").get<long long>() == 1);
+    CHECK(at_path(j, "to.index").get<long long>() == 2);
+    CHECK(at_path(j, "from.loss").get<double>() == 0.5);
     // The second half of an EG change is an EG change too.
-    CHECK(has(j.at_path("projections.recurrent.blocks.all.geometry.consistent"), "eg"));
+    CHECK(has(at_path(j, "projections.recurrent.blocks.all.geometry.consistent"), "eg"));
 
     auto bad = test::run(exe + " analyze " + eg_file() + " --from 5");
     CHECK(bad.code == 2);
@@ -212,22 +213,22 @@ TEST_CASE("analyze on a run file eisim wrote", "[analysis][cli]") {
     INFO(r.output);
     REQUIRE(r.code == 0);
     const json j = read_json(out);
-    CHECK(j.at_path("to.step").as_double() == 3);
-    for (const auto& [name, p]: j["projections"].items()) {
+    CHECK(at_path(j, "to.step").get<double>() == 3);
+    for (const auto& [name, p]: j.at("projections").items()) {
         INFO(name);
-        CHECK(p["sign_changes"].as_int() == 0);
-        CHECK(p["dale_violations"].as_int() == 0);
-        CHECK(p.at_path("blocks.all.geometry_pooled.best").is_string());
+        CHECK(p.at("sign_changes").get<long long>() == 0);
+        CHECK(p.at("dale_violations").get<long long>() == 0);
+        CHECK(at_path(p, "blocks.all.geometry_pooled.best").is_string());
         // Per neuron: a best candidate, unless every neuron has too few synapses (the input
         // projection: about 4 afferents per cell), which are then skipped and counted.
-        const auto& per = p.at_path("blocks.all.geometry_per_neuron");
-        if (per["neurons"].as_int() > 0) CHECK(per["best"].is_string());
-        else CHECK((per["best"].is_null() && per["neurons_skipped"].as_int() > 0));
-        CHECK(p.at_path("blocks.all.geometry").dump() == per.dump());
+        const auto& per = at_path(p, "blocks.all.geometry_per_neuron");
+        if (per.at("neurons").get<long long>() > 0) CHECK(per.at("best").is_string());
+        else CHECK((per.at("best").is_null() && per.at("neurons_skipped").get<long long>() > 0));
+        CHECK(at_path(p, "blocks.all.geometry").dump() == per.dump());
     }
-    CHECK(j.at_path("projections.recurrent.blocks.all.geometry_per_neuron.neurons").as_int() > 0);
-    CHECK(j.at_path("projections.input.blocks.all.geometry_per_neuron.neurons").as_int() == 0);
-    CHECK(j.at_path("projections.recurrent.blocks").contains("II"));
+    CHECK(at_path(j, "projections.recurrent.blocks.all.geometry_per_neuron.neurons").get<long long>() > 0);
+    CHECK(at_path(j, "projections.input.blocks.all.geometry_per_neuron.neurons").get<long long>() == 0);
+    CHECK(at_path(j, "projections.recurrent.blocks").contains("II"));
 }
 
 TEST_CASE("files that are not run files give a clear error and exit code 2", "[analysis][cli][errors]") {
@@ -381,7 +382,7 @@ TEST_CASE("analyze --figures draws the figures, or fails clearly without matplot
     CHECK(r.code == 2);
     CHECK(r.output.find("matplotlib") != std::string::npos);
     CHECK(r.output.find("recurrent") != std::string::npos);
-    CHECK(read_json(json_out).at_path("projections.recurrent.blocks.all.geometry.best").as_string() == "eg");
+    CHECK(at_path(read_json(json_out), "projections.recurrent.blocks.all.geometry.best").get<std::string>() == "eg");
 
     r = test::run("EISIM_PYTHON=/nonexistent/python3 " + exe + " analyze " + eg_file() + " --figures " + dir + "3");
     CHECK(r.code == 2);

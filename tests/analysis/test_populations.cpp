@@ -18,6 +18,7 @@
 #include "tests/analysis/fixture.hpp"
 
 using namespace eisim;
+using analysis::at_path;
 
 namespace {
 
@@ -155,15 +156,15 @@ TEST_CASE("blocks are population pairs, counted from the synapses' own indices",
 
     // The JSON paths follow the names, and list the populations.
     const auto j = analysis::to_json(r);
-    CHECK(j.at_path("projections.recurrent.blocks.PV->E.n_synapses").as_int() == rec.block("PV->E").n_synapses);
-    CHECK(j.at_path("projections.recurrent.blocks.PV->E.pre_populations")[0].as_string() == "PV");
-    CHECK(j.at_path("projections.input.blocks.PV.n_synapses").as_int() == 10);
-    CHECK(j.at_path("projections.recurrent.pre_populations").size() == 4);
-    const auto& pops = j.at_path("network.populations");
+    CHECK(at_path(j, "projections.recurrent.blocks.PV->E.n_synapses").get<long long>() == rec.block("PV->E").n_synapses);
+    CHECK(at_path(j, "projections.recurrent.blocks.PV->E.pre_populations")[0].get<std::string>() == "PV");
+    CHECK(at_path(j, "projections.input.blocks.PV.n_synapses").get<long long>() == 10);
+    CHECK(at_path(j, "projections.recurrent.pre_populations").size() == 4);
+    const auto& pops = at_path(j, "network.populations");
     REQUIRE(pops.size() == spec.populations.size());
-    CHECK(pops[1]["name"].as_string() == "PV");
-    CHECK(pops[1]["first"].as_int() == 40);
-    CHECK(pops[1]["sign"].as_int() == -1);
+    CHECK(pops[1].at("name").get<std::string>() == "PV");
+    CHECK(pops[1].at("first").get<long long>() == 40);
+    CHECK(pops[1].at("sign").get<long long>() == -1);
 
     // The command prints the table with the long names, and draws its figures when it can.
     const auto dir = test::temp_path(".figures");
@@ -206,10 +207,10 @@ TEST_CASE("a version-1 file reads as the default circuit: populations E, I, in, 
     // The same circuit written as version 2 gives the same report, block for block.
     const auto v1 = analysis::to_json(analysis::analyze(f));
     const auto v2 = analysis::to_json(analysis::analyze(analysis::run_file(write(test::as_version_2(spec)))));
-    CHECK(v2.at_path("network").dump() == v1.at_path("network").dump());
-    CHECK(v2.at_path("projections").dump() == v1.at_path("projections").dump());
+    CHECK(at_path(v2, "network").dump() == at_path(v1, "network").dump());
+    CHECK(at_path(v2, "projections").dump() == at_path(v1, "projections").dump());
     std::vector<std::string> names;
-    for (auto& [name, b]: v1.at_path("projections.recurrent.blocks").items()) names.push_back(name);
+    for (auto& [name, b]: at_path(v1, "projections.recurrent.blocks").items()) names.push_back(name);
     CHECK(names == std::vector<std::string>{"all", "EE", "EI", "IE", "II"});
 
     // Without inhibitory cells there is no I.

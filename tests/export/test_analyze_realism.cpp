@@ -13,6 +13,7 @@
 #include "tests/export/fixture.hpp"
 
 using namespace eisim;
+using analysis::at_path;
 using namespace eisim::test;
 namespace fs = std::filesystem;
 
@@ -37,7 +38,7 @@ std::string analyze_json(const std::string& run, const std::string& args) {
 }
 
 long all_synapses(const analysis::json& j, const std::string& proj) {
-    return static_cast<long>(j.at_path("projections." + proj + ".blocks.all.n_synapses").as_int());
+    return static_cast<long>(at_path(j, "projections." + proj + ".blocks.all.n_synapses").get<long long>());
 }
 
 } // namespace
@@ -48,7 +49,7 @@ TEST_CASE("analyze: realism off changes nothing, and each option reaches the sta
     const auto plain = analyze_json(path, "");
     CHECK(analyze_json(path, " --realism-seed 9") == plain);
     const auto j0 = analysis::json::parse(plain);
-    CHECK(j0.at_path("settings.realism").as_string() == "none");
+    CHECK(at_path(j0, "settings.realism").get<std::string>() == "none");
     const long n = run.projection("recurrent").size();
     CHECK(all_synapses(j0, "recurrent") == n);
 
@@ -57,7 +58,7 @@ TEST_CASE("analyze: realism off changes nothing, and each option reaches the sta
         const auto j = analysis::json::parse(analyze_json(path, " --observe-synapses 0.4 --realism-seed 2"));
         const double kept = static_cast<double>(all_synapses(j, "recurrent"));
         CHECK(std::abs(kept/n - F) <= z_tol*std::sqrt(F*(1 - F)/n));
-        CHECK(j.at_path("settings.realism").as_string().find("observe_synapses=0.4") != std::string::npos);
+        CHECK(at_path(j, "settings.realism").get<std::string>().find("observe_synapses=0.4") != std::string::npos);
     }
 
     SECTION("--detection-threshold counts the synapses detected at either snapshot") {
@@ -78,15 +79,15 @@ TEST_CASE("analyze: realism off changes nothing, and each option reaches the sta
         CHECK(all_synapses(j, "recurrent") == n);
         const auto path_sd = "projections.recurrent.blocks.all.final.sd_ln";
         // sd of ln|w| grows to about √(sd² + S²).
-        const double sd0 = j0.at_path(path_sd).as_double(), sd = j.at_path(path_sd).as_double();
+        const double sd0 = at_path(j0, path_sd).get<double>(), sd = at_path(j, path_sd).get<double>();
         CHECK(sd > sd0);
         CHECK(std::abs(sd - std::sqrt(sd0*sd0 + 0.09)) < 0.1);
     }
 
     SECTION("--time-points: the default snapshots are kept ones; others are refused") {
         const auto j = analysis::json::parse(analyze_json(path, " --time-points 2"));
-        CHECK(j.at_path("from.index").as_int() == 0);
-        CHECK(j.at_path("to.index").as_int() == run.snapshots() - 1);
+        CHECK(at_path(j, "from.index").get<long long>() == 0);
+        CHECK(at_path(j, "to.index").get<long long>() == run.snapshots() - 1);
         const auto r = test::run(exe + " analyze " + path + " --time-points 2 --to 1");
         INFO(r.output);
         CHECK(r.code == 2);

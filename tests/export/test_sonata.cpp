@@ -16,6 +16,7 @@
 #include "tests/export/fixture.hpp"
 
 using namespace eisim;
+using analysis::at_path;
 using namespace eisim::test;
 namespace fs = std::filesystem;
 
@@ -213,17 +214,17 @@ TEST_CASE("SONATA export reads back equal to the run file", "[export][sonata]") 
     SECTION("circuit_config.json lists the files") {
         const auto cfg = analysis::json::parse(slurp(e.path("circuit_config.json")));
         const auto resolve = [&](std::string s) { return e.path(s.substr(std::string("$BASE_DIR/").size())); };
-        CHECK(cfg["manifest"]["$BASE_DIR"].as_string() == ".");
-        const auto& nodes = cfg["networks"]["nodes"][0];
-        CHECK(fs::exists(resolve(nodes["nodes_file"].as_string())));
-        CHECK(fs::exists(resolve(nodes["node_types_file"].as_string())));
-        CHECK(nodes["populations"]["input"]["type"].as_string() == "virtual");
-        const auto& edges = cfg["networks"]["edges"][0];
-        CHECK(fs::exists(resolve(edges["edges_file"].as_string())));
-        CHECK(fs::exists(resolve(edges["edge_types_file"].as_string())));
-        CHECK(edges["populations"].contains("recurrent"));
-        CHECK(edges["populations"].contains("input"));
-        CHECK(cfg["eisim"]["learning_step"].as_double() == run.steps().back());
+        CHECK(cfg.at("manifest").at("$BASE_DIR").get<std::string>() == ".");
+        const auto& nodes = cfg.at("networks").at("nodes")[0];
+        CHECK(fs::exists(resolve(nodes.at("nodes_file").get<std::string>())));
+        CHECK(fs::exists(resolve(nodes.at("node_types_file").get<std::string>())));
+        CHECK(nodes.at("populations").at("input").at("type").get<std::string>() == "virtual");
+        const auto& edges = cfg.at("networks").at("edges")[0];
+        CHECK(fs::exists(resolve(edges.at("edges_file").get<std::string>())));
+        CHECK(fs::exists(resolve(edges.at("edge_types_file").get<std::string>())));
+        CHECK(edges.at("populations").contains("recurrent"));
+        CHECK(edges.at("populations").contains("input"));
+        CHECK(cfg.at("eisim").at("learning_step").get<double>() == run.steps().back());
     }
     fs::remove_all(e.dir);
 }
