@@ -63,8 +63,10 @@ void fixed_steps(Stepper stepper, const rate_dynamics& sys, double noise_sigma, 
     }
 }
 
-// Accepted dopri5 steps allowed between two grid points (a rate network takes a few).
+// dopri5 steps tried (accepted or rejected) allowed between two grid points (a rate network
+// takes a few), and rejections in a row.
 constexpr int max_adaptive_steps_per_interval = 10000;
+constexpr int max_rejections_in_a_row = 500;
 
 void adaptive_steps(const rate_dynamics& sys, matrix x, const input_grid& u, const integrator_desc& d,
                     trajectory& tr) {
@@ -76,8 +78,15 @@ void adaptive_steps(const rate_dynamics& sys, matrix x, const input_grid& u, con
     for (int k = 0; k < u.steps; ++k) {
         const double t_end = (k + 1)*u.dt;
         double t = k*u.dt;
-        int rejected = 0, accepted = 0;
+        int rejected = 0, tried = 0;
         while (t < t_end) {
+            // A step budget: tolerances no step can meet (rtol = atol = 1e-300) shrink the steps
+            // without end, holding every accepted one in memory and never reaching a point where
+            // a signal is honoured. Rejections count too: each accepted step can follow hundreds.
+            if (++tried > max_adaptive_steps_per_interval)
+                throw divergence_error(-1, "dopri5 took more than " + std::to_string(max_adaptive_steps_per_interval) +
+                                               " steps (accepted or rejected) within one dt_ms interval near t = " + std::to_string(t) +
+                                               " ms: integrator.atol and rtol are too tight for this network");
             const bool last = t + h >= t_end*(1 - 1e-14);
             double h_try = last? t_end - t: h;
             const double t_start = t;
@@ -88,16 +97,9 @@ void adaptive_steps(const rate_dynamics& sys, matrix x, const input_grid& u, con
                 tr.x.push_back(x);
                 h = std::max(h_try, 1e-12); // odeint proposes the next step size
                 rejected = 0;
-                // A step budget: tolerances no step can meet (rtol = atol = 1e-300) shrink the
-                // steps without end, holding every one in memory and never reaching a point
-                // where a signal is honoured.
-                if (++accepted > max_adaptive_steps_per_interval)
-                    throw divergence_error(-1, "dopri5 took more than " + std::to_string(max_adaptive_steps_per_interval) +
-                                                   " steps within one dt_ms interval near t = " + std::to_string(t) +
-                                                   " ms: integrator.atol and rtol are too tight for this network");
             } else {
                 h = h_try;
-                if (++rejected > 500) throw divergence_error(-1, "dopri5 could not meet the tolerances near t = " + std::to_string(t) + " ms");
+                if (++rejected > max_rejections_in_a_row) throw divergence_error(-1, "dopri5 could not meet the tolerances near t = " + std::to_string(t) + " ms");
             }
         }
         guard(x, t_end, d.max_abs_x);
