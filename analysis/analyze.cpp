@@ -34,9 +34,16 @@ block_report make_block(const block_members& m, const projection_info& p, const 
     b.post_populations = m.post_populations;
     b.n_synapses = static_cast<long>(idx.size());
     const vector a = subset(w0, idx), c = subset(w1, idx);
-    b.initial = summarize_log_normal(a);
-    b.final = summarize_log_normal(c);
     const double held = bound*(1 + 1e-9);
+    // The log-normal fits leave the weights held at the bound out: a magnitude held at 1e-8 is a
+    // synapse the projected geometry pruned, not the tail of a distribution (ln 1e-8 = −18).
+    const auto above = [held](const vector& w) {
+        std::vector<double> kept;
+        for (double x: w) if (std::abs(x) > held) kept.push_back(x);
+        return vector(Eigen::Map<const vector>(kept.data(), static_cast<long>(kept.size())));
+    };
+    b.initial = summarize_log_normal(above(a));
+    b.final = summarize_log_normal(above(c));
     for (std::size_t k = 0; k < idx.size(); ++k) {
         const long i = static_cast<long>(k);
         const double s = static_cast<double>(p.sign[idx[k]]);

@@ -7,7 +7,7 @@ Reads the run file (h5py) and the JSON report that `eisim analyze` wrote, and dr
   <proj>_ln_weights.png    per block, histograms of ln|w| at the `from` and `to` snapshots over
                            the synapses above the bound, each with its maximum-likelihood
                            log-normal fit (a Gaussian density in ln-space: mu = mean of ln|w|,
-                           sigma with 1/n, the report's estimators; KS distance to it); the synapses held
+                           sigma with 1/n, KS distance to it: the report's own); the synapses held
                            at the bound (|w| <= b (1 + 1e-9), b = the report's settings.bound, i.e.
                            plasticity.min_magnitude) are counted in the legend and left out of
                            the histograms and fits
@@ -274,7 +274,7 @@ def ln_weights_figure(f, run, proj, pj, rep):
     for ax in list(axes.flat)[len(blocks):]:
         ax.axis("off")
     title(fig, run, "ln|w| of %s at steps %g and %g, with log-normal fits" % (proj, rep["from"]["step"], rep["to"]["step"]),
-          "fitted over the synapses above the bound; the JSON report's \u03bc, \u03c3 and KS include the held ones"
+          "fitted over the synapses above the bound, as the JSON report's \u03bc, \u03c3 and KS"
           if any_held else None)
     return fig
 

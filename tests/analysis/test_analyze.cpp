@@ -111,6 +111,21 @@ TEST_CASE("analyze reads a file eisim did not write and finds the EG geometry", 
     // The readout: blocks by the presynaptic cell (E only here), three synapses held at the bound.
     const auto& ro = at_path(j, "projections.readout");
     CHECK(ro.at("held_at_bound").get<long long>() == 3);
+    {   // the log-normal fits leave the held synapses out: the final one is over the others
+        auto f = h5::open_file(eg_file());
+        const auto w = h5::read_double(f, "trajectory/readout/weight");
+        const long n = at_path(ro, "blocks.all.n_synapses").get<long long>(), rows = static_cast<long>(w.size()) / n;
+        double sum = 0;
+        long above = 0;
+        for (long k = 0; k < n; ++k) {
+            const double x = std::abs(w[(rows - 1)*n + k]);
+            if (x > 1e-6*(1 + 1e-9)) sum += std::log(x), ++above;
+        }
+        CHECK(above == n - 3);
+        CHECK(at_path(ro, "blocks.all.final.n").get<long long>() == above);
+        CHECK(at_path(ro, "blocks.all.initial.n").get<long long>() == n);
+        CHECK(at_path(ro, "blocks.all.final.mean_ln").get<double>() == Approx(sum/above).epsilon(1e-12));
+    }
     CHECK(ro.at("sign_changes").get<long long>() == 0);
     CHECK(ro.at("blocks").contains("E"));
     CHECK_FALSE(ro.at("blocks").contains("I"));
