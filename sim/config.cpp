@@ -1058,6 +1058,38 @@ void for_stray_population_keys(const config& c, F f) {
 
 int config::observation_steps() const { return eisim::observation_steps(task, integrator); }
 
+void validate_for_learning(const config& c) {
+    const auto& pops = c.circuit.populations;
+    const auto role = [&](const std::string& name) {
+        for (auto& p: pops)
+            if (p.name == name) return p.model == "input" || p.model == "readout"? p.model: std::string("network");
+        return std::string();
+    };
+    // Whether some projection can hold a synapse from a population of role `from` to one of role `to`.
+    const auto connects = [&](const std::string& from, const std::string& to) {
+        for (auto& q: c.circuit.projections)
+            for (std::size_t i = 0; i < q.post.size(); ++i)
+                for (std::size_t j = 0; j < q.pre.size(); ++j) {
+                    if (role(q.pre[j]) != from || role(q.post[i]) != to) continue;
+                    if (q.is_listed()? !q.listed.empty()
+                        : q.connectivity == "bernoulli"? q.p.at(i, j) > 0
+                        : q.connectivity == "fixed_indegree"? q.k.at(i, j) > 0: true)
+                        return true;
+                }
+        return false;
+    };
+    const std::string undefined = "the outputs would be the same on every trial whatever the weights: nothing could be learned and the "
+                                  "accuracy would be undefined (task.kind = " + c.task.kind + ")";
+    if (c.circuit.n_in() == 0)
+        throw config_error("populations", "the circuit has no input channels (a population with model = \"input\"); without input " + undefined);
+    if (!connects("input", "network"))
+        throw config_error("projections", "no projection carries the input channels to the network's cells (every one from an input "
+                                          "population has p = 0, k = 0 or no listed synapse, or there is none); " + undefined);
+    if (!connects("network", "readout"))
+        throw config_error("projections", "no projection reaches the readout from the network's cells (every one has p = 0, k = 0 or no "
+                                          "listed synapse, or there is none); " + undefined);
+}
+
 void validate(const config& c) {
     for (auto& p: schema())
         if (p.stray)

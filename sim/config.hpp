@@ -82,6 +82,11 @@ void apply_override(config& c, const std::string& assignment, bool check = true)
 void drop_stray_keys(config& c);
 /// Cross-key validation (also run by load/parse/override).
 void validate(const config& c);
+/// What learning needs beyond validate() (`eisim run`, not `simulate`): input channels, a
+/// projection that carries them to the network's cells, and one from the network to the readout.
+/// Without them the outputs (and a teacher's targets) are the same on every trial, whatever the
+/// weights and the data: the loss cannot fall and the accuracy is undefined (config_error).
+void validate_for_learning(const config& c);
 /// The fully resolved configuration as TOML, with a comment for every key.
 std::string to_toml(const config& c, bool comments = true);
 

@@ -135,6 +135,7 @@ config config_of_run(const std::string& path) {
 run_summary learn(const config& c, const run_options& opt, const std::vector<sink*>& extra) {
     std::optional<stop_signals> signals; // from the start: a signal during set-up also stops after the first step
     if (opt.own_signal_handlers) signals.emplace();
+    validate_for_learning(c);
     const output_lock lock(opt.out); // one writer per file (sim/recorder.hpp), until the file is closed
     if (!opt.resume) check_output_path(opt.out, opt.overwrite);
     const task_info& task = task_registry().get(c.task.kind);

@@ -57,6 +57,14 @@ TEST_CASE("user errors exit with 2 and name the key", "[cli][errors]") {
     }
     auto r = test::run(exe + " simulate --bogus-flag");
     CHECK(r.code == 2);
+    // A circuit that can be simulated but not trained: no input reaches the network.
+    auto silent = test::run(exe + " run" + small + " --set projections.input.p=0 --set training.steps=1 --out " + out);
+    INFO(silent.output);
+    CHECK(silent.code == 2);
+    CHECK(silent.output.find("no projection carries the input channels") != std::string::npos);
+    CHECK(!std::filesystem::exists(out));
+    CHECK(test::run(exe + " simulate" + small + " --set projections.input.p=0 --out " + out).code == 0);
+    std::remove(out.c_str());
 }
 
 TEST_CASE("an existing output file is never overwritten without --overwrite", "[cli][errors]") {

@@ -2,6 +2,7 @@
 // kind of mistake is an error that names the key.
 #include <catch2/catch.hpp>
 
+#include <algorithm>
 #include <fstream>
 
 #include "models/error.hpp"
@@ -182,4 +183,41 @@ TEST_CASE("learning rates per geometry refuse what is not a geometry's positive 
     CHECK_THROWS_WITH(apply_override(c, "plasticity.learning_rates.eg=-1"), Catch::Contains("plasticity.learning_rates.eg"));
     CHECK_THROWS_WITH(apply_override(c, "plasticity.learning_rates.oja=1"), Catch::Contains("expected one of"));
     CHECK(to_toml(c) == to_toml(before)); // a refused entry changes nothing
+}
+
+TEST_CASE("learning refuses a circuit whose outputs cannot depend on its inputs; simulation does not", "[config][errors]") {
+    const config c = default_config();
+    CHECK_NOTHROW(validate_for_learning(c));
+    const auto refusal = [](const config& bad) {
+        CHECK_NOTHROW(validate(bad)); // a circuit one may simulate
+        try {
+            validate_for_learning(bad);
+        } catch (const config_error& e) {
+            return std::string(e.what());
+        }
+        return std::string("(accepted)");
+    };
+    config no_input = c; // the input population and every projection from it gone
+    auto& pops = no_input.circuit.populations;
+    pops.erase(std::remove_if(pops.begin(), pops.end(), [](auto& p) { return p.model == "input"; }), pops.end());
+    auto& qs = no_input.circuit.projections;
+    qs.erase(std::remove_if(qs.begin(), qs.end(), [](auto& q) { return q.pre == std::vector<std::string>{"in"}; }), qs.end());
+    CHECK(refusal(no_input).find("no input channels") != std::string::npos);
+
+    config silent_input = c;
+    apply_override(silent_input, "projections.input.p=0");
+    CHECK(refusal(silent_input).find("no projection carries the input channels") != std::string::npos);
+
+    config no_readout = c;
+    auto& rq = no_readout.circuit.projections;
+    rq.erase(std::remove_if(rq.begin(), rq.end(), [](auto& q) { return q.post == std::vector<std::string>{"out"}; }), rq.end());
+    CHECK(refusal(no_readout).find("no projection reaches the readout") != std::string::npos);
+
+    // One silent projection among others that carry the input is not a refusal.
+    config one_of_two = c;
+    auto extra = *one_of_two.circuit.find_projection("input");
+    extra.name = "input2";
+    extra.p = 0.0;
+    one_of_two.circuit.projections.push_back(extra);
+    CHECK_NOTHROW(validate_for_learning(one_of_two));
 }
