@@ -18,7 +18,8 @@ Reads the run file (h5py) and the JSON report that `eisim analyze` wrote, and dr
   loss.png                 above, the loss; below, the task's accuracy (R^2, or the fraction of
                            correct choices of a decision task): /training/<x> row k at learning
                            step k (evaluated on the weights after k steps, before the update of
-                           step k + 1), /trajectory/<x> at the snapshots' /trajectory/step
+                           step k + 1), /trajectory/<x> at the snapshots' /trajectory/step, and a
+                           decision task's held-out accuracy where it was measured
   <proj>_trajectories.png  |w| over learning of 24 randomly chosen synapses (seed 0), red from an
                            excitatory cell or channel, blue from an inhibitory one; the bound
                            dashed
@@ -94,6 +95,7 @@ class Run:
         settings = rep.get("settings", {})
         self.bound = settings.get("bound", plasticity.get("min_magnitude", 1e-8))
         self.min_synapses = settings.get("min_synapses", 10)
+        self.heldout_trials = cfg.get("training", {}).get("heldout_trials")
 
     def geometry_name(self):
         if self.geometry == "pnorm" and self.p is not None:
@@ -402,6 +404,11 @@ def loss_figure(f, run, rep):
     legend_right(top)
 
     training, snapshots = plot_series(bottom, f, "accuracy", "accuracy")
+    heldout = series(f, "trajectory", "heldout_accuracy")
+    if heldout is not None:
+        n = run.heldout_trials
+        bottom.plot(*heldout, "s-", ms=4, lw=1.2, color="C2", gid="/trajectory/heldout_accuracy",
+                    label="/trajectory/heldout_accuracy: %s never learned from" % ("%d trials" % n if n else "held-out trials"))
     if run.decision:
         bottom.axhline(0.5, color="0.6", lw=0.8, ls="-.", label="chance (\u00bd)")
         bottom.set_ylim(0, 1.02)

@@ -335,6 +335,8 @@ py::dict learn_from_python(const config& c, run_options opt, py::object callback
     d["initial_loss"] = s.initial_loss, d["final_loss"] = s.final_loss;
     d["initial_accuracy"] = s.initial_accuracy, d["final_accuracy"] = s.final_accuracy;
     d["accuracy_measure"] = s.accuracy_measure;
+    d["heldout_trials"] = s.heldout_trials;
+    d["initial_heldout_accuracy"] = s.initial_heldout_accuracy, d["final_heldout_accuracy"] = s.final_heldout_accuracy;
     d["steps"] = s.steps, d["seconds"] = s.seconds;
     d["step_seconds"] = copy_of(s.step_seconds);
     d["binding_seconds"] = sink.seconds();

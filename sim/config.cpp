@@ -759,6 +759,11 @@ std::vector<param> section_keys() {
                 "record every weight every this many steps (the initial and final states always)"),
         integer("training", "activity_trials", &C::training, &training_desc::activity_trials, 0, 100000,
                 "trials whose activity is written to /activity (first and last steps)"),
+        integer("training", "heldout_trials", &C::training, &training_desc::heldout_trials, 0, 1000000,
+                "decision tasks: trials of the fixed held-out set whose accuracy /trajectory/heldout_accuracy records; 0 = none"),
+        integer("training", "heldout_every", &C::training, &training_desc::heldout_every, 0, 1e9,
+                "steps between held-out measurements (and the final state), a multiple of record_every; 0 = the least "
+                "multiple of record_every >= 8 heldout_trials / batch (128 for 512 trials in batches of 32)"),
         string("training", "record_precision", &C::training, &training_desc::record_precision, fixed({"float64", "float32"}),
                "storage type of the recorded weight trajectory: float64, or float32 (half the file, 7 significant digits)"),
         integer("training", "record_compression", &C::training, &training_desc::record_compression, 0, 9,
@@ -1110,6 +1115,9 @@ void validate(const config& c) {
         throw config_error("task.batch", "N = " + format_real(N) + " rate cells, batch = " + std::to_string(c.task.batch) +
                                          " and " + format_real(std::round(ratio)) + " steps need " + format_real(std::round(bytes/1e9)) +
                                          " GB for one trajectory; at most 8 GB are allowed");
+    if (c.training.heldout_every > 0 && c.training.heldout_every % c.training.record_every != 0)
+        throw config_error("training.heldout_every", "= " + std::to_string(c.training.heldout_every) + " is not a multiple of training.record_every = " +
+                                                         std::to_string(c.training.record_every) + ": the held-out set is measured at snapshots");
     if (c.training.activity_trials > c.task.batch)
         throw config_error("training.activity_trials", "= " + std::to_string(c.training.activity_trials) + " exceeds task.batch = " + std::to_string(c.task.batch));
     if (c.circuit.spiking() && c.circuit.noise_sigma > 0)

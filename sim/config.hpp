@@ -22,6 +22,8 @@ struct training_desc {
     int steps = 25;
     int record_every = 1;
     int activity_trials = 2; // trials written to /activity at the first and last steps
+    int heldout_trials = 512; // decision tasks: the fixed held-out set (sim/heldout.hpp); 0 = none
+    int heldout_every = 0;    // steps between held-out measurements, a multiple of record_every; 0 = auto
     std::string record_precision = "float64"; // or "float32"
     int record_compression = 0;               // gzip level of the weight trajectory
 };

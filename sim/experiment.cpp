@@ -16,6 +16,7 @@
 #include "plasticity/objective.hpp"
 #include "plasticity/online_trial.hpp"
 #include "plasticity/spiking_credit.hpp"
+#include "sim/heldout.hpp"
 #include "sim/progress.hpp"
 #include "sim/recorder.hpp"
 #include "sim/signals.hpp"
@@ -35,7 +36,8 @@ public:
     hdf5_sink(run_recorder& rec, const config& c): rec_(rec), c_(c) {}
     void evaluated(const evaluated_view& v) override {
         const long S = c_.training.steps;
-        if (v.step == S || v.step % c_.training.record_every == 0) rec_.snapshot(v.step, v.loss, v.net, v.accuracy);
+        if (v.step == S || v.step % c_.training.record_every == 0)
+            rec_.snapshot(v.step, v.loss, v.net, v.accuracy, v.heldout_loss, v.heldout_accuracy);
         if (v.step != 0 && v.step != S) return;
         if (v.spiking)
             rec_.spiking_activity(v.step, v.net, v.spiking->trials, v.spiking->y, v.trials, c_.training.activity_trials, c_.integrator.dt_ms);
@@ -176,8 +178,10 @@ run_summary learn(const config& c, const run_options& opt, const std::vector<sin
     const objective task_objective(c.task, credit_rule, c.integrator, which);
     const trial_spec spec{c.task, c.input, c.integrator, c.circuit}; // models/trials.hpp
 
+    const heldout_set heldout(c, seed); // decision tasks: the fixed trials never learned from
     run_summary summary;
     summary.steps = S;
+    summary.heldout_trials = heldout.trials();
     summary.accuracy_measure = task.decision? "fraction correct": "R^2";
     summary.initial = summarize(student);
 
@@ -202,6 +206,8 @@ run_summary learn(const config& c, const run_options& opt, const std::vector<sin
         summary.initial_loss = h5::read_double(rec.file(), "trajectory/loss").at(0);
         if (h5::exists(rec.file(), "trajectory/accuracy"))
             summary.initial_accuracy = h5::read_double(rec.file(), "trajectory/accuracy").at(0);
+        if (h5::exists(rec.file(), "trajectory/heldout_accuracy"))
+            summary.initial_heldout_accuracy = h5::read_double(rec.file(), "trajectory/heldout_accuracy").at(0);
         if (!opt.quiet) std::fprintf(stderr, "resuming '%s' after learning step %ld of %ld\n", opt.out.c_str(), s0, S);
     } else {
         rec.write_network(student);
@@ -251,8 +257,14 @@ run_summary learn(const config& c, const run_options& opt, const std::vector<sin
                 ev = with_credit? task_objective.evaluate_with_credit(student, *low, *tr, trials, static_cast<std::uint64_t>(s))
                                 : task_objective.evaluate(student, *low, *tr, trials);
             }
-            const evaluated_view view{s, ev.g.loss, ev.accuracy, student, trials, low? &*low: nullptr, tr? &*tr: nullptr,
-                                      spikes? &*spikes: nullptr};
+            evaluated_view view{s, ev.g.loss, ev.accuracy, student, trials, low? &*low: nullptr, tr? &*tr: nullptr,
+                                spikes? &*spikes: nullptr};
+            if (heldout.due(s, S)) {
+                const heldout_result h = heldout.measure(student, low? &*low: nullptr, c, task_objective, credit_rule, which);
+                view.heldout_loss = h.loss, view.heldout_accuracy = h.accuracy;
+                if (s == s0 && s == 0) summary.initial_heldout_accuracy = h.accuracy;
+                if (s == S) summary.final_heldout_accuracy = h.accuracy;
+            }
             if (s == S) { // the final state: one more forward pass for its loss
                 for (auto* k: sinks) k->evaluated(view);
                 summary.final_loss = ev.g.loss;

@@ -44,6 +44,10 @@ struct run_summary {
     // The task's accuracy (models/tasks.hpp): fraction of correct choices, or R²; NaN if not recorded.
     double initial_accuracy = std::numeric_limits<double>::quiet_NaN(), final_accuracy = std::numeric_limits<double>::quiet_NaN();
     std::string accuracy_measure;
+    // The fraction correct on the held-out set (sim/heldout.hpp) of heldout_trials trials (0: none).
+    int heldout_trials = 0;
+    double initial_heldout_accuracy = std::numeric_limits<double>::quiet_NaN(),
+           final_heldout_accuracy = std::numeric_limits<double>::quiet_NaN();
     long steps = 0;
     double seconds = 0;
     // Wall time of each learning step taken here (forward pass, credit, mirror steps, recording

@@ -155,6 +155,10 @@ void print_summary(const run_summary& s) {
     std::printf("loss: initial %.6g, final %.6g (%.1f%% of initial) after %ld steps in %.1f s\n", s.initial_loss,
                 s.final_loss, s.initial_loss > 0? 100.0*s.final_loss/s.initial_loss: 0.0, s.steps, s.seconds);
     std::printf("accuracy (%s): initial %.4g, final %.4g\n", s.accuracy_measure.c_str(), s.initial_accuracy, s.final_accuracy);
+    if (s.heldout_trials > 0)
+        std::printf("held-out accuracy (%s of %d trials never learned from): initial %.4g, final %.4g (standard error %.2g)\n",
+                    s.accuracy_measure.c_str(), s.heldout_trials, s.initial_heldout_accuracy, s.final_heldout_accuracy,
+                    std::sqrt(s.final_heldout_accuracy*(1 - s.final_heldout_accuracy)/s.heldout_trials));
     if (std::isnan(s.initial_accuracy) || std::isnan(s.final_accuracy))
         std::fprintf(stderr, "eisim: warning: the accuracy (%s) is undefined (NaN)%s: the targets do not vary across the trials "
                              "(R^2 needs a target variance), or no trial was scored; the loss is still recorded\n",

@@ -491,6 +491,9 @@ void run_recorder::begin_trajectory(const network& net, bool float32, int compre
     traj_step_ = h5::row_appender(g, "step", 1);
     traj_loss_ = h5::row_appender(g, "loss", 1);
     traj_acc_ = h5::row_appender(g, "accuracy", 1);
+    traj_heldout_loss_ = h5::row_appender(g, "heldout_loss", 1);
+    traj_heldout_acc_ = h5::row_appender(g, "heldout_accuracy", 1);
+    has_heldout_ = true;
     for (auto& p: net.projections) {
         auto pg = h5::create_group(g, p.name);
         weights_.emplace_back(p.name, h5::row_appender(pg, "weight", p.size(), float32, compression));
@@ -534,6 +537,11 @@ run_recorder run_recorder::reopen(const std::string& path) {
         r.traj_acc_ = h5::row_appender::open(r.file_, "trajectory/accuracy");
         r.train_acc_ = h5::row_appender::open(r.file_, "training/accuracy");
     }
+    r.has_heldout_ = h5::exists(r.file_, "trajectory/heldout_loss") && h5::exists(r.file_, "trajectory/heldout_accuracy");
+    if (r.has_heldout_) {
+        r.traj_heldout_loss_ = h5::row_appender::open(r.file_, "trajectory/heldout_loss");
+        r.traj_heldout_acc_ = h5::row_appender::open(r.file_, "trajectory/heldout_accuracy");
+    }
     r.has_commit_ = h5::has_attr(h5::open_group(r.file_, "trajectory"), "committed");
     r.with_target_ = true;
     const auto s = r.read_checkpoint();
@@ -571,6 +579,7 @@ long run_recorder::committed_snapshots() const {
     hsize_t n = traj_step_.rows();
     n = std::min(n, traj_loss_.rows());
     if (has_accuracy_) n = std::min(n, traj_acc_.rows());
+    if (has_heldout_) n = std::min({n, traj_heldout_loss_.rows(), traj_heldout_acc_.rows()});
     for (auto& w: weights_) n = std::min(n, w.second.rows());
     if (has_commit_) {
         const std::int64_t c = h5::read_attr_int(h5::open_group(file_, "trajectory"), "committed");
@@ -672,7 +681,8 @@ long check_resumable_file(const std::string& path, const network& net, long step
     };
     hsize_t rows = rows_of("trajectory/step", 1);
     rows = std::min(rows, rows_of("trajectory/loss", 1));
-    if (h5::exists(f, "trajectory/accuracy")) rows = std::min(rows, rows_of("trajectory/accuracy", 1));
+    for (auto k: {"trajectory/accuracy", "trajectory/heldout_loss", "trajectory/heldout_accuracy"})
+        if (h5::exists(f, k)) rows = std::min(rows, rows_of(k, 1));
     for (auto& p: net.projections) rows = std::min(rows, rows_of("trajectory/" + p.name + "/weight", p.size()));
     for (auto k: {"training/loss", "training/held_at_bound", "training/learning_rate"}) rows_of(k, 1);
     auto traj = h5::open_group(f, "trajectory");
@@ -745,12 +755,14 @@ long snapshots_before(const std::vector<double>& steps, long rows, long step, lo
 void run_recorder::truncate_to(long step, long record_every) {
     hsize_t written = std::min(traj_step_.rows(), traj_loss_.rows()); // rows in every per-snapshot dataset
     if (has_accuracy_) written = std::min(written, traj_acc_.rows());
+    if (has_heldout_) written = std::min({written, traj_heldout_loss_.rows(), traj_heldout_acc_.rows()});
     for (auto& w: weights_) written = std::min(written, w.second.rows());
     const auto keep = static_cast<hsize_t>(
         snapshots_before(h5::read_double(file_, "trajectory/step"), static_cast<long>(written), step, record_every));
     traj_step_.truncate(keep);
     traj_loss_.truncate(keep);
     if (has_accuracy_) traj_acc_.truncate(keep);
+    if (has_heldout_) traj_heldout_loss_.truncate(keep), traj_heldout_acc_.truncate(keep);
     for (auto& w: weights_) w.second.truncate(keep);
     auto rows = std::min({static_cast<hsize_t>(step), train_loss_.rows(), train_held_.rows(), train_lr_.rows()});
     train_loss_.truncate(rows);
@@ -781,7 +793,7 @@ void run_recorder::ensure_room(std::uint64_t bytes) const {
     }
 }
 
-void run_recorder::snapshot(long step, double loss, const network& net, double accuracy) {
+void run_recorder::snapshot(long step, double loss, const network& net, double accuracy, double heldout_loss, double heldout_accuracy) {
     // Room for the rows, the checkpoint slot a first write allocates, and HDF5's metadata.
     std::uint64_t bytes = 1u << 20;
     for (auto& [name, app]: weights_) bytes += app.cols() * 8 + 2 * net.get(name).size() * 8;
@@ -790,6 +802,7 @@ void run_recorder::snapshot(long step, double loss, const network& net, double a
     traj_step_.append(&s);
     traj_loss_.append(&loss);
     if (has_accuracy_) traj_acc_.append(&accuracy);
+    if (has_heldout_) traj_heldout_loss_.append(&heldout_loss), traj_heldout_acc_.append(&heldout_accuracy);
     for (auto& [name, app]: weights_) {
         const projection& p = net.get(name);
         app.append([&](hsize_t first, hsize_t n, double* out) { p.signed_weights(first, n, out); });

@@ -17,6 +17,9 @@
 //                  Files of versions 1 and 2 lack it: their complete snapshots are the rows every
 //                  dataset holds.
 //                  step [T], loss [T], accuracy [T] (the task's: fraction correct or R²);
+//                  heldout_loss [T], heldout_accuracy [T]: on the held-out set of a decision
+//                  task (sim/heldout.hpp), NaN at the snapshots where it is not measured and
+//                  everywhere for other tasks (added without a version bump; older files lack them);
 //                  <p>/weight [T × nnz] signed weights, one row per snapshot
 //                  (float64, or float32 with training.record_precision; chunks of one row by at most
 //                  2^16 columns, h5::block_values)
@@ -83,7 +86,10 @@ public:
     void prepare_activity(const std::vector<long>& steps, int n_trials, int n_obs, const network& net, bool with_target);
     void start_swmr();
     /// One snapshot of every projection's signed weights after `step` learning steps.
-    void snapshot(long step, double loss, const network& net, double accuracy = std::numeric_limits<double>::quiet_NaN());
+    /// heldout_loss and heldout_accuracy: on the held-out set (sim/heldout.hpp), NaN where not measured.
+    void snapshot(long step, double loss, const network& net, double accuracy = std::numeric_limits<double>::quiet_NaN(),
+                  double heldout_loss = std::numeric_limits<double>::quiet_NaN(),
+                  double heldout_accuracy = std::numeric_limits<double>::quiet_NaN());
     void training_step(double loss, long held_at_bound, double learning_rate,
                        double accuracy = std::numeric_limits<double>::quiet_NaN());
     /// The first `n_trials` trials' activity at learning step `step`.
@@ -143,6 +149,8 @@ private:
     h5::row_appender traj_step_, traj_loss_, train_loss_, train_held_, train_lr_;
     h5::row_appender traj_acc_, train_acc_; // absent (has_accuracy_ false) in files from before them
     bool has_accuracy_ = false;
+    h5::row_appender traj_heldout_loss_, traj_heldout_acc_; // absent (has_heldout_ false) in files from before them
+    bool has_heldout_ = false;
     bool has_commit_ = false; // /trajectory has the committed attribute (files from before it do not)
     std::vector<std::pair<std::string, h5::row_appender>> weights_;
     bool with_target_ = false;

@@ -35,6 +35,8 @@ struct evaluated_view {
     const lowered_network* low = nullptr;
     const trajectory* tr = nullptr;
     const spiking_evaluation* spiking = nullptr;
+    // On the held-out set (sim/heldout.hpp) at the steps it is measured; NaN elsewhere.
+    double heldout_loss = std::numeric_limits<double>::quiet_NaN(), heldout_accuracy = std::numeric_limits<double>::quiet_NaN();
 };
 
 /// Learning step `step` (0-based) was taken from the state of loss `loss`.

@@ -147,14 +147,14 @@ class RunFile:
         if "trajectory" not in self._f:
             return []
         t = self._f["trajectory"]
-        recorded = [k for k in t if k not in ("step", "loss", "accuracy") and "weight" in t[k]]
+        recorded = [k for k in t if hasattr(t[k], "keys") and "weight" in t[k]]  # the groups
         order = _text(self._f["network"].attrs.get("projections", "")).split(",")  # the circuit's order
         return [k for k in order if k in recorded] + sorted(set(recorded) - set(order))
 
     def _snapshots(self):
         """The complete snapshots: the rows every per-snapshot dataset holds."""
         t = self._f["trajectory"]
-        lengths = [t[k].shape[0] for k in ("step", "loss", "accuracy") if k in t]
+        lengths = [t[k].shape[0] for k in ("step", "loss", "accuracy", "heldout_loss", "heldout_accuracy") if k in t]
         lengths += [t[p]["weight"].shape[0] for p in self.projections]
         n = min(lengths) if lengths else 0
         committed = t.attrs.get("committed")  # written last for each snapshot (files from before it lack it)
@@ -183,6 +183,23 @@ class RunFile:
         if "accuracy" not in self._f["trajectory"]:
             return np.full(self._snapshots(), np.nan)
         return _series(self._f["trajectory/accuracy"], self._snapshots())
+
+    @property
+    def heldout_accuracy(self):
+        """The fraction correct on the decision task's held-out set at each snapshot (training.heldout_trials
+        trials never learned from); NaN at the snapshots where it was not measured, and for other tasks."""
+        return self._heldout("heldout_accuracy")
+
+    @property
+    def heldout_loss(self):
+        """The task's loss on the held-out set at each snapshot (NaN where not measured)."""
+        return self._heldout("heldout_loss")
+
+    def _heldout(self, name):
+        self._need_trajectory()
+        if name not in self._f["trajectory"]:
+            return np.full(self._snapshots(), np.nan)
+        return _series(self._f["trajectory"][name], self._snapshots())
 
     def weights(self, projection):
         """The signed weights of `projection` at every snapshot, [T x nnz], read lazily (Weights)."""

@@ -356,3 +356,19 @@ def test_command_line_errors(tmp_path):
     env = {**os.environ, "PYTHONPATH": str(fake.parent)}
     p = subprocess.run([sys.executable, SCRIPT, "a.h5", "r.json", str(tmp_path)], capture_output=True, text=True, env=env)
     assert p.returncode == 3 and "matplotlib" in p.stderr
+
+
+def test_the_heldout_accuracy_is_drawn_where_it_was_measured(runs):
+    m = runs["decision"]
+    bottom = m.figure("loss.png").axes[1]
+    with h5py.File(m.path, "r") as f:
+        steps = f["trajectory/step"][:].ravel()
+        heldout = f["trajectory/heldout_accuracy"][:].ravel()
+    measured = np.isfinite(heldout)
+    assert measured[0] and measured[-1] and not measured.all()  # the first and final states, not every snapshot
+    line = line_with_gid(bottom, "/trajectory/heldout_accuracy")
+    np.testing.assert_array_equal(line.get_xdata(), steps[measured])
+    np.testing.assert_array_equal(line.get_ydata(), heldout[measured])
+    assert any("512 trials never learned from" in t for t in legend_texts(bottom))
+    # a teacher task has no held-out set: nothing drawn for it
+    assert not [l for l in runs["eg"].figure("loss.png").axes[1].get_lines() if l.get_gid() == "/trajectory/heldout_accuracy"]

@@ -450,3 +450,22 @@ def test_storage_error_then_resume(tmp_path):
         resource.setrlimit(resource.RLIMIT_FSIZE, (soft, hard))
     eisim.resume(out)
     assert differences(out, cli_run(cfg, tmp_path, "unlimited")) == []
+
+
+def test_heldout_accuracy_of_a_decision_task(tmp_path):
+    root = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..")
+    cfg = eisim.Config.from_toml(os.path.join(root, "examples", "perceptual_decision.toml"))
+    cfg.update({"training.steps": 4, "training.heldout_trials": 40, "training.heldout_every": 2})
+    s = eisim.train(cfg, str(tmp_path / "pd.h5"))
+    run = eisim.RunFile(str(tmp_path / "pd.h5"))
+    with h5py.File(tmp_path / "pd.h5", "r") as f:
+        np.testing.assert_array_equal(run.heldout_accuracy, f["trajectory/heldout_accuracy"][:].ravel())
+        np.testing.assert_array_equal(run.heldout_loss, f["trajectory/heldout_loss"][:].ravel())
+    assert list(np.isfinite(run.heldout_accuracy)) == [True, False, True, False, True]  # steps 0, 2, 4
+    assert np.allclose(run.heldout_accuracy[::2] * 40, np.round(run.heldout_accuracy[::2] * 40))  # of 40 trials
+    assert s["heldout_trials"] == 40
+    assert (s["initial_heldout_accuracy"], s["final_heldout_accuracy"]) == (run.heldout_accuracy[0], run.heldout_accuracy[-1])
+    assert run.projections == ["recurrent", "input", "readout"]
+    # a teacher task has none: NaN at every snapshot, and the summary says 0 trials
+    s = eisim.train(small(), str(tmp_path / "t.h5"))
+    assert s["heldout_trials"] == 0 and np.isnan(eisim.RunFile(str(tmp_path / "t.h5")).heldout_accuracy).all()

@@ -5,11 +5,15 @@
 
 #include <algorithm>
 #include <cmath>
+#include <csignal>
 
 #include "io/h5.hpp"
+#include "models/error.hpp"
 #include "models/parallel.hpp"
 #include "sim/config.hpp"
 #include "sim/experiment.hpp"
+#include "sim/heldout.hpp"
+#include "tests/regression/datasets.hpp"
 #include "tests/support/approx.hpp"
 
 using namespace eisim;
@@ -64,6 +68,12 @@ TEST_CASE("decision tasks: learning lifts the choice accuracy above chance", "[t
         CHECK(snap.size() == static_cast<std::size_t>(steps + 1));
         CHECK(snap.back() == s.final_accuracy);
         for (double a: acc) CHECK((a >= 0.0 && a <= 1.0 && std::abs(a*c.task.batch - std::round(a*c.task.batch)) < 1e-9));
+        // The held-out set (512 trials never learned from) agrees: above chance by z_tol standard
+        // deviations of 512 trials at chance (√(¼/512) = 0.022).
+        const auto heldout = h5::read_double(f, "trajectory/heldout_accuracy");
+        INFO("held-out accuracy " << heldout.front() << " -> " << heldout.back());
+        CHECK(s.final_heldout_accuracy == heldout.back());
+        CHECK(heldout.back() > 0.5 + test::z_tol*std::sqrt(0.25/c.training.heldout_trials));
         std::remove(out.c_str());
     }
 }
@@ -114,4 +124,90 @@ TEST_CASE("a spiking circuit learns the perceptual decision with e-prop and surr
             CHECK(std::is_sorted(t.begin(), t.end()));
         }
     }
+}
+
+TEST_CASE("the held-out set: the same trials at every measurement, never the training ones, measured at its steps", "[tasks][heldout]") {
+    for (auto kind: {"perceptual_decision", "spiking_decision"}) {
+        config c = load_config(examples + std::string(kind) + ".toml");
+        // 50 trials in chunks of 32 and 18; measured at steps 0, 2, 4, 6 (record_every 1).
+        for (auto o: {"task.batch=32", "task.fresh_trials=true", "training.steps=6", "training.record_every=1", "training.heldout_trials=50",
+                       "training.heldout_every=2"})
+            apply_override(c, o, false);
+        validate(c);
+        config frozen = c; // no plastic synapse: the weights never change
+        for (auto& q: frozen.circuit.projections) q.plastic = false;
+        for (const config* run: {&c, &frozen}) {
+            const auto out = test::temp_path(".h5");
+            const run_summary s = learn_quietly(*run, out);
+            auto f = h5::open_file(out);
+            const auto acc = h5::read_double(f, "trajectory/heldout_accuracy");
+            const auto loss = h5::read_double(f, "trajectory/heldout_loss");
+            const auto train_loss = h5::read_double(f, "trajectory/loss");
+            INFO(kind << (run == &frozen? ", frozen": ", learning"));
+            REQUIRE(acc.size() == 7);
+            for (long k = 0; k <= 6; ++k) {
+                INFO("snapshot " << k);
+                CHECK(std::isnan(acc[k]) == (k % 2 == 1));
+                CHECK(std::isnan(loss[k]) == (k % 2 == 1));
+                if (k % 2) continue;
+                CHECK(std::abs(acc[k]*50 - std::round(acc[k]*50)) < 1e-9); // a fraction of the 50 trials
+                CHECK(loss[k] != train_loss[k]); // other trials than the step's own
+            }
+            CHECK(s.heldout_trials == 50);
+            CHECK(s.final_heldout_accuracy == acc[6]);
+            if (run == &frozen) { // the same weights on the same trials, spikes and noise: the same numbers
+                for (long k: {2, 4, 6}) {
+                    CHECK(loss[k] == loss[0]);
+                    CHECK(acc[k] == acc[0]);
+                }
+            } else {
+                CHECK(loss[6] != loss[0]);
+            }
+            std::remove(out.c_str());
+        }
+    }
+}
+
+TEST_CASE("held-out measurements: every 8 · trials / batch steps, rounded up to a snapshot, unless given", "[tasks][heldout][config]") {
+    config c = default_config();
+    struct row { int trials, batch, record_every, every; long expected; };
+    for (auto r: {row{512, 32, 1, 0, 128}, row{512, 64, 100, 0, 100}, row{100, 32, 7, 0, 28}, row{512, 32, 10, 30, 30}, row{1, 32, 1, 0, 1}}) {
+        c.training.heldout_trials = r.trials, c.task.batch = r.batch, c.training.record_every = r.record_every, c.training.heldout_every = r.every;
+        INFO(r.trials << " trials, batch " << r.batch << ", record_every " << r.record_every << ", heldout_every " << r.every);
+        CHECK(heldout_interval(c) == r.expected);
+    }
+    c.training.record_every = 10;
+    CHECK_THROWS_WITH(apply_override(c, "training.heldout_every=15"), Catch::Contains("not a multiple of training.record_every = 10"));
+    // Only decision tasks have a set; 0 trials: none.
+    CHECK(heldout_set(default_config(), 1).empty());
+    config pd = load_config(examples + "perceptual_decision.toml");
+    CHECK(heldout_set(pd, 1).trials() == 512);
+    apply_override(pd, "training.heldout_trials=0");
+    CHECK(heldout_set(pd, 1).empty());
+}
+
+TEST_CASE("a run stopped and resumed measures the held-out set as the uninterrupted run does", "[tasks][heldout][resume]") {
+    config c = load_config(examples + "perceptual_decision.toml");
+    for (auto o: {"training.steps=8", "training.heldout_trials=40", "training.heldout_every=2"}) apply_override(c, o, false);
+    validate(c);
+    const auto full = test::temp_path(".h5"), stopped = test::temp_path(".h5");
+    learn_quietly(c, full);
+    run_options opt;
+    opt.out = stopped, opt.quiet = true, opt.own_signal_handlers = false;
+    int steps_done = 0;
+    opt.stop_requested = [&] { return ++steps_done == 3? SIGTERM: 0; }; // after learning step 3
+    CHECK_THROWS_AS(learn(c, opt), interrupted);
+    opt.stop_requested = nullptr, opt.resume = true;
+    const run_summary s = learn(config_of_run(stopped), opt);
+    auto a = h5::open_file(full), b = h5::open_file(stopped);
+    for (auto name: {"trajectory/heldout_accuracy", "trajectory/heldout_loss", "trajectory/step"}) {
+        INFO(name);
+        CHECK(test::same_values(h5::read_double(b, name), h5::read_double(a, name)));
+    }
+    const auto acc = h5::read_double(a, "trajectory/heldout_accuracy");
+    CHECK(std::isnan(acc[3]));
+    CHECK(!std::isnan(acc[4]));
+    CHECK(s.initial_heldout_accuracy == acc[0]);
+    CHECK(s.final_heldout_accuracy == acc[8]);
+    for (auto p: {full, stopped}) std::remove(p.c_str());
 }
