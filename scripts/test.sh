@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # The test suite: install what is missing, build everything, run every Catch2 test through CTest;
-# then the suite again under AddressSanitizer and UndefinedBehaviorSanitizer (build-asan/), less
+# then the suite again under AddressSanitizer and UndefinedBehaviorSanitizer (build-asan/, a Debug
+# build: NDEBUG is not defined there, so every EISIM_ASSERT and Eigen's index checks run), less
 # the tests labelled slow (tagged [slow]: learning runs of many steps, the SIGKILL and SIGTERM
 # end-to-end runs, finite differences over every synapse, the default-problem runs), which run in
 # the first pass and would take minutes each under the sanitizers.
@@ -13,7 +14,7 @@ bash scripts/build.sh
 (cd build && ctest --output-on-failure -j "$jobs")
 if [ "${EISIM_SANITIZERS:-1}" != 0 ]; then
   echo "== the suite again under AddressSanitizer and UndefinedBehaviorSanitizer =="
-  cmake -S . -B build-asan -DCMAKE_BUILD_TYPE=RelWithDebInfo -DEISIM_SANITIZE=ON -DEISIM_NATIVE="${EISIM_NATIVE:-ON}" >/dev/null
+  cmake -S . -B build-asan -DCMAKE_BUILD_TYPE=Debug -DEISIM_SANITIZE=ON -DEISIM_NATIVE="${EISIM_NATIVE:-ON}" >/dev/null
   cmake --build build-asan -j "$jobs"
   (cd build-asan && ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
      ctest --output-on-failure -j "$jobs" -LE slow)

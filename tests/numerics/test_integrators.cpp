@@ -100,6 +100,7 @@ TEST_CASE("one step of each Butcher tableau equals one step of odeint's stepper"
     const network net = build_network(d, 5);
     const lowered_network low(net);
     input_desc in;
+    in.n_in = d.n_in; // the network's input width (W_in is 8 × 3)
     rng g(3);
     const input_grid u = make_input(in, 0.5, 10, 2, g);
     dynamics_workspace ws;
