@@ -917,6 +917,25 @@ void attach_default_io(config& c) {
 }
 
 // `circuit` (non-empty): the --circuit option, in place of [circuit] sonata.
+// A task brings its own channel counts: the input and readout populations whose size the user did
+// not give (the built-in circuit's "in" and "out") take the counts the chosen task needs, so that
+// `--set task.kind=perceptual_decision` runs on the defaults. A size the user gave is never changed
+// (validate_task then names it and the count needed). With several input (or readout) populations
+// their split is the user's: nothing is changed.
+void adopt_task_channels(config& c) {
+    const task_info& t = task_registry().get(c.task.kind);
+    const auto adopt = [&](const std::string& model, int need) {
+        population_desc* only = nullptr;
+        int count = 0;
+        for (auto& p: c.circuit.populations)
+            if (p.model == model) only = &p, ++count;
+        if (count == 1 && need > 0 && !c.sizes_given.count(only->name)) only->size = need;
+    };
+    adopt("input", t.n_in);
+    adopt("readout", t.n_out);
+    c.input.n_in = c.circuit.n_in();
+}
+
 void apply_table(config& c, const toml::value& root, const std::string& folder, const std::string& circuit = "") {
     if (!root.is_table()) throw config_error("", "the configuration is not a TOML table");
     auto secs = sections();
@@ -963,8 +982,10 @@ void apply_table(config& c, const toml::value& root, const std::string& folder, 
             p->set(c, value);
         }
     }
+    if (root.as_table().count("populations") || importing)
+        for (auto& p: c.circuit.populations) c.sizes_given.insert(p.name);
     if (importing) attach_default_io(c);
-    c.input.n_in = c.circuit.n_in();
+    adopt_task_channels(c);
 }
 
 // What the import fixed stays: the imported elements come first, with the names, models, sizes
@@ -1312,6 +1333,11 @@ void apply_override(config& c, const std::string& assignment, bool check) {
         const toml::value v = value(true, "");
         if (sec == "populations") override_element(c.circuit.populations, "populations", population_keys(), key, v);
         else override_element(c.circuit.projections, "projections", projection_keys(), key, v);
+        if (sec == "populations" && key.size() > 5 && key.compare(key.size() - 5, 5, ".size") == 0) {
+            const std::string who = key.substr(0, key.size() - 5);
+            for (auto& p: c.circuit.populations)
+                if (who == "*" || p.name == who) c.sizes_given.insert(p.name);
+        }
         c.input.n_in = c.circuit.n_in();
         if (check) validate(c);
         return;
@@ -1341,6 +1367,7 @@ void apply_override(config& c, const std::string& assignment, bool check) {
     const std::string expected = p->type == vtype::list? "a list like [\"a\", \"b\"]"
                                  : p->type == vtype::table? "a table like { eg = 0.2, euclidean = 0.02 }": range_text(*p);
     p->set(c, value(p->type == vtype::string, expected));
+    if (sec == "task" && key == "kind") adopt_task_channels(c);
     if (check) validate(c);
 }
 

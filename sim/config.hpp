@@ -5,6 +5,7 @@
 // the key, the value and what is allowed (eisim::config_error, exit code 2).
 #include <cstdint>
 #include <map>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -52,6 +53,11 @@ struct config {
     plasticity_desc plasticity;
     // What reading the config had to tell (e.g. SONATA delays left out); no part of the config.
     std::vector<std::string> notes;
+    // The populations whose size the user gave (a [[populations]] element of the TOML, an imported
+    // population, --set populations.NAME.size). The others, the built-in circuit's input and
+    // readout, take the channel counts of the chosen task (adopt_task_channels); no part of the
+    // printed config, which gives every size.
+    std::set<std::string> sizes_given;
 
     int observation_steps() const;
 };

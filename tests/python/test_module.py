@@ -469,3 +469,17 @@ def test_heldout_accuracy_of_a_decision_task(tmp_path):
     # a teacher task has none: NaN at every snapshot, and the summary says 0 trials
     s = eisim.train(small(), str(tmp_path / "t.h5"))
     assert s["heldout_trials"] == 0 and np.isnan(eisim.RunFile(str(tmp_path / "t.h5")).heldout_accuracy).all()
+
+
+def test_a_task_brings_its_channel_counts_unless_given():
+    cfg = eisim.Config.default()
+    cfg["task.kind"] = "perceptual_decision"
+    assert (cfg["populations.in.size"], cfg["populations.out.size"]) == (3, 2)
+    cfg.update({"task.kind": "context_integration"})
+    assert cfg["populations.in.size"] == 7
+    cfg = eisim.Config.default()
+    cfg["populations.in.size"] = 3  # given: kept, and named by the refusal
+    with pytest.raises(eisim.ConfigError) as e:
+        cfg["task.kind"] = "context_integration"
+    assert "needs 7" in str(e.value)
+    assert cfg["task.kind"] == "teacher_student"  # the refused value changed nothing

@@ -236,16 +236,16 @@ TEST_CASE("each task's needs are validated with the key and the required value",
             CHECK_THAT(e.what(), Catch::Contains(needed));
         }
     };
-    fails({"task.kind=perceptual_decision"}, "populations[2].size", "needs 3");
+    fails({"populations.in.size=20", "task.kind=perceptual_decision"}, "populations[2].size", "needs 3"); // a size given is kept
     fails({"task.kind=context_integration", "populations.in.size=3"}, "populations[2].size", "needs 7");
     fails({"task.kind=working_memory", "populations.in.size=3", "populations.out.size=1"}, "populations[3].size", "needs 2");
     fails({"task.kind=perceptual_decision", "populations.in.size=3", "task.duration_ms=400"}, "task.duration_ms", "400");
     fails({"task.kind=regression", "plasticity.credit=rflo"}, "plasticity.credit", "exact");
     fails({"task.kind=regression", "network.noise_sigma=0.1"}, "network.noise_sigma", "fixed point");
     // At the command line: exit 2 naming the key; overrides in any order are validated together.
-    auto r = test::run(exe + " config --set task.kind=working_memory");
+    auto r = test::run(exe + " config --set task.kind=working_memory"); // its channels adopted, its 600 ms not
     CHECK(r.code == 2);
-    CHECK_THAT(r.output, Catch::Contains("populations[2].size") && Catch::Contains("needs 3"));
+    CHECK_THAT(r.output, Catch::Contains("task.duration_ms") && Catch::Contains("600"));
     CHECK(test::run(exe + " config --set task.kind=working_memory --set populations.in.size=3 --set task.duration_ms=700").code == 0);
     // regression: fewer patterns than plastic synapses (here 2 outputs × 16 E cells = 32 readout synapses).
     const auto out = test::temp_path(".h5");
@@ -257,6 +257,48 @@ TEST_CASE("each task's needs are validated with the key and the required value",
     r = test::run(exe + " config --set task.kind=maze");
     CHECK(r.code == 2);
     CHECK_THAT(r.output, Catch::Contains("regression") && Catch::Contains("perceptual_decision"));
+}
+
+TEST_CASE("a task brings its own channel counts to the input and readout sizes the user did not give", "[tasks][config]") {
+    for (auto kind: {"perceptual_decision", "context_integration", "working_memory"}) {
+        const task_info& t = task_registry().get(kind);
+        config c = default_config();
+        apply_override(c, std::string("task.kind=") + kind, false);
+        INFO(kind);
+        CHECK(c.circuit.find("in")->size == t.n_in);
+        CHECK(c.circuit.find("out")->size == t.n_out);
+        CHECK(c.input.n_in == t.n_in);
+        // The same from a TOML file that leaves the circuit to the defaults.
+        const config f = parse_config(std::string("[task]\nkind = \"") + kind + "\"\nduration_ms = 800.0\n", "test", default_config());
+        CHECK(f.circuit.find("in")->size == t.n_in);
+        CHECK(f.circuit.find("out")->size == t.n_out);
+    }
+    // On the defaults the decision task then trains.
+    const auto out = test::temp_path(".h5");
+    auto r = test::run(exe + " run -q --set task.kind=perceptual_decision --set populations.E.size=16 --set populations.I.size=4"
+                             " --set task.batch=4 --set training.steps=1 --set training.heldout_trials=8 --out " + out);
+    INFO(r.output);
+    CHECK(r.code == 0);
+    std::remove(out.c_str());
+    // A size the user gave, by --set before or after the task or in [[populations]], is never changed.
+    config c = default_config();
+    apply_override(c, "task.kind=perceptual_decision", false);
+    apply_override(c, "populations.in.size=5", false);
+    CHECK(c.circuit.find("in")->size == 5);
+    CHECK_THROWS_WITH(validate(c), Catch::Contains("populations[2].size") && Catch::Contains("needs 3"));
+    const config listed = parse_config("[network]\nspectral_radius = 0.0\n[task]\nkind = \"perceptual_decision\"\n\n[[populations]]\nname = \"E\"\nsize = 8\n\n"
+                                       "[[populations]]\nname = \"in\"\nmodel = \"input\"\nsize = 3\n\n"
+                                       "[[populations]]\nname = \"out\"\nmodel = \"readout\"\nsize = 2\n\n"
+                                       "[[projections]]\nname = \"input\"\npre = \"in\"\npost = \"E\"\n\n"
+                                       "[[projections]]\nname = \"readout\"\npre = \"E\"\npost = \"out\"\n", "test", default_config());
+    config relisted = listed;
+    apply_override(relisted, "task.kind=context_integration", false); // needs 7 channels: the file gave 3
+    CHECK(relisted.circuit.find("in")->size == 3);
+    CHECK_THROWS_WITH(validate(relisted), Catch::Contains("needs 7"));
+    // The printed config gives every size: read back, the sizes are the user's.
+    config printed = parse_config(to_toml(listed), "printed", default_config());
+    apply_override(printed, "task.kind=context_integration", false);
+    CHECK(printed.circuit.find("in")->size == 3);
 }
 
 TEST_CASE("every example config parses, validates and names its task", "[tasks][examples]") {
