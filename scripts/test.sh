@@ -15,7 +15,7 @@ elapsed() { echo "== $1 ($((SECONDS - start)) s since the packages) =="; }
 # The ten slowest tests of a ctest log (its "N/M Test #k: name .... Passed  T sec" lines).
 slowest() {
   echo "== the ten slowest tests of $1 (s) =="
-  grep -E '^ *[0-9]+/[0-9]+ Test +#[0-9]+: ' "$2" | awk '{t = $(NF - 1); sub(/^ *[0-9]+\/[0-9]+ Test +#[0-9]+: /, ""); sub(/ \.\.\.+.*$/, ""); printf "%8.1f  %s\n", t, $0}' |
+  { grep -E '^ *[0-9]+/[0-9]+ Test +#[0-9]+: ' "$2" || true; } | awk '{t = $(NF - 1); sub(/^ *[0-9]+\/[0-9]+ Test +#[0-9]+: /, ""); sub(/ \.\.\.+.*$/, ""); printf "%8.1f  %s\n", t, $0}' |
     sort -rn | sed -n 1,10p # sed reads it all: no SIGPIPE under pipefail
 }
 bash scripts/build.sh
