@@ -427,7 +427,7 @@ def loss_figure(f, run, rep):
 
 
 def committed_snapshots(f):
-    """The complete snapshots: /trajectory's attribute committed (format version 3), never more
+    """The complete snapshots: /trajectory's attribute committed (format version 3 and later), never more
     than /trajectory/step holds; files of versions 1 and 2 have no marker."""
     n = f["trajectory/step"].shape[0]
     c = f["trajectory"].attrs.get("committed")

@@ -17,9 +17,9 @@
 //                  Files of versions 1 and 2 lack it: their complete snapshots are the rows every
 //                  dataset holds.
 //                  step [T], loss [T], accuracy [T] (the task's: fraction correct or R²);
-//                  heldout_loss [T], heldout_accuracy [T]: on the held-out set of a decision
-//                  task (sim/heldout.hpp), NaN at the snapshots where it is not measured and
-//                  everywhere for other tasks (added without a version bump; older files lack them);
+//                  heldout_loss [T], heldout_accuracy [T] (version 4): on the held-out set of a
+//                  decision task (sim/heldout.hpp), NaN at the snapshots where it is not measured
+//                  and everywhere for other tasks; files of versions 1 to 3 lack them;
 //                  <p>/weight [T × nnz] signed weights, one row per snapshot
 //                  (float64, or float32 with training.record_precision; chunks of one row by at most
 //                  2^16 columns, h5::block_values)
@@ -64,7 +64,7 @@
 
 namespace eisim {
 
-constexpr std::int64_t run_format_version = 3; // 3: /trajectory attr committed (docs/design.md)
+constexpr std::int64_t run_format_version = 4; // 3: /trajectory attr committed; 4: heldout_loss, heldout_accuracy (docs/design.md)
 extern const char* software_version;
 extern const char* git_revision;
 
