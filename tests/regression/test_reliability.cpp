@@ -184,3 +184,34 @@ TEST_CASE("a version-1 run file resumes: its format-1 config builds the same cir
     // The analysis reads the resumed version-1 file as the default circuit's shape.
     CHECK(test::run(exe + " analyze " + old).code == 0);
 }
+
+TEST_CASE("a version-3 run file, without the held-out series, resumes as version 3 without them", "[reliability][resume][format]") {
+    const std::string args = " " + std::string(EISIM_SOURCE_DIR) + "/examples/perceptual_decision.toml --set training.steps=4"
+                             " --set training.heldout_trials=16 --set training.heldout_every=2";
+    const auto full = test::temp_path(".h5"), old = test::temp_path(".h5");
+    REQUIRE(test::run(exe + " run -q" + args + " --out " + full).code == 0);
+    std::filesystem::copy_file(full, old);
+    {
+        auto f = h5::open_file(old, true);
+        h5::write_attr(f, "format_version", std::int64_t(3));
+        for (auto name: {"trajectory/heldout_loss", "trajectory/heldout_accuracy"}) REQUIRE(H5Ldelete(f, name, H5P_DEFAULT) >= 0);
+        const auto s0 = h5::read_double(f, "checkpoint/slot0/step")[0], s1 = h5::read_double(f, "checkpoint/slot1/step")[0];
+        auto newest = h5::open_group(f, s0 > s1? "checkpoint/slot0": "checkpoint/slot1");
+        const double incomplete = -1;
+        h5::overwrite(newest, "step", &incomplete);
+    }
+    const auto r = test::run(exe + " run --resume " + old);
+    INFO(r.output);
+    REQUIRE(r.code == 0);
+    CHECK_THAT(r.output, Catch::Contains("after learning step 3 of 4"));
+    auto a = h5::open_file(full), b = h5::open_file(old);
+    CHECK(h5::read_attr_int(a, "format_version") == 4);
+    CHECK(h5::read_attr_int(b, "format_version") == 3);
+    CHECK(!h5::exists(b, "trajectory/heldout_accuracy"));
+    for (auto name: {"trajectory/step", "trajectory/loss", "trajectory/accuracy", "trajectory/readout/weight", "training/loss"}) {
+        INFO(name);
+        CHECK(h5::read_double(b, name) == h5::read_double(a, name));
+    }
+    CHECK(test::run(exe + " analyze " + old).code == 0);
+    for (auto p: {full, old}) std::remove(p.c_str());
+}
