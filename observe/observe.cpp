@@ -229,8 +229,20 @@ run_rows observe_run(const run_ref& ref, const observe_options& options) {
             }
         }
 
-        // Activations and activity changes from the probe trials.
-        const probe_result act = pr.run();
+        // Activations and activity changes from the probe trials. The run itself did not diverge
+        // with these weights: a replay that does holds weights that are not what it computed (a
+        // damaged file), or a run on the edge of instability; either way the run's file, not
+        // eisim, is named (exit 2).
+        const probe_result act = [&] {
+            try {
+                return pr.run();
+            } catch (const divergence_error& e) {
+                throw user_error("run '" + ref.name + "' (" + ref.path + "): its weights at snapshot " + std::to_string(row) +
+                                 " (step " + std::to_string(std::llround(f.steps()[static_cast<std::size_t>(row)])) +
+                                 ") make the network diverge on the probe trials (" + e.what() +
+                                 "): the file may be damaged, or the run was on the edge of instability there");
+            }
+        }();
         for (const auto& pop: f.populations()) {
             if (pop.side == "input") continue; // the stimulus: the experimenter's own, the same for every rule
             const bool cell = pop.side == "network";

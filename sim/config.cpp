@@ -74,7 +74,7 @@ std::string describe(const toml::value& v) {
         std::ostringstream os;
         os << toml::format(v);
         std::string s = os.str();
-        if (s.size() > 60) s = s.substr(0, 57) + "...";
+        if (s.size() > 60) s = utf8_prefix(s, 57) + "...";
         return s;
     } catch (...) { return "(unprintable)"; }
 }
@@ -1201,7 +1201,7 @@ toml::value parse_toml_text(const std::string& text, const std::string& origin) 
         return toml::parse(is, origin);
     } catch (const std::exception& e) {
         std::string msg = e.what();
-        if (msg.size() > 600) msg = msg.substr(0, 600) + "...";
+        if (msg.size() > 600) msg = utf8_prefix(msg, 600) + "...";
         throw config_error("", origin + " is not valid TOML: " + msg);
     }
 }

@@ -187,7 +187,15 @@ run_summary learn(const config& c, const run_options& opt, const std::vector<sin
 
     long s0 = 0;
     if (opt.resume) check_resumable(opt.out, student, S, c.training.record_every); // before anything is changed: a refused resume changes nothing
-    run_recorder rec = opt.resume? run_recorder::reopen(opt.out): run_recorder(opt.out, opt.overwrite, to_toml(c), c.training.seed, true);
+    // A dataset that check_resumable found but HDF5 cannot open (an index a failed write broke) is damage.
+    const auto reopened = [&] {
+        try {
+            return run_recorder::reopen(opt.out);
+        } catch (const file_error& e) {
+            throw damaged_file(opt.out, e.what());
+        }
+    };
+    run_recorder rec = opt.resume? reopened(): run_recorder(opt.out, opt.overwrite, to_toml(c), c.training.seed, true);
     if (opt.resume) {
         const auto saved = rec.read_checkpoint();
         s0 = saved.step; // within [0, S]: check_resumable
@@ -200,14 +208,15 @@ run_summary learn(const config& c, const run_options& opt, const std::vector<sin
         }
         try {
             rec.truncate_to(s0, c.training.record_every);
+            // The first snapshot's numbers for the summary: a dataset a failed write left broken
+            // (a quota) is found here, or by the first flush.
+            const auto first = [&](const std::string& name) { return h5::read_rows(rec.file(), name, 0, 1).at(0); };
+            summary.initial_loss = first("trajectory/loss");
+            if (h5::exists(rec.file(), "trajectory/accuracy")) summary.initial_accuracy = first("trajectory/accuracy");
+            if (h5::exists(rec.file(), "trajectory/heldout_accuracy")) summary.initial_heldout_accuracy = first("trajectory/heldout_accuracy");
         } catch (const file_error& e) {
             throw damaged_file(opt.out, e.what()); // broken indexes are found by the first flush
         }
-        summary.initial_loss = h5::read_double(rec.file(), "trajectory/loss").at(0);
-        if (h5::exists(rec.file(), "trajectory/accuracy"))
-            summary.initial_accuracy = h5::read_double(rec.file(), "trajectory/accuracy").at(0);
-        if (h5::exists(rec.file(), "trajectory/heldout_accuracy"))
-            summary.initial_heldout_accuracy = h5::read_double(rec.file(), "trajectory/heldout_accuracy").at(0);
         if (!opt.quiet) std::fprintf(stderr, "resuming '%s' after learning step %ld of %ld\n", opt.out.c_str(), s0, S);
     } else {
         rec.write_network(student);

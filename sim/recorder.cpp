@@ -719,6 +719,28 @@ long check_resumable_file(const std::string& path, const network& net, long step
         for (std::size_t k = 0; k < v.size(); ++k)
             if (!std::isfinite(v[k])) throw bad("/" + base + "velocity[" + std::to_string(k) + "] is not finite");
     }
+    // The snapshot of the checkpoint's step, where it is committed, holds the same weights: a
+    // checkpoint that disagrees with it (flipped bytes leave magnitudes finite but wrong) would
+    // resume a run that the file never computed. float32 recording rounds them.
+    {
+        hsize_t committed_rows = rows;
+        if (h5::has_attr(traj, "committed"))
+            committed_rows = std::min<hsize_t>(rows, static_cast<hsize_t>(std::max<std::int64_t>(h5::read_attr_int(traj, "committed"), 0)));
+        const auto st = h5::read_double(f, "trajectory/step");
+        for (hsize_t r = 0; r < committed_rows && r < st.size(); ++r) {
+            if (st[r] != static_cast<double>(newest)) continue;
+            for (auto& p: net.projections) {
+                const std::string base = "checkpoint/" + slot_of_newest + "/" + p.name + "/m";
+                const auto m = h5::read_double(f, base);
+                const auto w = h5::read_rows(f, "trajectory/" + p.name + "/weight", r, 1);
+                for (std::size_t k = 0; k < m.size() && k < w.size(); ++k)
+                    if (std::abs(w[k]) != m[k] && std::abs(w[k]) != static_cast<double>(static_cast<float>(m[k])))
+                        throw bad("/" + base + "[" + std::to_string(k) + "] = " + fmt_number(m[k]) + " but the snapshot of the same step (" +
+                                  std::to_string(newest) + ") holds |w| = " + fmt_number(std::abs(w[k])) + ": the checkpoint and the trajectory disagree");
+            }
+            break;
+        }
+    }
     // The snapshots before the checkpoint cannot be redone from it: all must be there.
     const long needed = (newest + record_every - 1) / record_every;
     const long found = snapshots_before(h5::read_double(f, "trajectory/step"), static_cast<long>(rows), newest, record_every);

@@ -56,14 +56,18 @@ class Suite:
         """(exit code, stderr + stdout) of one eisim command; a hang or a crash is a broken promise."""
         t0 = time.monotonic()
         try:
-            p = subprocess.run([self.a.eisim, *args], capture_output=True, text=True, timeout=self.a.timeout,
+            p = subprocess.run([self.a.eisim, *args], capture_output=True, timeout=self.a.timeout,
                                env=dict(os.environ, **(env or {})), preexec_fn=preexec)
         except subprocess.TimeoutExpired:
             raise Broken(f"eisim {' '.join(args)} did not end within {self.a.timeout} s (a hang)")
+        try:  # every message is UTF-8, whatever bytes the input held
+            err, out = p.stderr.decode("utf-8"), p.stdout.decode("utf-8")
+        except UnicodeDecodeError as e:
+            raise Broken(f"eisim {' '.join(args)} wrote what is not UTF-8 ({e}): {(p.stderr + p.stdout)[-300:]!r}")
         if p.returncode < 0:
             raise Broken(f"eisim {' '.join(args)} died of signal {-p.returncode} after {time.monotonic() - t0:.1f} s (a crash): "
-                         f"{p.stderr[-500:]}")
-        return p.returncode, p.stderr + p.stdout
+                         f"{err[-500:]}")
+        return p.returncode, err + out
 
     def start(self, out, env=None):
         return subprocess.Popen([self.a.eisim, "run", "-q", *self.run_args, "--out", out], stdout=subprocess.DEVNULL,

@@ -363,5 +363,28 @@ TEST_CASE("observe refuses what it cannot tabulate, naming the run", "[observe][
     const std::string frozen_input = train(other, "frozen_input");
     CHECK_THROWS_WITH(observe::observe({long_run, frozen_input}, table_options(test::temp_path(".z.h5"))),
                       Catch::Contains("frozen_input") && Catch::Contains("other observables"));
-    for (auto x: {short_run, long_run, one, out, frozen_input}) fs::remove(x);
+    // Weights that make the replay diverge (here the recurrent weights of the last snapshot times
+    // 1e150, as flipped exponent bits make them): named as the run's, exit 2, not a divergence.
+    const std::string blown = train(small_config(4, 1), "blown_up");
+    {
+        auto f = h5::open_file(blown, true);
+        const auto dims = h5::shape(f, "trajectory/recurrent/weight");
+        std::vector<double> w = h5::read_rows(f, "trajectory/recurrent/weight", dims[0] - 1, 1);
+        for (double& x: w) x *= 1e150;
+        h5::handle ds(H5Dopen2(f, "trajectory/recurrent/weight", H5P_DEFAULT), H5Dclose);
+        h5::handle space(H5Dget_space(ds), H5Sclose);
+        const hsize_t start[2] = {dims[0] - 1, 0}, count[2] = {1, dims[1]};
+        H5Sselect_hyperslab(space, H5S_SELECT_SET, start, nullptr, count, nullptr);
+        h5::handle mem(H5Screate_simple(2, count, nullptr), H5Sclose);
+        REQUIRE(H5Dwrite(ds, H5T_NATIVE_DOUBLE, mem, space, H5P_DEFAULT, w.data()) >= 0);
+    }
+    try {
+        observe::observe({blown}, table_options(test::temp_path(".w.h5")));
+        FAIL("observed");
+    } catch (const divergence_error&) {
+        FAIL("a divergence (exit 3), not the run's file named");
+    } catch (const user_error& e) {
+        CHECK_THAT(e.what(), Catch::Contains("blown_up") && Catch::Contains("diverge") && Catch::Contains("damaged"));
+    }
+    for (auto x: {short_run, long_run, one, out, frozen_input, blown}) fs::remove(x);
 }

@@ -135,6 +135,8 @@ TEST_CASE("a resume that refuses a damaged checkpoint names it and changes nothi
         {"no completed step", "no completed learning step", set_step(-1)},
         {"a negative magnitude", "m[3] = -0.5: magnitudes are finite and never negative", set_m(-0.5)},
         {"a NaN magnitude", "m[3] = nan", set_m(std::nan(""))},
+        // flipped exponent bits: finite, positive and wrong; the snapshot of the same step says so
+        {"a magnitude that its step's snapshot contradicts", "the checkpoint and the trajectory disagree", set_m(3.5e303)},
         {"an unsupported format version", "format version 99", [](hid_t f) { h5::write_attr(f, "format_version", std::int64_t{99}); }},
         {"a negative committed count", "committed is negative",
          [](hid_t f) { h5::update_attr(h5::open_group(f, "trajectory"), "committed", -1); }},

@@ -221,3 +221,28 @@ TEST_CASE("learning refuses a circuit whose outputs cannot depend on its inputs;
     one_of_two.circuit.projections.push_back(extra);
     CHECK_NOTHROW(validate_for_learning(one_of_two));
 }
+
+TEST_CASE("messages that quote a shortened value stay UTF-8", "[config][errors]") {
+    // Whether `s` is well-formed UTF-8 (no sequence cut short, no stray continuation byte).
+    const auto utf8 = [](const std::string& s) {
+        for (std::size_t i = 0; i < s.size();) {
+            const auto c = static_cast<unsigned char>(s[i]);
+            const int n = c < 0x80? 0: (c >> 5) == 6? 1: (c >> 4) == 14? 2: (c >> 3) == 30? 3: -1;
+            if (n < 0 || i + n >= s.size() + (n == 0? 1: 0)) return false;
+            for (int k = 1; k <= n; ++k)
+                if ((static_cast<unsigned char>(s[i + k]) & 0xC0) != 0x80) return false;
+            i += n + 1;
+        }
+        return true;
+    };
+    for (auto ch: {std::string("\xc3\xa9"), std::string("\xe2\x82\xac"), std::string("\xf0\x9f\x98\x80")}) { // é € 😀
+        std::string many;
+        for (int k = 0; k < 400; ++k) many += ch;
+        for (auto text: {"[training]\nsteps = \"" + many + "\"\n", "[training]\nsteps = 1" + many + "\n", many + " = 1\n"}) {
+            const auto e = error_of(text);
+            INFO(e);
+            CHECK(e.find("...") != std::string::npos); // shortened
+            CHECK(utf8(e));
+        }
+    }
+}
