@@ -339,6 +339,22 @@ void write(hid_t loc, const std::string& name, const std::vector<std::string>& v
     if (n > 0) check(H5Dwrite(dset, type, H5S_ALL, H5S_ALL, H5P_DEFAULT, ptrs.data()), "writing dataset", name);
 }
 
+void write_fixed_strings(hid_t loc, const std::string& name, const std::vector<std::string>& v) {
+    std::size_t width = 1;
+    for (auto& s: v) width = std::max(width, s.size());
+    handle type(H5Tcopy(H5T_C_S1), H5Tclose);
+    H5Tset_size(type, width);
+    H5Tset_strpad(type, H5T_STR_NULLPAD);
+    H5Tset_cset(type, H5T_CSET_UTF8);
+    hsize_t n = v.size();
+    handle space(check(H5Screate_simple(1, &n, nullptr), "dataspace for " + name), H5Sclose);
+    handle dset(check(H5Dcreate2(loc, name.c_str(), type, space, H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT),
+                      "cannot create dataset '" + name + "'"), H5Dclose);
+    std::string buf(width*v.size(), '\0');
+    for (std::size_t i = 0; i < v.size(); ++i) buf.replace(i*width, v[i].size(), v[i]);
+    if (n > 0) check(H5Dwrite(dset, type, H5S_ALL, H5S_ALL, H5P_DEFAULT, buf.data()), "writing dataset", name);
+}
+
 bool holds_strings(hid_t loc, const std::string& name) {
     auto dset = open_dataset(loc, name);
     handle ftype(H5Dget_type(dset), H5Tclose);

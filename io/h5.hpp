@@ -94,6 +94,11 @@ void write(hid_t loc, const std::string& name, const std::vector<std::uint64_t>&
 void write(hid_t loc, const std::string& name, const std::vector<std::uint32_t>& v);
 /// A 1-D dataset of variable-length UTF-8 strings (h5py reads it as str objects).
 void write(hid_t loc, const std::string& name, const std::vector<std::string>& v);
+/// A 1-D dataset of fixed-length UTF-8 strings, as wide as the longest (null-padded). Reading it
+/// needs no global heap: HDF5 1.10 reads a variable-length string through the file's global heap
+/// without checking the lengths there, so a damaged heap crashes the reader (seen in the fault
+/// campaign: analyze died of SIGSEGV in H5HG_read); a damaged fixed-length one reads as text.
+void write_fixed_strings(hid_t loc, const std::string& name, const std::vector<std::string>& v);
 std::vector<std::string> read_strings(hid_t loc, const std::string& name);
 /// Whether dataset `name` holds strings (fixed or variable length).
 bool holds_strings(hid_t loc, const std::string& name);

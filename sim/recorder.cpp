@@ -321,15 +321,16 @@ void run_recorder::write_network(const network& net) {
             bias.push_back(p.bias);
             transfer.push_back(p.model == "rate"? net.phi.of(p.first).name: "");
         }
-        h5::write(pg, "name", name);
-        h5::write(pg, "model", model);
-        h5::write(pg, "side", where);
+        // Fixed-length strings (version 4): no global heap that damage could make crash a reader (io/h5.hpp).
+        h5::write_fixed_strings(pg, "name", name);
+        h5::write_fixed_strings(pg, "model", model);
+        h5::write_fixed_strings(pg, "side", where);
         h5::write(pg, "first", first);
         h5::write(pg, "size", size);
         h5::write(pg, "sign", sign);
         h5::write(pg, "tau_ms", tau);
         h5::write(pg, "bias", bias);
-        h5::write(pg, "transfer", transfer);
+        h5::write_fixed_strings(pg, "transfer", transfer);
     }
     for (auto& P: net.projections) {
         const projection* p = &P;

@@ -115,6 +115,16 @@ TEST_CASE("the run file holds what the model built", "[cli][roundtrip]") {
     CHECK(h5::read_attr_int(g, "n_e") == 40);
     CHECK(h5::read_attr_int(g, "n_i") == 10);
     CHECK(h5::read_double(g, "tau") == std::vector<double>(net.tau.data(), net.tau.data() + net.n()));
+    // The populations' strings are fixed-length (version 4: no global heap for damage to crash a reader).
+    for (auto name: {"name", "model", "side", "transfer"}) {
+        INFO(name);
+        h5::handle ds(H5Dopen2(g, (std::string("populations/") + name).c_str(), H5P_DEFAULT), H5Dclose);
+        h5::handle type(H5Dget_type(ds), H5Tclose);
+        CHECK(H5Tget_class(type) == H5T_STRING);
+        CHECK(H5Tis_variable_str(type) == 0);
+    }
+    CHECK(h5::read_strings(g, "populations/name") == std::vector<std::string>{"E", "I", "in", "out"});
+    CHECK(h5::read_strings(g, "populations/side") == std::vector<std::string>{"network", "network", "input", "output"});
     for (auto* p: {&net.get("recurrent"), &net.get("input"), &net.get("readout")}) {
         auto pg = h5::open_group(g, p->name);
         CHECK(h5::read_int(pg, "pre") == std::vector<std::int64_t>(p->pre.begin(), p->pre.end()));
