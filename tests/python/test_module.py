@@ -257,7 +257,10 @@ def test_gil_is_released_while_training(tmp_path):
 
 
 def test_sigint_stops_at_a_step_and_the_file_resumes(tmp_path):
-    cfg = small(**{"training.steps": 400})
+    # About 1.5 s of steps (1 ms each here) against a signal at 0.3 s: with 400 steps (0.4 s) a
+    # timer thread delayed on busy cores fired after the run had ended.
+    steps = 1500
+    cfg = small(**{"training.steps": steps})
     out = tmp_path / "stopped.h5"
     # Python's own handler is the one in force: no handler of the module's replaces it.
     assert signal.getsignal(signal.SIGINT) is signal.default_int_handler
@@ -272,7 +275,7 @@ def test_sigint_stops_at_a_step_and_the_file_resumes(tmp_path):
     assert any("eisim.resume" in n for n in notes), notes
     assert signal.getsignal(signal.SIGINT) is signal.default_int_handler
     done = len(eisim.RunFile(out).steps) - 1
-    assert 0 < done < 400
+    assert 0 < done < steps
     eisim.resume(out)
     assert differences(out, cli_run(cfg, tmp_path, "whole")) == []
 
