@@ -1,13 +1,26 @@
 #!/usr/bin/env bash
-# The test suite: install what is missing, build everything, run every Catch2 test through CTest;
-# then the suite again under AddressSanitizer and UndefinedBehaviorSanitizer (build-asan/, a Debug
-# build: NDEBUG is not defined there, so every EISIM_ASSERT and Eigen's index checks run), less
-# the tests labelled slow (tagged [slow]: learning runs of many steps, the SIGKILL and SIGTERM
-# end-to-end runs, finite differences over every synapse, the default-problem runs), which run in
-# the first pass and would take minutes each under the sanitizers.
-# EISIM_SANITIZERS=0 skips the second pass.
+# The test suite, in two tiers.
+#   bash scripts/test.sh         the first tier: install what is missing, build everything
+#                                (Release), run every Catch2, Python and end-to-end test through
+#                                CTest, the slow scientific checks included (about 9 minutes on 2
+#                                cores from a fresh clone).
+#   bash scripts/test.sh --full  the first tier, then the suite again under AddressSanitizer and
+#                                UndefinedBehaviorSanitizer (build-asan/, a Debug build: NDEBUG is
+#                                not defined there, so every EISIM_ASSERT and Eigen's index checks
+#                                run), less the tests labelled slow (tagged [slow]: learning runs of
+#                                many steps, the SIGKILL and SIGTERM end-to-end runs, finite
+#                                differences over every synapse, the default-problem runs), which ran
+#                                in the first tier and would take minutes each under the sanitizers.
+#                                A second build of everything: about 10 minutes more. CI runs this.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+full=0
+for a in "$@"; do
+  case "$a" in
+    --full) full=1 ;;
+    *) echo "scripts/test.sh: unknown argument '$a' (the only one is --full: the sanitizer pass too)" >&2; exit 2 ;;
+  esac
+done
 bash scripts/install-deps.sh
 jobs=$(nproc 2>/dev/null || echo 2)
 start=$SECONDS
@@ -23,7 +36,7 @@ elapsed "built"
 (cd build && ctest --output-on-failure -j "$jobs" | tee ctest.log)
 elapsed "the Release pass done"
 slowest "the Release pass" build/ctest.log
-if [ "${EISIM_SANITIZERS:-1}" != 0 ]; then
+if [ "$full" = 1 ]; then
   echo "== the suite again under AddressSanitizer and UndefinedBehaviorSanitizer =="
   cmake -S . -B build-asan -DCMAKE_BUILD_TYPE=Debug -DEISIM_SANITIZE=ON -DEISIM_NATIVE="${EISIM_NATIVE:-ON}" >/dev/null
   cmake --build build-asan -j "$jobs"
@@ -32,4 +45,6 @@ if [ "${EISIM_SANITIZERS:-1}" != 0 ]; then
      ctest --output-on-failure -j "$jobs" -LE slow | tee ctest.log)
   elapsed "the sanitizer pass done"
   slowest "the sanitizer pass" build-asan/ctest.log
+else
+  echo "== the second tier, the suite under ASan/UBSan with every EISIM_ASSERT on: bash scripts/test.sh --full =="
 fi
