@@ -196,7 +196,7 @@ double typical_magnitude(const projection_desc& d, std::size_t x, std::size_t y,
 
 // One draw of a magnitude of the projection's distribution with typical value `typical`.
 double draw_magnitude(const projection_desc& d, double typical, rng& g) {
-    if (d.weights == "gamma") return std::gamma_distribution<double>(d.shape, typical/d.shape)(g);
+    if (d.weights == "gamma") return gamma_variate(d.shape, typical/d.shape, g);
     if (d.weights == "constant") return typical;
     return std::exp(std::log(typical) + d.sigma_ln*normal(g)); // lognormal, median `typical`
 }
@@ -243,7 +243,7 @@ void draw_synapses(const projection_desc& d, const network& net, synapse_sink& o
                 for (int il = 0; il < post[x]->size; ++il) {
                     taken.assign(static_cast<std::size_t>(n), 0);
                     for (int r = n - k; r < n; ++r) { // Floyd's sampling of k of n without replacement
-                        const int t = std::uniform_int_distribution<int>(0, r)(g);
+                        const int t = static_cast<int>(uniform_index(static_cast<std::uint64_t>(r), g));
                         taken[static_cast<std::size_t>(taken[static_cast<std::size_t>(t)]? r: t)] = 1;
                     }
                     for (int t = 0; t < n; ++t)
