@@ -415,13 +415,15 @@ std::vector<std::int64_t> read_int(hid_t loc, const std::string& name) { return 
 
 std::vector<double> read_rows(hid_t loc, const std::string& name, hsize_t row0, hsize_t nrows) {
     auto dims = shape(loc, name);
-    if (dims.size() != 2) fail("dataset '" + name + "' is not 2-D");
+    if (dims.size() == 1) dims.push_back(1); // a series: one value per row
+    if (dims.size() != 2) fail("dataset '" + name + "' is not 1-D or 2-D");
     if (row0 + nrows > dims[0]) fail("dataset '" + name + "' has " + std::to_string(dims[0]) + " rows; asked for row " + std::to_string(row0 + nrows - 1));
     handle dset(check(H5Dopen2(loc, name.c_str(), H5P_DEFAULT), "cannot open dataset '" + name + "'"), H5Dclose);
     handle space(H5Dget_space(dset), H5Sclose);
+    const int rank = H5Sget_simple_extent_ndims(space);
     hsize_t start[2] = {row0, 0}, count[2] = {nrows, dims[1]};
     H5Sselect_hyperslab(space, H5S_SELECT_SET, start, nullptr, count, nullptr);
-    handle mem(H5Screate_simple(2, count, nullptr), H5Sclose);
+    handle mem(H5Screate_simple(rank, count, nullptr), H5Sclose);
     std::vector<double> out(nrows*dims[1]);
     if (!out.empty()) check(H5Dread(dset, H5T_NATIVE_DOUBLE, mem, space, H5P_DEFAULT, out.data()), "reading dataset", name);
     return out;
@@ -512,13 +514,28 @@ row_appender::row_appender(hid_t loc, const std::string& name, hsize_t cols, boo
                          "cannot create dataset '" + name + "'"), H5Dclose);
 }
 
+row_appender row_appender::series(hid_t loc, const std::string& name, bool integer) {
+    row_appender r;
+    r.rank_ = 1;
+    r.cols_ = 1;
+    hsize_t dims[1] = {0}, maxdims[1] = {H5S_UNLIMITED}, chunk[1] = {series_chunk};
+    handle space(H5Screate_simple(1, dims, maxdims), H5Sclose);
+    handle dcpl(H5Pcreate(H5P_DATASET_CREATE), H5Pclose);
+    H5Pset_chunk(dcpl, 1, chunk);
+    r.dset_ = handle(check(H5Dcreate2(loc, name.c_str(), integer? H5T_STD_I64LE: H5T_IEEE_F64LE, space, H5P_DEFAULT, dcpl, H5P_DEFAULT),
+                           "cannot create dataset '" + name + "'"), H5Dclose);
+    return r;
+}
+
 row_appender row_appender::open(hid_t loc, const std::string& name) {
     row_appender r;
     auto dims = shape(loc, name);
-    if (dims.size() != 2) fail("dataset '" + name + "' is not 2-D");
+    if (dims.size() == 1) r.rank_ = 1, dims.push_back(1);
+    if (dims.size() != 2) fail("dataset '" + name + "' is not 1-D or 2-D");
     r.dset_ = handle(check(H5Dopen2(loc, name.c_str(), H5P_DEFAULT), "cannot open dataset '" + name + "'"), H5Dclose);
     r.rows_ = dims[0];
     r.cols_ = dims[1];
+    if (r.rank_ == 1) return r;
     handle dcpl(H5Dget_create_plist(r.dset_), H5Pclose);
     hsize_t chunk[2] = {1, 1};
     if (H5Pget_layout(dcpl) == H5D_CHUNKED && H5Pget_chunk(dcpl, 2, chunk) == 2) r.chunk_cols_ = std::max<hsize_t>(chunk[1], 1);
@@ -527,16 +544,22 @@ row_appender row_appender::open(hid_t loc, const std::string& name) {
 
 void row_appender::append(const double* row) {
     hsize_t newdims[2] = {rows_ + 1, cols_};
-    check(H5Dset_extent(dset_, newdims), "extending dataset", "row");
+    check(H5Dset_extent(dset_, newdims), "extending dataset", "row"); // a series reads only newdims[0]
     handle space(H5Dget_space(dset_), H5Sclose);
     hsize_t start[2] = {rows_, 0}, count[2] = {1, cols_};
     H5Sselect_hyperslab(space, H5S_SELECT_SET, start, nullptr, count, nullptr);
-    handle mem(H5Screate_simple(2, count, nullptr), H5Sclose);
+    handle mem(H5Screate_simple(rank_, count, nullptr), H5Sclose);
     if (cols_ > 0) check(H5Dwrite(dset_, H5T_NATIVE_DOUBLE, mem, space, H5P_DEFAULT, row), "appending to dataset", "row");
     ++rows_;
 }
 
 void row_appender::append(const fill_block& fill) {
+    if (rank_ == 1) {
+        double v = 0;
+        fill(0, 1, &v);
+        append(&v);
+        return;
+    }
     hsize_t newdims[2] = {rows_ + 1, cols_};
     check(H5Dset_extent(dset_, newdims), "extending dataset", "row");
     handle space(H5Dget_space(dset_), H5Sclose);

@@ -111,7 +111,8 @@ void hard_link(hid_t loc, const std::string& target, const std::string& name);
 std::vector<hsize_t> shape(hid_t loc, const std::string& name);
 std::vector<double> read_double(hid_t loc, const std::string& name);
 std::vector<std::int64_t> read_int(hid_t loc, const std::string& name);
-/// Rows [row0, row0+nrows) of a 2-D dataset of doubles, row-major.
+/// Rows [row0, row0+nrows) of a 2-D dataset of doubles, row-major (of a 1-D one: its values
+/// [row0, row0+nrows)).
 std::vector<double> read_rows(hid_t loc, const std::string& name, hsize_t row0, hsize_t nrows);
 
 /// A dataset of doubles of the given shape, to be written later with `overwrite` (its data is
@@ -141,12 +142,16 @@ template <typename T> void create_extendable(hid_t loc, const std::string& name)
 template <typename T> void write_extendable(hid_t loc, const std::string& name, const T* data, hsize_t n);
 
 /// A 2-D dataset [rows × cols] of doubles (or float32 on disk) extendable along rows, in chunks
-/// of one row by at most block_values columns; `append` adds one row.
+/// of one row by at most block_values columns; `append` adds one row. Or, made by `series`, a 1-D
+/// dataset of one value per row.
 class row_appender {
 public:
     row_appender() = default;
     row_appender(hid_t loc, const std::string& name, hsize_t cols, bool float32 = false, int compression = 0);
-    /// Reopen an existing extendable dataset (to resume writing).
+    /// A 1-D series extendable without limit: float64, or int64 where it counts (`append` takes
+    /// doubles holding whole numbers then), in chunks of series_chunk values.
+    static row_appender series(hid_t loc, const std::string& name, bool integer = false);
+    /// Reopen an existing extendable dataset, 2-D or a 1-D series (to resume writing).
     static row_appender open(hid_t loc, const std::string& name);
     void append(const double* row);
     /// Append one row written in blocks of columns (one chunk each) through a buffer of one block.
@@ -155,9 +160,16 @@ public:
     hsize_t rows() const { return rows_; }
     hsize_t cols() const { return cols_; }
 
+    /// 1 for a series, 2 for rows of columns.
+    int rank() const { return rank_; }
+
 private:
     handle dset_;
+    int rank_ = 2;
     hsize_t rows_ = 0, cols_ = 0, chunk_cols_ = 1;
 };
+/// The values per chunk of a series: 1024 (8 KiB), so that a series of many steps is a few
+/// chunks, not one per value.
+constexpr hsize_t series_chunk = 1024;
 
 } // namespace eisim::h5

@@ -489,21 +489,23 @@ void run_recorder::begin_trajectory(const network& net, bool float32, int compre
     auto g = h5::create_group(file_, "trajectory");
     h5::write_attr(g, "committed", std::int64_t{0});
     has_commit_ = true;
-    traj_step_ = h5::row_appender(g, "step", 1);
-    traj_loss_ = h5::row_appender(g, "loss", 1);
-    traj_acc_ = h5::row_appender(g, "accuracy", 1);
-    traj_heldout_loss_ = h5::row_appender(g, "heldout_loss", 1);
-    traj_heldout_acc_ = h5::row_appender(g, "heldout_accuracy", 1);
+    // The series (version 5): 1-D, integers where they count.
+    const bool count = true;
+    traj_step_ = h5::row_appender::series(g, "step", count);
+    traj_loss_ = h5::row_appender::series(g, "loss");
+    traj_acc_ = h5::row_appender::series(g, "accuracy");
+    traj_heldout_loss_ = h5::row_appender::series(g, "heldout_loss");
+    traj_heldout_acc_ = h5::row_appender::series(g, "heldout_accuracy");
     has_heldout_ = true;
     for (auto& p: net.projections) {
         auto pg = h5::create_group(g, p.name);
         weights_.emplace_back(p.name, h5::row_appender(pg, "weight", p.size(), float32, compression));
     }
     auto t = h5::create_group(file_, "training");
-    train_loss_ = h5::row_appender(t, "loss", 1);
-    train_held_ = h5::row_appender(t, "held_at_bound", 1);
-    train_lr_ = h5::row_appender(t, "learning_rate", 1);
-    train_acc_ = h5::row_appender(t, "accuracy", 1);
+    train_loss_ = h5::row_appender::series(t, "loss");
+    train_held_ = h5::row_appender::series(t, "held_at_bound", count);
+    train_lr_ = h5::row_appender::series(t, "learning_rate");
+    train_acc_ = h5::row_appender::series(t, "accuracy");
     has_accuracy_ = true;
     auto c = h5::create_group(file_, "checkpoint");
     for (auto slot: {"slot0", "slot1"}) {
@@ -672,12 +674,14 @@ long check_resumable_file(const std::string& path, const network& net, long step
                   (version > run_format_version? "; it was written by a newer eisim)": ")"));
     for (auto g: {"trajectory", "training", "checkpoint"})
         if (!h5::exists(f, g)) throw bad(std::string("no /") + g + ": it was not written by 'eisim run', or by an older version");
-    // Every per-snapshot and per-step series is [rows × 1]; the weights one column per synapse.
+    // Every per-snapshot and per-step series is [rows] (version 5; [rows × 1] before); the
+    // weights [rows × synapses].
     const auto rows_of = [&](const std::string& name, hsize_t cols) {
         if (!h5::exists(f, name)) throw bad("missing dataset /" + name);
         const auto dims = h5::shape(f, name);
-        if (dims.size() != 2 || dims[1] != cols)
-            throw bad("/" + name + " should be [rows × " + std::to_string(cols) + "]");
+        const bool series = cols == 1 && dims.size() == 1;
+        if (!series && (dims.size() != 2 || dims[1] != cols))
+            throw bad("/" + name + " should be " + (cols == 1? std::string("[rows]"): "[rows × " + std::to_string(cols) + "]"));
         return dims[0];
     };
     hsize_t rows = rows_of("trajectory/step", 1);

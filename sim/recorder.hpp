@@ -16,15 +16,17 @@
 //                  these rows (a run killed mid-snapshot leaves some datasets a row longer).
 //                  Files of versions 1 and 2 lack it: their complete snapshots are the rows every
 //                  dataset holds.
-//                  step [T], loss [T], accuracy [T] (the task's: fraction correct or R²);
+//                  step [T] (int64), loss [T], accuracy [T] (the task's: fraction correct or R²);
 //                  heldout_loss [T], heldout_accuracy [T] (version 4): on the held-out set of a
 //                  decision task (sim/heldout.hpp), NaN at the snapshots where it is not measured
 //                  and everywhere for other tasks; files of versions 1 to 3 lack them;
 //                  <p>/weight [T × nnz] signed weights, one row per snapshot
 //                  (float64, or float32 with training.record_precision; chunks of one row by at most
 //                  2^16 columns, h5::block_values)
-//   /training      loss [steps], held_at_bound [steps], learning_rate [steps], accuracy [steps]
+//   /training      loss [steps], held_at_bound [steps] (int64), learning_rate [steps], accuracy [steps]
 //                  (accuracy: added without a version bump; files written before it lack it)
+//                  Every series of /trajectory and /training is 1-D (version 5; chunks of
+//                  h5::series_chunk values); versions 1 to 4 store them [T × 1] float64.
 //   /activity      steps [n]; step_<k>/{time [T+1] (ms), input [trials × T+1 × n_in],
 //                  rate [trials × T+1 × N], output and target [trials × T+1 × n_out]}
 //   /teacher/<p>   the teacher's pre, post, sign, weight [nnz]
@@ -64,7 +66,7 @@
 
 namespace eisim {
 
-constexpr std::int64_t run_format_version = 4; // 3: /trajectory attr committed; 4: heldout_loss, heldout_accuracy (docs/design.md)
+constexpr std::int64_t run_format_version = 5; // 3: /trajectory attr committed; 4: heldout_loss, heldout_accuracy; 5: 1-D series (docs/design.md)
 extern const char* software_version;
 extern const char* git_revision;
 

@@ -20,7 +20,7 @@ def _text(v):
 
 
 def _series(ds, n=None):
-    """A per-step series as 1-D (format 2 stores [T x 1])."""
+    """A per-step series as 1-D (formats 1 to 4 store [T x 1], format 5 [T])."""
     a = ds[()] if n is None else ds[:n]
     return a.reshape(a.shape[0]) if a.ndim == 2 and a.shape[1] == 1 else a
 

@@ -326,7 +326,8 @@ def test_runfile_reads_what_h5py_reads(tmp_path):
     run = eisim.RunFile(out)
     with h5py.File(out, "r") as f:
         assert run.steps.tolist() == [0, 2, 4, 6]
-        assert np.array_equal(run.loss, f["trajectory/loss"][:, 0])
+        assert np.array_equal(run.loss, f["trajectory/loss"][:])  # format 5: 1-D series
+        assert f["trajectory/step"].shape == (4,) and f["trajectory/step"].dtype == np.int64
         for name in ("recurrent", "input", "readout"):
             w, ds = run.weights(name), f["trajectory"][name]["weight"]
             assert w.shape == ds.shape

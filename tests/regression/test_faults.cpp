@@ -41,14 +41,16 @@ void tear(const std::string& path) {
     for (auto& name: per_snapshot) {
         h5::handle ds(H5Dopen2(f, name.c_str(), H5P_DEFAULT), H5Dclose);
         REQUIRE(ds >= 0);
-        const auto dims = h5::shape(f, name);
-        const hsize_t grown[2] = {dims[0] + 1, dims[1]};
+        const auto dims = h5::shape(f, name); // [T] (a series) or [T × nnz]
+        const int rank = static_cast<int>(dims.size());
+        const hsize_t cols = rank == 1? 1: dims[1];
+        const hsize_t grown[2] = {dims[0] + 1, cols};
         REQUIRE(H5Dset_extent(ds, grown) >= 0);
-        std::vector<double> row(dims[1], name == "trajectory/step"? 1e9: 1e224);
+        std::vector<double> row(cols, name == "trajectory/step"? 1e9: 1e224);
         h5::handle space(H5Dget_space(ds), H5Sclose);
-        const hsize_t start[2] = {dims[0], 0}, count[2] = {1, dims[1]};
+        const hsize_t start[2] = {dims[0], 0}, count[2] = {1, cols};
         H5Sselect_hyperslab(space, H5S_SELECT_SET, start, nullptr, count, nullptr);
-        h5::handle mem(H5Screate_simple(2, count, nullptr), H5Sclose);
+        h5::handle mem(H5Screate_simple(rank, count, nullptr), H5Sclose);
         REQUIRE(H5Dwrite(ds, H5T_NATIVE_DOUBLE, mem, space, H5P_DEFAULT, row.data()) >= 0);
     }
 }
@@ -143,7 +145,7 @@ TEST_CASE("a resume that refuses a damaged checkpoint names it and changes nothi
         {"a snapshot before the checkpoint missing", "holds 1 of the 2 snapshots taken before it",
          [](hid_t f) {
              h5::handle ds(H5Dopen2(f, "trajectory/step", H5P_DEFAULT), H5Dclose);
-             const hsize_t one[2] = {1, 1};
+             const hsize_t one[1] = {1}; // a series: [T]
              H5Dset_extent(ds, one);
          }},
     };

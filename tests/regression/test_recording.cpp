@@ -176,3 +176,33 @@ TEST_CASE("the learning loop hands every step to its sinks: a memory sink holds 
     }
     CHECK(summary.final_loss == memory.snapshots.back().loss);
 }
+
+TEST_CASE("the series are 1-D in chunks of 1024 values, the counts int64, and hold the run's numbers", "[recording][format]") {
+    const auto out = run_ok(small + " --set training.steps=5 --set training.record_every=2");
+    auto f = h5::open_file(out);
+    CHECK(h5::read_attr_int(f, "format_version") == 5);
+    const std::vector<std::pair<std::string, bool>> series = {
+        {"trajectory/step", true}, {"trajectory/loss", false}, {"trajectory/accuracy", false},
+        {"trajectory/heldout_loss", false}, {"trajectory/heldout_accuracy", false}, {"training/loss", false},
+        {"training/held_at_bound", true}, {"training/learning_rate", false}, {"training/accuracy", false}};
+    for (auto& [name, count]: series) {
+        INFO(name);
+        const auto dims = h5::shape(f, name);
+        REQUIRE(dims.size() == 1);
+        CHECK(dims[0] == (name.rfind("trajectory", 0) == 0? 4u: 5u)); // snapshots 0, 2, 4, 5; steps 0..4
+        h5::handle d(H5Dopen2(f, name.c_str(), H5P_DEFAULT), H5Dclose);
+        h5::handle t(H5Dget_type(d), H5Tclose), dcpl(H5Dget_create_plist(d), H5Pclose);
+        CHECK(H5Tget_class(t) == (count? H5T_INTEGER: H5T_FLOAT));
+        CHECK(H5Tget_size(t) == 8);
+        hsize_t chunk[1] = {0};
+        REQUIRE(H5Pget_chunk(dcpl, 1, chunk) == 1);
+        CHECK(chunk[0] == h5::series_chunk);
+    }
+    CHECK(h5::read_int(f, "trajectory/step") == std::vector<std::int64_t>{0, 2, 4, 5});
+    // A snapshot's loss is the loss of the training step it opens (README, "/training" rows).
+    const auto snapshot = h5::read_double(f, "trajectory/loss"), per_step = h5::read_double(f, "training/loss");
+    CHECK(snapshot[0] == per_step[0]);
+    CHECK(snapshot[1] == per_step[2]);
+    CHECK(snapshot[2] == per_step[4]);
+    std::remove(out.c_str());
+}

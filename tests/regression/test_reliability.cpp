@@ -11,6 +11,7 @@
 #include "io/h5.hpp"
 #include "models/error.hpp"
 #include "sim/config.hpp"
+#include "tests/regression/datasets.hpp"
 #include "tests/support/approx.hpp"
 
 using namespace eisim;
@@ -185,7 +186,24 @@ TEST_CASE("a version-1 run file resumes: its format-1 config builds the same cir
     CHECK(test::run(exe + " analyze " + old).code == 0);
 }
 
-TEST_CASE("a version-3 run file, without the held-out series, resumes as version 3 without them", "[reliability][resume][format]") {
+// The series of /trajectory and /training as versions 1 to 4 stored them: [T × 1] float64 in
+// chunks of one value (the same values; version 5 stores them 1-D, the counts as int64).
+static const std::vector<std::string> series = {"trajectory/step", "trajectory/loss", "trajectory/accuracy", "trajectory/heldout_loss",
+                                         "trajectory/heldout_accuracy", "training/loss", "training/held_at_bound",
+                                         "training/learning_rate", "training/accuracy"};
+static void as_version_4_series(hid_t f) {
+    for (auto& name: series) {
+        if (!h5::exists(f, name)) continue;
+        const auto v = h5::read_double(f, name);
+        REQUIRE(H5Ldelete(f, name.c_str(), H5P_DEFAULT) >= 0);
+        const auto slash = name.find('/');
+        auto g = h5::open_group(f, name.substr(0, slash));
+        h5::row_appender column(g, name.substr(slash + 1), 1);
+        for (double x: v) column.append(&x);
+    }
+}
+
+TEST_CASE("a version-4 run file, its series [T × 1] float64, resumes as version 4 and equals the uninterrupted run", "[reliability][resume][format]") {
     const std::string args = " " + std::string(EISIM_SOURCE_DIR) + "/examples/perceptual_decision.toml --set training.steps=4"
                              " --set training.heldout_trials=16 --set training.heldout_every=2";
     const auto full = test::temp_path(".h5"), old = test::temp_path(".h5");
@@ -193,8 +211,8 @@ TEST_CASE("a version-3 run file, without the held-out series, resumes as version
     std::filesystem::copy_file(full, old);
     {
         auto f = h5::open_file(old, true);
-        h5::write_attr(f, "format_version", std::int64_t(3));
-        for (auto name: {"trajectory/heldout_loss", "trajectory/heldout_accuracy"}) REQUIRE(H5Ldelete(f, name, H5P_DEFAULT) >= 0);
+        h5::write_attr(f, "format_version", std::int64_t(4));
+        as_version_4_series(f);
         const auto s0 = h5::read_double(f, "checkpoint/slot0/step")[0], s1 = h5::read_double(f, "checkpoint/slot1/step")[0];
         auto newest = h5::open_group(f, s0 > s1? "checkpoint/slot0": "checkpoint/slot1");
         const double incomplete = -1;
@@ -205,7 +223,41 @@ TEST_CASE("a version-3 run file, without the held-out series, resumes as version
     REQUIRE(r.code == 0);
     CHECK_THAT(r.output, Catch::Contains("after learning step 3 of 4"));
     auto a = h5::open_file(full), b = h5::open_file(old);
-    CHECK(h5::read_attr_int(a, "format_version") == 4);
+    CHECK(h5::read_attr_int(a, "format_version") == 5);
+    CHECK(h5::read_attr_int(b, "format_version") == 4);
+    for (auto& name: series) {
+        INFO(name);
+        CHECK(h5::shape(a, name) == std::vector<hsize_t>{h5::shape(a, name).at(0)}); // version 5: 1-D
+        CHECK(h5::shape(b, name) == (std::vector<hsize_t>{h5::shape(a, name).at(0), 1}));
+        CHECK(test::same_values(h5::read_double(b, name), h5::read_double(a, name))); // NaN: not measured
+    }
+    for (auto name: {"trajectory/readout/weight", "trajectory/recurrent/weight"}) CHECK(h5::read_double(b, name) == h5::read_double(a, name));
+    CHECK(test::run(exe + " analyze " + old).code == 0);
+    for (auto p: {full, old}) std::remove(p.c_str());
+}
+
+TEST_CASE("a version-3 run file, without the held-out series, resumes as version 3 without them", "[reliability][resume][format]") {
+    const std::string args = " " + std::string(EISIM_SOURCE_DIR) + "/examples/perceptual_decision.toml --set training.steps=4"
+                             " --set training.heldout_trials=16 --set training.heldout_every=2";
+    const auto full = test::temp_path(".h5"), old = test::temp_path(".h5");
+    REQUIRE(test::run(exe + " run -q" + args + " --out " + full).code == 0);
+    std::filesystem::copy_file(full, old);
+    {
+        auto f = h5::open_file(old, true);
+        h5::write_attr(f, "format_version", std::int64_t(3));
+        for (auto name: {"trajectory/heldout_loss", "trajectory/heldout_accuracy"}) REQUIRE(H5Ldelete(f, name, H5P_DEFAULT) >= 0);
+        as_version_4_series(f); // and versions 1 to 4 store the series [T × 1]
+        const auto s0 = h5::read_double(f, "checkpoint/slot0/step")[0], s1 = h5::read_double(f, "checkpoint/slot1/step")[0];
+        auto newest = h5::open_group(f, s0 > s1? "checkpoint/slot0": "checkpoint/slot1");
+        const double incomplete = -1;
+        h5::overwrite(newest, "step", &incomplete);
+    }
+    const auto r = test::run(exe + " run --resume " + old);
+    INFO(r.output);
+    REQUIRE(r.code == 0);
+    CHECK_THAT(r.output, Catch::Contains("after learning step 3 of 4"));
+    auto a = h5::open_file(full), b = h5::open_file(old);
+    CHECK(h5::read_attr_int(a, "format_version") == 5);
     CHECK(h5::read_attr_int(b, "format_version") == 3);
     CHECK(!h5::exists(b, "trajectory/heldout_accuracy"));
     for (auto name: {"trajectory/step", "trajectory/loss", "trajectory/accuracy", "trajectory/readout/weight", "training/loss"}) {
