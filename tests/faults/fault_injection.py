@@ -19,6 +19,10 @@ The cases cycle through these kinds, with parameters drawn from the seed:
                  damaged, whose committed snapshots still analyse
   fsize          a file-size limit (RLIMIT_FSIZE): exit 4 naming the limit, then the resume without
                  it ends in the uninterrupted file
+  tmpfs          a real small disk, where mounting is allowed (root with CAP_SYS_ADMIN; elsewhere
+                 the kind is left out, and the suite says so): the run writes on a tmpfs of a
+                 random size: exit 0 with the uninterrupted file, or exit 4 naming the disk; then
+                 the tmpfs is enlarged (space freed) and the resume ends in the uninterrupted file
   damaged        a copy of a finished run with 1 to 200 bytes flipped, given to analyze, export csv,
                  export sonata, observe and --resume: exit 0 or 2
   bad_config     a mutated config (characters deleted or repeated, values replaced by others of any
@@ -40,7 +44,7 @@ sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."
 
 SETS = ["populations.E.size=80", "populations.I.size=20", "task.duration_ms=200", "task.batch=4", "training.steps=150",
         "training.record_every=3", "plasticity.momentum=0.9"]
-KINDS = ["kill", "kill_resume", "two_writers", "enospc", "enospc_blind", "fsize", "damaged", "bad_config"]
+KINDS = ["kill", "kill_resume", "two_writers", "enospc", "enospc_blind", "fsize", "tmpfs", "damaged", "bad_config"]
 
 
 class Suite:
@@ -189,6 +193,43 @@ class Suite:
         self.complete(out, f"after a file-size limit of {limit} bytes")
         return "exit 4, resumed"
 
+    @staticmethod
+    def mount_tmpfs(where, size):
+        """Mount a tmpfs of `size` bytes at `where`; None, or why it cannot be done here."""
+        os.makedirs(where, exist_ok=True)
+        try:
+            p = subprocess.run(["mount", "-t", "tmpfs", "-o", f"size={size}", "tmpfs", where], capture_output=True, text=True, timeout=30)
+        except (OSError, subprocess.TimeoutExpired) as e:
+            return str(e)
+        return None if p.returncode == 0 else (p.stderr.strip() or f"mount exited {p.returncode}")
+
+    @staticmethod
+    def unmount(where):
+        subprocess.run(["umount", where], capture_output=True, timeout=30)
+
+    def tmpfs(self, rng, out):
+        disk = out + ".disk"
+        size = max(4096, int(rng.uniform(0.01, 2.0) * self.ref_size))
+        why = self.mount_tmpfs(disk, size)
+        if why:
+            raise Broken(f"a tmpfs of {size} bytes could not be mounted although one could at the start: {why}")
+        try:
+            on_disk = os.path.join(disk, "run.h5")
+            rc, msg = self.call(["run", "-q", *self.run_args, "--out", on_disk])
+            if rc == 0:
+                self.expect_reference(on_disk, f"a run on a tmpfs of {size} bytes")
+                return "fitted"
+            if rc != 4 or "no space left on the disk" not in msg:
+                raise Broken(f"a full tmpfs ({size} bytes) ended with exit {rc}, not 4 naming the disk: {msg[-400:]}")
+            # Space freed: the same disk, larger.
+            p = subprocess.run(["mount", "-o", f"remount,size={4 * self.ref_size + (1 << 20)}", disk], capture_output=True, text=True, timeout=30)
+            if p.returncode != 0:
+                raise Broken(f"the tmpfs could not be enlarged: {p.stderr.strip()}")
+            self.complete(on_disk, f"after a full tmpfs ({size} bytes)")
+            return "exit 4, resumed"
+        finally:
+            self.unmount(disk)
+
     def damaged(self, rng, out):
         shutil.copyfile(self.ref, out)
         size = os.path.getsize(out)
@@ -246,8 +287,20 @@ class Suite:
 
     # ---- the suite ---------------------------------------------------------------------------------
 
+    def unmount_all(self, root):
+        root = os.path.abspath(root)
+        try:
+            with open("/proc/mounts") as f:
+                points = [line.split()[1] for line in f]
+        except OSError:
+            return
+        for m in points:
+            if m.startswith(root + os.sep):
+                self.unmount(m)
+
     def run(self):
         a = self.a
+        self.unmount_all(a.work)  # a tmpfs a killed suite left mounted
         shutil.rmtree(a.work, ignore_errors=True)
         os.makedirs(a.work)
         self.ref = os.path.join(a.work, "reference.h5")
@@ -261,7 +314,18 @@ class Suite:
         self.config_text = self.call(["config", *self.run_args])[1]
         print(f"reference run: {self.ref_seconds:.2f} s, {self.ref_size} bytes; {a.cases} cases, seed {a.seed}", flush=True)
         rng = random.Random(a.seed)
-        kinds = a.kinds.split(",") if a.kinds else KINDS
+        kinds = a.kinds.split(",") if a.kinds else list(KINDS)
+        if "tmpfs" in kinds:
+            probe = os.path.join(a.work, "probe.disk")
+            why = self.mount_tmpfs(probe, 1 << 16)
+            if why:
+                kinds.remove("tmpfs")
+                print(f"tmpfs: left out, mounting is not allowed here ({why})", flush=True)
+            else:
+                self.unmount(probe)
+        if not kinds:
+            print("FAIL: no kind of case can run here")
+            return 1
         for i in range(a.cases):
             kind = kinds[i % len(kinds)]
             out = os.path.join(a.work, f"case{i}.h5")
