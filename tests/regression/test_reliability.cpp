@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <cmath>
 #include <filesystem>
+#include <functional>
 #include <map>
 #include <random>
 
@@ -203,26 +204,38 @@ static void as_version_4_series(hid_t f) {
     }
 }
 
-TEST_CASE("a version-4 run file, its series [T × 1] float64, resumes as version 4 and equals the uninterrupted run", "[reliability][resume][format]") {
-    const std::string args = " " + std::string(EISIM_SOURCE_DIR) + "/examples/perceptual_decision.toml --set training.steps=4"
-                             " --set training.heldout_trials=16 --set training.heldout_every=2";
-    const auto full = test::temp_path(".h5"), old = test::temp_path(".h5");
-    REQUIRE(test::run(exe + " run -q" + args + " --out " + full).code == 0);
-    std::filesystem::copy_file(full, old);
-    {
-        auto f = h5::open_file(old, true);
-        h5::write_attr(f, "format_version", std::int64_t(4));
-        as_version_4_series(f);
-        const auto s0 = h5::read_double(f, "checkpoint/slot0/step")[0], s1 = h5::read_double(f, "checkpoint/slot1/step")[0];
-        auto newest = h5::open_group(f, s0 > s1? "checkpoint/slot0": "checkpoint/slot1");
-        const double incomplete = -1;
-        h5::overwrite(newest, "step", &incomplete);
+// A 4-step learning run `full` and `old`, a copy of it made into a file of `version` by `make_old`
+// with its newest checkpoint marked incomplete, resumed from the one before (after step 3).
+struct older_run {
+    std::string full = test::temp_path(".h5"), old = test::temp_path(".h5");
+    older_run(std::int64_t version, const std::function<void(hid_t)>& make_old) {
+        const std::string args = " " + std::string(EISIM_SOURCE_DIR) + "/examples/perceptual_decision.toml --set training.steps=4"
+                                 " --set training.heldout_trials=16 --set training.heldout_every=2";
+        REQUIRE(test::run(exe + " run -q" + args + " --out " + full).code == 0);
+        std::filesystem::copy_file(full, old);
+        {
+            auto f = h5::open_file(old, true);
+            h5::write_attr(f, "format_version", version);
+            make_old(f);
+            const auto s0 = h5::read_double(f, "checkpoint/slot0/step")[0], s1 = h5::read_double(f, "checkpoint/slot1/step")[0];
+            auto newest = h5::open_group(f, s0 > s1? "checkpoint/slot0": "checkpoint/slot1");
+            const double incomplete = -1;
+            h5::overwrite(newest, "step", &incomplete);
+        }
+        const auto r = test::run(exe + " run --resume " + old);
+        INFO(r.output);
+        REQUIRE(r.code == 0);
+        CHECK_THAT(r.output, Catch::Contains("after learning step 3 of 4"));
+        CHECK(test::run(exe + " analyze " + old).code == 0);
     }
-    const auto r = test::run(exe + " run --resume " + old);
-    INFO(r.output);
-    REQUIRE(r.code == 0);
-    CHECK_THAT(r.output, Catch::Contains("after learning step 3 of 4"));
-    auto a = h5::open_file(full), b = h5::open_file(old);
+    ~older_run() {
+        for (auto& p: {full, old}) std::remove(p.c_str());
+    }
+};
+
+TEST_CASE("a version-4 run file, its series [T × 1] float64, resumes as version 4 and equals the uninterrupted run", "[reliability][resume][format]") {
+    older_run run(4, as_version_4_series);
+    auto a = h5::open_file(run.full), b = h5::open_file(run.old);
     CHECK(h5::read_attr_int(a, "format_version") == 5);
     CHECK(h5::read_attr_int(b, "format_version") == 4);
     for (auto& name: series) {
@@ -232,31 +245,14 @@ TEST_CASE("a version-4 run file, its series [T × 1] float64, resumes as version
         CHECK(test::same_values(h5::read_double(b, name), h5::read_double(a, name))); // NaN: not measured
     }
     for (auto name: {"trajectory/readout/weight", "trajectory/recurrent/weight"}) CHECK(h5::read_double(b, name) == h5::read_double(a, name));
-    CHECK(test::run(exe + " analyze " + old).code == 0);
-    for (auto p: {full, old}) std::remove(p.c_str());
 }
 
 TEST_CASE("a version-3 run file, without the held-out series, resumes as version 3 without them", "[reliability][resume][format]") {
-    const std::string args = " " + std::string(EISIM_SOURCE_DIR) + "/examples/perceptual_decision.toml --set training.steps=4"
-                             " --set training.heldout_trials=16 --set training.heldout_every=2";
-    const auto full = test::temp_path(".h5"), old = test::temp_path(".h5");
-    REQUIRE(test::run(exe + " run -q" + args + " --out " + full).code == 0);
-    std::filesystem::copy_file(full, old);
-    {
-        auto f = h5::open_file(old, true);
-        h5::write_attr(f, "format_version", std::int64_t(3));
+    older_run run(3, [](hid_t f) {
         for (auto name: {"trajectory/heldout_loss", "trajectory/heldout_accuracy"}) REQUIRE(H5Ldelete(f, name, H5P_DEFAULT) >= 0);
         as_version_4_series(f); // and versions 1 to 4 store the series [T × 1]
-        const auto s0 = h5::read_double(f, "checkpoint/slot0/step")[0], s1 = h5::read_double(f, "checkpoint/slot1/step")[0];
-        auto newest = h5::open_group(f, s0 > s1? "checkpoint/slot0": "checkpoint/slot1");
-        const double incomplete = -1;
-        h5::overwrite(newest, "step", &incomplete);
-    }
-    const auto r = test::run(exe + " run --resume " + old);
-    INFO(r.output);
-    REQUIRE(r.code == 0);
-    CHECK_THAT(r.output, Catch::Contains("after learning step 3 of 4"));
-    auto a = h5::open_file(full), b = h5::open_file(old);
+    });
+    auto a = h5::open_file(run.full), b = h5::open_file(run.old);
     CHECK(h5::read_attr_int(a, "format_version") == 5);
     CHECK(h5::read_attr_int(b, "format_version") == 3);
     CHECK(!h5::exists(b, "trajectory/heldout_accuracy"));
@@ -264,6 +260,4 @@ TEST_CASE("a version-3 run file, without the held-out series, resumes as version
         INFO(name);
         CHECK(h5::read_double(b, name) == h5::read_double(a, name));
     }
-    CHECK(test::run(exe + " analyze " + old).code == 0);
-    for (auto p: {full, old}) std::remove(p.c_str());
 }
