@@ -341,8 +341,8 @@ void run_recorder::write_network(const network& net) {
         h5::write_attr(pg, "post_population", p->post_population);
         h5::write_attr(pg, "n_pre", std::int64_t(p->n_pre));
         h5::write_attr(pg, "n_post", std::int64_t(p->n_post));
-        h5::write(pg, "pre_populations", p->pre_populations);
-        h5::write(pg, "post_populations", p->post_populations);
+        h5::write_fixed_strings(pg, "pre_populations", p->pre_populations); // fixed-length (version 5), as /network/populations
+        h5::write_fixed_strings(pg, "post_populations", p->post_populations);
         h5::write_attr(pg, "connectivity", p->connectivity);
         h5::write_attr(pg, "delay", std::int64_t(p->delay));
     }
