@@ -303,7 +303,7 @@ py::list summaries(const std::vector<projection_summary>& v) {
     for (auto& p: v) {
         py::dict d;
         d["name"] = p.name, d["n"] = p.n, d["mean_ln"] = p.mean_ln, d["sd_ln"] = p.sd_ln;
-        d["held_at_bound"] = p.held_at_bound, d["sign_changes"] = p.sign_changes;
+        d["held_at_bound"] = p.held_at_bound, d["sign_changes"] = p.sign_changes, d["zero"] = p.zero;
         l.append(d);
     }
     return l;

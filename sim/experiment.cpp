@@ -81,15 +81,21 @@ std::vector<projection_summary> summarize(const network& net) {
         projection_summary s;
         s.name = p->name;
         s.n = static_cast<long>(p->size());
-        if (s.n > 0) { // two passes over the synapses, no copy of them
-            double sum = 0.0, ss = 0.0;
-            p->for_each([&](std::size_t, int, int, int, double m) { sum += std::log(m); });
-            s.mean_ln = sum/static_cast<double>(s.n);
+        // Two passes over the synapses, no copy of them; ln|w| of those with |w| > 0 (ln 0 = −∞).
+        double sum = 0.0, ss = 0.0;
+        p->for_each([&](std::size_t, int, int, int, double m) {
+            if (m > 0) sum += std::log(m);
+            else ++s.zero;
+        });
+        const long positive = s.n - s.zero;
+        if (positive > 0) {
+            s.mean_ln = sum/static_cast<double>(positive);
             p->for_each([&](std::size_t, int, int, int, double m) {
+                if (m <= 0) return;
                 const double d = std::log(m) - s.mean_ln;
                 ss += d*d;
             });
-            s.sd_ln = s.n > 1? std::sqrt(ss/static_cast<double>(s.n - 1)): 0.0;
+            s.sd_ln = positive > 1? std::sqrt(ss/static_cast<double>(positive - 1)): 0.0;
         }
         out.push_back(s);
     }

@@ -34,7 +34,8 @@ struct run_options {
 struct projection_summary {
     std::string name;
     long n = 0;
-    double mean_ln = 0, sd_ln = 0;  // of ln|w|
+    double mean_ln = 0, sd_ln = 0;  // of ln|w| over the synapses with |w| > 0
+    long zero = 0;                  // synapses with |w| = 0 (EG's multiplicative steps can underflow to 0)
     long held_at_bound = 0;         // synapses at the projection bound (euclidean/pnorm)
     long sign_changes = 0;          // must be 0
 };

@@ -173,6 +173,10 @@ void print_summary(const run_summary& s) {
         std::printf("%-*s %8ld %12.3f / %6.3f  %12.3f / %6.3f  %6ld %8ld\n", width, b.name.c_str(), b.n, a.mean_ln, a.sd_ln,
                     b.mean_ln, b.sd_ln, b.held_at_bound, b.sign_changes);
     }
+    for (auto& b: s.final)
+        if (b.zero > 0)
+            std::printf("%s: %ld synapse%s of magnitude 0 (multiplicative steps underflowed), left out of ln|w|\n", b.name.c_str(), b.zero,
+                        b.zero == 1? "": "s");
 }
 
 // `eisim sweep plan`: the number of runs, what was merged, and the first few.

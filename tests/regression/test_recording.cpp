@@ -206,3 +206,33 @@ TEST_CASE("the series are 1-D in chunks of 1024 values, the counts int64, and ho
     CHECK(snapshot[2] == per_step[4]);
     std::remove(out.c_str());
 }
+
+TEST_CASE("the run summary's ln|w| leaves out magnitudes that underflowed to 0, and counts them", "[recording][summary]") {
+    config c = default_config();
+    for (auto s: {"populations.E.size=40", "populations.I.size=10"}) apply_override(c, s);
+    validate(c);
+    network net = build_network(c.circuit, 1);
+    projection& p = net.get("readout");
+    vector m = p.magnitudes();
+    REQUIRE(m.size() > 3);
+    m[0] = 0.0; // what EG's m·exp(−η g) gives once it underflows
+    m[1] = 0.0;
+    p.set_magnitudes(m);
+    double sum = 0, ss = 0;
+    for (long k = 2; k < m.size(); ++k) sum += std::log(m[k]);
+    const double mean = sum/static_cast<double>(m.size() - 2);
+    for (long k = 2; k < m.size(); ++k) ss += (std::log(m[k]) - mean)*(std::log(m[k]) - mean);
+    for (auto& s: summarize(net)) {
+        INFO(s.name);
+        CHECK(std::isfinite(s.mean_ln));
+        CHECK(std::isfinite(s.sd_ln));
+        if (s.name != "readout") {
+            CHECK(s.zero == 0);
+            continue;
+        }
+        CHECK(s.n == m.size());
+        CHECK(s.zero == 2);
+        CHECK(std::abs(s.mean_ln - mean) < test::roundoff);
+        CHECK(std::abs(s.sd_ln - std::sqrt(ss/static_cast<double>(m.size() - 3))) < test::roundoff);
+    }
+}
