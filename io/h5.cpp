@@ -10,6 +10,41 @@
 
 namespace eisim::h5 {
 
+std::string utf8_or_escaped(const std::string& s) {
+    const auto byte = [&](std::size_t i) { return static_cast<unsigned char>(s[i]); };
+    const auto continues = [&](std::size_t i, unsigned lo = 0x80, unsigned hi = 0xBF) {
+        return i < s.size() && byte(i) >= lo && byte(i) <= hi;
+    };
+    std::string out;
+    out.reserve(s.size());
+    std::size_t i = 0;
+    while (i < s.size()) {
+        const unsigned c = byte(i);
+        std::size_t len = 0; // the length of a well-formed sequence at i (RFC 3629), 0 if none
+        if (c < 0x80) len = 1;
+        else if (c >= 0xC2 && c <= 0xDF) len = continues(i + 1)? 2: 0;
+        else if (c >= 0xE0 && c <= 0xEF) {
+            const unsigned lo = c == 0xE0? 0xA0: 0x80, hi = c == 0xED? 0x9F: 0xBF; // no overlong forms, no surrogates
+            len = continues(i + 1, lo, hi) && continues(i + 2)? 3: 0;
+        } else if (c >= 0xF0 && c <= 0xF4) {
+            const unsigned lo = c == 0xF0? 0x90: 0x80, hi = c == 0xF4? 0x8F: 0xBF; // no overlong forms, nothing above U+10FFFF
+            len = continues(i + 1, lo, hi) && continues(i + 2) && continues(i + 3)? 4: 0;
+        }
+        if (len == 0) {
+            static const char hex[] = "0123456789abcdef";
+            out += "\\x";
+            out += hex[c >> 4];
+            out += hex[c & 0xF];
+            ++i;
+        } else {
+            out.append(s, i, len);
+            i += len;
+        }
+    }
+    return out;
+}
+
+
 namespace {
 
 // Metadata read attempts of a SWMR reader (HDF5's default is 100): see open_file.
@@ -285,13 +320,13 @@ std::string read_attr_string(hid_t obj, const std::string& name) {
         check(H5Aread(a, mem, &s), "reading attribute", name);
         std::string out = s? s: "";
         H5free_memory(s);
-        return out;
+        return utf8_or_escaped(out);
     }
     const std::size_t n = H5Tget_size(type);
     std::string out(n, '\0');
     check(H5Aread(a, type, out.data()), "reading attribute", name);
     out.resize(std::char_traits<char>::length(out.c_str()));
-    return out;
+    return utf8_or_escaped(out);
 }
 
 double read_attr_double(hid_t obj, const std::string& name) {
@@ -377,7 +412,7 @@ std::vector<std::string> read_strings(hid_t loc, const std::string& name) {
         H5Tset_cset(mem, H5Tget_cset(ftype));
         std::vector<char*> ptrs(static_cast<std::size_t>(n), nullptr);
         if (n > 0) check(H5Dread(dset, mem, H5S_ALL, H5S_ALL, H5P_DEFAULT, ptrs.data()), "reading dataset", name);
-        for (auto* p: ptrs) out.emplace_back(p? p: "");
+        for (auto* p: ptrs) out.push_back(utf8_or_escaped(p? p: ""));
         if (n > 0) H5Dvlen_reclaim(mem, space, H5P_DEFAULT, ptrs.data());
     } else {
         const std::size_t width = H5Tget_size(ftype);
@@ -385,7 +420,7 @@ std::vector<std::string> read_strings(hid_t loc, const std::string& name) {
         if (n > 0) check(H5Dread(dset, ftype, H5S_ALL, H5S_ALL, H5P_DEFAULT, buf.data()), "reading dataset", name);
         for (hssize_t i = 0; i < n; ++i) {
             std::string s = buf.substr(static_cast<std::size_t>(i)*width, width);
-            out.push_back(s.substr(0, s.find('\0')));
+            out.push_back(utf8_or_escaped(s.substr(0, s.find('\0'))));
         }
     }
     return out;

@@ -99,7 +99,12 @@ void write(hid_t loc, const std::string& name, const std::vector<std::string>& v
 /// without checking the lengths there, so a damaged heap crashes the reader (seen in the fault
 /// campaign: analyze died of SIGSEGV in H5HG_read); a damaged fixed-length one reads as text.
 void write_fixed_strings(hid_t loc, const std::string& name, const std::vector<std::string>& v);
+/// The strings of a dataset (read_attr_string: of an attribute), each made UTF-8 by
+/// utf8_or_escaped, so that a message quoting a damaged one is still text.
 std::vector<std::string> read_strings(hid_t loc, const std::string& name);
+/// `s` with every byte that does not belong to a well-formed UTF-8 sequence (RFC 3629) written as
+/// the four characters \xNN; well-formed text is returned unchanged.
+std::string utf8_or_escaped(const std::string& s);
 /// Whether dataset `name` holds strings (fixed or variable length).
 bool holds_strings(hid_t loc, const std::string& name);
 /// Open an existing dataset (e.g. to put an attribute on it).

@@ -236,3 +236,40 @@ TEST_CASE("SIGTERM during set-up is honoured within a second", "[faults][signals
     CHECK(std::stol(r.output.substr(at + 11)) < 2000);
     CHECK(!std::filesystem::exists(out));
 }
+
+TEST_CASE("strings read from a file are UTF-8: damaged bytes come back escaped", "[faults][text]") {
+    // Well-formed UTF-8 (1 to 4 bytes a character) is unchanged.
+    for (const std::string ok: {"", "E", "pyramidal é", "€ 5", "\xF0\x9F\x98\x80", "\xF4\x8F\xBF\xBF"}) CHECK(h5::utf8_or_escaped(ok) == ok);
+    // Each byte of an ill-formed sequence is written as \xNN (RFC 3629: no stray continuation,
+    // no overlong form, no surrogate, nothing above U+10FFFF, no cut sequence).
+    CHECK(h5::utf8_or_escaped("inp\xF5t") == "inp\\xf5t");
+    CHECK(h5::utf8_or_escaped("\x80") == "\\x80");
+    CHECK(h5::utf8_or_escaped("\xC0\xAF") == "\\xc0\\xaf");
+    CHECK(h5::utf8_or_escaped("\xE0\x80\x80") == "\\xe0\\x80\\x80");
+    CHECK(h5::utf8_or_escaped("a\xED\xA0\x80") == "a\\xed\\xa0\\x80");
+    CHECK(h5::utf8_or_escaped("\xE2\x82") == "\\xe2\\x82");
+    CHECK(h5::utf8_or_escaped("\xF4\x90\x80\x80") == "\\xf4\\x90\\x80\\x80");
+    CHECK(h5::utf8_or_escaped("\xE2\x82x\xE2\x82\xAC") == "\\xe2\\x82x\xE2\x82\xAC");
+
+    // A run file whose population side was damaged (a flipped byte in a fixed-length string, as
+    // the fault campaign made one): the refusal quotes it escaped, so the message is text.
+    const auto out = test::temp_path(".h5");
+    REQUIRE(test::run(exe + " run -q" + small + " --set training.steps=2 --out " + out).code == 0);
+    {
+        auto f = h5::open_file(out, true);
+        h5::handle ds(H5Dopen2(f, "network/populations/side", H5P_DEFAULT), H5Dclose);
+        h5::handle type(H5Dget_type(ds), H5Tclose);
+        const std::size_t width = H5Tget_size(type);
+        std::string raw(4*width, '\0'); // E, I, in, out
+        REQUIRE(H5Dread(ds, type, H5S_ALL, H5S_ALL, H5P_DEFAULT, raw.data()) >= 0);
+        REQUIRE(raw.substr(2*width, 5) == "input");
+        raw[2*width + 3] = '\xF5';
+        REQUIRE(H5Dwrite(ds, type, H5S_ALL, H5S_ALL, H5P_DEFAULT, raw.data()) >= 0);
+    }
+    const auto r = test::run(exe + " analyze " + out);
+    INFO(r.output);
+    CHECK(r.code == 2);
+    CHECK_THAT(r.output, Catch::Contains("inp\\xf5t"));
+    CHECK(r.output.find('\xF5') == std::string::npos);
+    std::remove(out.c_str());
+}
