@@ -51,12 +51,14 @@ namespace {
 constexpr unsigned swmr_read_attempts = 8;
 
 // The system error behind a failed HDF5 call, where its error stack names one (the sec2 driver
-// writes "errno = N, error message = '...'"), as (errno, message); (0, "") when none does.
+// writes "errno = N, error message = '...'"), as (errno, message); (0, HDF5's innermost
+// description, e.g. "incorrect metadata checksum after all read attempts") when none does.
 std::pair<int, std::string> system_error_of_stack() {
     std::pair<int, std::string> found{0, ""};
     H5Ewalk2(H5E_DEFAULT, H5E_WALK_DOWNWARD, [](unsigned, const H5E_error2_t* e, void* data) -> herr_t {
         auto& out = *static_cast<std::pair<int, std::string>*>(data);
         const std::string desc = e->desc? e->desc: "";
+        if (out.first == 0 && !desc.empty()) out.second = desc; // walking down: the last one is the innermost
         const auto at = desc.find("errno = ");
         if (out.first == 0 && at != std::string::npos) {
             out.first = std::atoi(desc.c_str() + at + 8);
@@ -77,6 +79,7 @@ std::pair<int, std::string> system_error_of_stack() {
     if (err == EFBIG) throw storage_error(what + ": the file-size limit (ulimit -f) is reached");
     if (err == EDQUOT) throw storage_error(what + ": the disk quota is exceeded");
     if (err != 0) throw file_error(what + " (" + message + ")");
+    if (!message.empty()) throw file_error(what + " (HDF5: " + utf8_or_escaped(message) + ")");
     throw file_error(what);
 }
 
