@@ -366,33 +366,33 @@ void write(hid_t loc, const std::string& name, const std::uint32_t* d, const std
 void write(hid_t loc, const std::string& name, const std::vector<std::uint64_t>& v) { write_impl(loc, name, v.data(), {v.size()}); }
 void write(hid_t loc, const std::string& name, const std::vector<std::uint32_t>& v) { write_impl(loc, name, v.data(), {v.size()}); }
 
-void write(hid_t loc, const std::string& name, const std::vector<std::string>& v) {
+namespace {
+// A 1-D dataset of n UTF-8 strings, each `width` bytes, null-padded (H5T_VARIABLE:
+// variable-length), written from `data`: the strings' pointers, or their padded bytes.
+void write_string_dataset(hid_t loc, const std::string& name, std::size_t width, hsize_t n, const void* data) {
     handle type(H5Tcopy(H5T_C_S1), H5Tclose);
-    H5Tset_size(type, H5T_VARIABLE);
+    H5Tset_size(type, width);
+    if (width != H5T_VARIABLE) H5Tset_strpad(type, H5T_STR_NULLPAD);
     H5Tset_cset(type, H5T_CSET_UTF8);
-    hsize_t n = v.size();
     handle space(check(H5Screate_simple(1, &n, nullptr), "dataspace for " + name), H5Sclose);
     handle dset(check(H5Dcreate2(loc, name.c_str(), type, space, H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT),
                       "cannot create dataset '" + name + "'"), H5Dclose);
+    if (n > 0) check(H5Dwrite(dset, type, H5S_ALL, H5S_ALL, H5P_DEFAULT, data), "writing dataset", name);
+}
+} // namespace
+
+void write(hid_t loc, const std::string& name, const std::vector<std::string>& v) {
     std::vector<const char*> ptrs;
     for (auto& s: v) ptrs.push_back(s.c_str());
-    if (n > 0) check(H5Dwrite(dset, type, H5S_ALL, H5S_ALL, H5P_DEFAULT, ptrs.data()), "writing dataset", name);
+    write_string_dataset(loc, name, H5T_VARIABLE, v.size(), ptrs.data());
 }
 
 void write_fixed_strings(hid_t loc, const std::string& name, const std::vector<std::string>& v) {
     std::size_t width = 1;
     for (auto& s: v) width = std::max(width, s.size());
-    handle type(H5Tcopy(H5T_C_S1), H5Tclose);
-    H5Tset_size(type, width);
-    H5Tset_strpad(type, H5T_STR_NULLPAD);
-    H5Tset_cset(type, H5T_CSET_UTF8);
-    hsize_t n = v.size();
-    handle space(check(H5Screate_simple(1, &n, nullptr), "dataspace for " + name), H5Sclose);
-    handle dset(check(H5Dcreate2(loc, name.c_str(), type, space, H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT),
-                      "cannot create dataset '" + name + "'"), H5Dclose);
     std::string buf(width*v.size(), '\0');
     for (std::size_t i = 0; i < v.size(); ++i) buf.replace(i*width, v[i].size(), v[i]);
-    if (n > 0) check(H5Dwrite(dset, type, H5S_ALL, H5S_ALL, H5P_DEFAULT, buf.data()), "writing dataset", name);
+    write_string_dataset(loc, name, width, v.size(), buf.data());
 }
 
 bool holds_strings(hid_t loc, const std::string& name) {
