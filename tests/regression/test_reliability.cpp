@@ -152,41 +152,6 @@ TEST_CASE("fuzz: thousands of mutated configs give a config error or a valid con
     CHECK_THROWS_AS(parse_config("", "empty", default_config()) , config_error) ;
 }
 
-TEST_CASE("a version-1 run file resumes: its format-1 config builds the same circuit", "[reliability][resume][format]") {
-    // A finished run, then the same file as version 1 wrote it: format_version 1, its circuit in
-    // the E/I template's keys, no /network/populations; its newest checkpoint marked incomplete,
-    // so that resuming redoes the last step from the one before.
-    const std::string args = " --set populations.E.size=40 --set populations.I.size=10 --set task.duration_ms=50 --set task.batch=4"
-                             " --set training.steps=4 --set plasticity.momentum=0.9 --set projections.input.plastic=false";
-    const auto full = test::temp_path(".h5"), old = test::temp_path(".h5");
-    REQUIRE(test::run(exe + " run -q" + args + " --out " + full).code == 0);
-    std::filesystem::copy_file(full, old);
-    {
-        auto f = h5::open_file(old, true);
-        h5::write_attr(f, "format_version", std::int64_t(1));
-        h5::write_attr(f, "config", std::string("[network]\nn_e = 40\nn_i = 10\n[task]\nduration_ms = 50.0\nbatch = 4\n"
-                                                "[training]\nsteps = 4\n[plasticity]\nmomentum = 0.9\nplastic = [\"recurrent\", \"readout\"]\n"));
-        REQUIRE(H5Ldelete(f, "network/populations", H5P_DEFAULT) >= 0);
-        const auto s0 = h5::read_double(f, "checkpoint/slot0/step")[0], s1 = h5::read_double(f, "checkpoint/slot1/step")[0];
-        auto newest = h5::open_group(f, s0 > s1? "checkpoint/slot0": "checkpoint/slot1");
-        const double incomplete = -1;
-        h5::overwrite(newest, "step", &incomplete);
-    }
-    const auto r = test::run(exe + " run --resume " + old);
-    INFO(r.output);
-    REQUIRE(r.code == 0);
-    CHECK_THAT(r.output, Catch::Contains("after learning step 3 of 4"));
-    auto a = h5::open_file(full), b = h5::open_file(old);
-    CHECK(h5::read_attr_int(b, "format_version") == 1);
-    for (auto name: {"trajectory/step", "trajectory/loss", "trajectory/recurrent/weight", "trajectory/input/weight",
-                     "trajectory/readout/weight", "training/loss", "training/learning_rate", "activity/step_4/rate"}) {
-        INFO(name);
-        CHECK(h5::read_double(b, name) == h5::read_double(a, name));
-    }
-    // The analysis reads the resumed version-1 file as the default circuit's shape.
-    CHECK(test::run(exe + " analyze " + old).code == 0);
-}
-
 // The series of /trajectory and /training as versions 1 to 4 stored them: [T × 1] float64 in
 // chunks of one value (the same values; version 5 stores them 1-D, the counts as int64).
 static const std::vector<std::string> series = {"trajectory/step", "trajectory/loss", "trajectory/accuracy", "trajectory/heldout_loss",
@@ -204,13 +169,13 @@ static void as_version_4_series(hid_t f) {
     }
 }
 
-// A 4-step learning run `full` and `old`, a copy of it made into a file of `version` by `make_old`
-// with its newest checkpoint marked incomplete, resumed from the one before (after step 3).
+// A 4-step learning run of `args` in `full`, and `old`, a copy of it made into a file of `version` by
+// `make_old` with its newest checkpoint marked incomplete, resumed from the one before (after step 3).
+const std::string decision_run = " " + std::string(EISIM_SOURCE_DIR) + "/examples/perceptual_decision.toml --set training.steps=4"
+                                 " --set training.heldout_trials=16 --set training.heldout_every=2";
 struct older_run {
     std::string full = test::temp_path(".h5"), old = test::temp_path(".h5");
-    older_run(std::int64_t version, const std::function<void(hid_t)>& make_old) {
-        const std::string args = " " + std::string(EISIM_SOURCE_DIR) + "/examples/perceptual_decision.toml --set training.steps=4"
-                                 " --set training.heldout_trials=16 --set training.heldout_every=2";
+    older_run(const std::string& args, std::int64_t version, const std::function<void(hid_t)>& make_old) {
         REQUIRE(test::run(exe + " run -q" + args + " --out " + full).code == 0);
         std::filesystem::copy_file(full, old);
         {
@@ -233,8 +198,30 @@ struct older_run {
     }
 };
 
+TEST_CASE("a version-1 run file resumes: its format-1 config builds the same circuit", "[reliability][resume][format]") {
+    // A finished run, then the same file as version 1 wrote it: format_version 1, its circuit in
+    // the E/I template's keys, no /network/populations, its series [T × 1]; its newest checkpoint
+    // marked incomplete, so that resuming redoes the last step from the one before.
+    const std::string args = " --set populations.E.size=40 --set populations.I.size=10 --set task.duration_ms=50 --set task.batch=4"
+                             " --set training.steps=4 --set plasticity.momentum=0.9 --set projections.input.plastic=false";
+    older_run run(args, 1, [](hid_t f) {
+        h5::write_attr(f, "config", std::string("[network]\nn_e = 40\nn_i = 10\n[task]\nduration_ms = 50.0\nbatch = 4\n"
+                                                "[training]\nsteps = 4\n[plasticity]\nmomentum = 0.9\nplastic = [\"recurrent\", \"readout\"]\n"));
+        REQUIRE(H5Ldelete(f, "network/populations", H5P_DEFAULT) >= 0);
+        as_version_4_series(f);
+    });
+    // (older_run checked that the analysis reads the resumed version-1 file, as the default circuit's shape.)
+    auto a = h5::open_file(run.full), b = h5::open_file(run.old);
+    CHECK(h5::read_attr_int(b, "format_version") == 1);
+    for (auto name: {"trajectory/step", "trajectory/loss", "trajectory/recurrent/weight", "trajectory/input/weight",
+                     "trajectory/readout/weight", "training/loss", "training/learning_rate", "activity/step_4/rate"}) {
+        INFO(name);
+        CHECK(h5::read_double(b, name) == h5::read_double(a, name));
+    }
+}
+
 TEST_CASE("a version-4 run file, its series [T × 1] float64, resumes as version 4 and equals the uninterrupted run", "[reliability][resume][format]") {
-    older_run run(4, as_version_4_series);
+    older_run run(decision_run, 4, as_version_4_series);
     auto a = h5::open_file(run.full), b = h5::open_file(run.old);
     CHECK(h5::read_attr_int(a, "format_version") == 5);
     CHECK(h5::read_attr_int(b, "format_version") == 4);
@@ -248,7 +235,7 @@ TEST_CASE("a version-4 run file, its series [T × 1] float64, resumes as version
 }
 
 TEST_CASE("a version-3 run file, without the held-out series, resumes as version 3 without them", "[reliability][resume][format]") {
-    older_run run(3, [](hid_t f) {
+    older_run run(decision_run, 3, [](hid_t f) {
         for (auto name: {"trajectory/heldout_loss", "trajectory/heldout_accuracy"}) REQUIRE(H5Ldelete(f, name, H5P_DEFAULT) >= 0);
         as_version_4_series(f); // and versions 1 to 4 store the series [T × 1]
     });
