@@ -6,9 +6,22 @@
 
 namespace eisim {
 
+const registry<normalisation_info>& normalisation_registry() {
+    using K = normalisation_info::kind;
+    static const registry<normalisation_info> r("gradient normalisation", {
+        {"none", {K::none, "the (momentum) gradient as it is", {}}},
+        {"adam", {K::adam, "Adam (Kingma & Ba 2015): each synapse's first moment over the root of its second",
+                  {real_key("adam_beta1", 0.9, 0, 0.999999, "adam: decay of the first moment (Kingma & Ba: 0.9)", false),
+                   real_key("adam_beta2", 0.999, 0, 0.999999999, "adam: decay of the second moment (Kingma & Ba: 0.999)", false),
+                   real_key("adam_epsilon", 1e-8, 0, 1e6, "adam: added to the root of the second moment, in the gradient's units", true)}}},
+    });
+    return r;
+}
+
 plasticity_desc::plasticity_desc() {
     for (auto& name: geometry_registry().names()) keys.declare(geometry_registry().get(name).keys);
     for (auto& name: credit_registry().names()) keys.declare(credit_registry().get(name).keys);
+    for (auto& name: normalisation_registry().names()) keys.declare(normalisation_registry().get(name).keys);
 }
 
 double default_learning_rate(const std::string& geometry) { return geometry_registry().get(geometry).default_learning_rate; }
@@ -21,7 +34,9 @@ double learning_rate_of(const plasticity_desc& d) {
 optimizer::optimizer(const plasticity_desc& d, long total_steps):
     geo_(make_geometry(d.geometry, d.keys, d.min_magnitude)),
     eta_(learning_rate_of(d)),
-    mu_(d.momentum), wd_(d.weight_decay), schedule_(schedule_registry().get(d.schedule).type),
+    mu_(d.momentum), wd_(d.weight_decay),
+    adam_(normalisation_registry().get(d.normalisation).type == normalisation_info::kind::adam),
+    beta1_(d.keys.real("adam_beta1")), beta2_(d.keys.real("adam_beta2")), eps_(d.keys.real("adam_epsilon")), schedule_(schedule_registry().get(d.schedule).type),
     total_(total_steps) {}
 
 long optimizer::apply(network& net, const gradients& g, const plastic_set& which, long t) {
@@ -48,9 +63,24 @@ long optimizer::apply(const std::string& proj, vector& m, const vector& g, long 
 
 long optimizer::apply(const std::string& proj, Eigen::Ref<vector> m, const Eigen::Ref<const vector>& g, long s0, long total,
                       long t) {
-    if (wd_ == 0.0 && mu_ == 0.0) return geo_->step(m, g, learning_rate(t)); // g̃ = g: no copy
+    if (wd_ == 0.0 && mu_ == 0.0 && !adam_) return geo_->step(m, g, learning_rate(t)); // g̃ = g: no copy
     vector gt = g;
     if (wd_ != 0.0) geo_->add_weight_decay(gt, m, wd_);
+    const auto buffer = [&](std::map<std::string, vector>& of) {
+        vector& v = of[proj];
+        if (v.size() != total) v = vector::Zero(total);
+        return v.segment(s0, m.size());
+    };
+    if (adam_) {
+        auto a = buffer(velocity_);
+        auto b = buffer(second_);
+        a = beta1_*a + (1.0 - beta1_)*gt;
+        b.array() = beta2_*b.array() + (1.0 - beta2_)*gt.array().square();
+        const double n = static_cast<double>(t + 1);
+        const double c1 = 1.0 - std::pow(beta1_, n), c2 = 1.0 - std::pow(beta2_, n);
+        gt.array() = (a.array()/c1)/((b.array()/c2).sqrt() + eps_);
+        return geo_->step(m, gt, learning_rate(t));
+    }
     if (mu_ != 0.0) {
         vector& v = velocity_[proj];
         if (v.size() != total) v = vector::Zero(total);

@@ -4,6 +4,13 @@
 //   g̃ = g + wd·1        (eg: multiplicative decay, wd·sign(w) on w)
 //   g̃ = g + wd·m        (euclidean, pnorm: L2 decay)
 //   v ← μ v + g̃         (momentum buffer; v = g̃ when μ = 0), as in the published code (μ = 0.9)
+// or, with normalisation = "adam" (Kingma & Ba 2015, as Bellec et al. 2020 train e-prop), the
+// gradient normalised per synapse by its own history, then the same mirror step:
+//   a ← β₁ a + (1 − β₁) g̃,   b ← β₂ b + (1 − β₂) g̃²
+//   v = â / (√b̂ + ε),        â = a / (1 − β₁^{t+1}),  b̂ = b / (1 − β₂^{t+1})   (t: the learning step)
+// Every synapse's dual coordinate then moves by about η per step whatever its gradient's scale
+// (under EG: ln m by about η), so a projection whose gradients are small learns as fast as the
+// readout; the geometry still decides what a step in the dual means for the weight.
 //   η_t = η                              (constant)
 //   η_t = η · ½ (1 + cos(π t / T))       (cosine, T = total steps)
 //   ∇φ(m') = ∇φ(m) − η_t v
@@ -29,10 +36,11 @@ struct plasticity_desc {
     std::map<std::string, double> learning_rates;
     double momentum = 0.0;
     std::string schedule = "constant";
+    std::string normalisation = "none"; // "adam": see the equations above (its keys adam_beta1, ... in `keys`)
     double weight_decay = 0.0;
     double min_magnitude = 1e-8; // projection bound of the projected geometries
-    // The geometries' and credit rules' own keys (plasticity.p, plasticity.perturbation_sigma, ...):
-    // every registered one's, at its default until set.
+    // The geometries', credit rules' and normalisations' own keys (plasticity.p,
+    // plasticity.perturbation_sigma, plasticity.adam_beta1, ...): every registered one's, at its default until set.
     parameters keys;
     plasticity_desc();
 };
@@ -57,6 +65,15 @@ inline const registry<schedule_info>& schedule_registry() {
     return r;
 }
 
+/// A normalisation of the gradient before the mirror step, registered by name with its documentation and keys.
+struct normalisation_info {
+    enum class kind { none, adam };
+    kind type;
+    std::string doc;
+    std::vector<key_spec> keys;
+};
+const registry<normalisation_info>& normalisation_registry();
+
 class optimizer {
 public:
     optimizer(const plasticity_desc& d, long total_steps);
@@ -72,16 +89,24 @@ public:
     double learning_rate(long t) const;
     const geometry& geo() const { return *geo_; }
 
-    /// Momentum buffers by projection (the optimizer state, saved for resuming).
+    /// Momentum buffers by projection (Adam: the first moments a), the optimizer state saved for resuming.
     std::map<std::string, vector>& velocity() { return velocity_; }
     const std::map<std::string, vector>& velocity() const { return velocity_; }
+    /// Adam's second moments b by projection (empty without Adam), saved for resuming.
+    std::map<std::string, vector>& second_moment() { return second_; }
+    const std::map<std::string, vector>& second_moment() const { return second_; }
+    /// Whether the state holds buffers (momentum or Adam) that a resume must restore.
+    bool has_velocity() const { return mu_ != 0.0 || adam_; }
+    bool adam() const { return adam_; }
 
 private:
     std::unique_ptr<geometry> geo_;
     double eta_, mu_, wd_;
+    bool adam_;
+    double beta1_, beta2_, eps_;
     schedule_info::kind schedule_;
     long total_;
-    std::map<std::string, vector> velocity_;
+    std::map<std::string, vector> velocity_, second_;
 };
 
 } // namespace eisim

@@ -784,6 +784,8 @@ std::vector<param> section_keys() {
                      "learning rate per geometry, e.g. { eg = 0.2, euclidean = 0.02 }: the chosen geometry's entry wins over "
                      "learning_rate, so that a config serves every geometry (--set plasticity.learning_rates.eg=0.3 sets one)"),
         real("plasticity", "momentum", &C::plasticity, &plasticity_desc::momentum, 0, 0.999999, "momentum of the gradient buffer (published code: 0.9)"),
+        string("plasticity", "normalisation", &C::plasticity, &plasticity_desc::normalisation,
+               [] { return normalisation_registry().names(); }, "gradient normalisation before the mirror step: " + normalisation_registry().listing()),
         string("plasticity", "schedule", &C::plasticity, &plasticity_desc::schedule, [] { return schedule_registry().names(); },
                "learning-rate schedule: " + schedule_registry().listing()),
         real("plasticity", "weight_decay", &C::plasticity, &plasticity_desc::weight_decay, 0, 1e6,
@@ -809,6 +811,8 @@ const std::vector<param>& schema() {
         after("integrator", "stepper", component_params("integrator", &C::integrator, &integrator_desc::stepper, stepper_registry()));
         after("plasticity", "credit", component_params("plasticity", &C::plasticity, &plasticity_desc::credit, credit_registry()));
         after("plasticity", "geometry", component_params("plasticity", &C::plasticity, &plasticity_desc::geometry, geometry_registry()));
+        after("plasticity", "normalisation",
+              component_params("plasticity", &C::plasticity, &plasticity_desc::normalisation, normalisation_registry()));
         for (std::size_t i = 0; i < out.size(); ++i)
             for (std::size_t j = 0; j < i; ++j)
                 if (out[i].name() == out[j].name()) throw std::logic_error("the config key " + out[i].name() + " is declared twice");
@@ -1136,6 +1140,9 @@ void validate(const config& c) {
         throw config_error("task.batch", "N = " + format_real(N) + " rate cells, batch = " + std::to_string(c.task.batch) +
                                          " and " + format_real(std::round(ratio)) + " steps need " + format_real(std::round(bytes/1e9)) +
                                          " GB for one trajectory; at most 8 GB are allowed");
+    if (c.plasticity.normalisation == "adam" && c.plasticity.momentum != 0.0)
+        throw config_error("plasticity.momentum", "= " + format_real(c.plasticity.momentum) +
+                                                      ", but normalisation = \"adam\" has its own first moment (plasticity.adam_beta1): set one of them");
     if (c.training.heldout_every > 0 && c.training.heldout_every % c.training.record_every != 0)
         throw config_error("training.heldout_every", "= " + std::to_string(c.training.heldout_every) + " is not a multiple of training.record_every = " +
                                                          std::to_string(c.training.record_every) + ": the held-out set is measured at snapshots");

@@ -46,7 +46,7 @@ public:
     }
     void updated(const updated_view& v) override {
         rec_.training_step(v.loss, v.held_at_bound, v.learning_rate, v.accuracy);
-        rec_.checkpoint(v.step + 1, v.net, v.opt.velocity());
+        rec_.checkpoint(v.step + 1, v.net, v.opt.velocity(), v.opt.second_moment());
     }
     void finish(const run_summary&) override { rec_.publish(); } // no checkpoint without steps: published here
 
@@ -192,7 +192,7 @@ run_summary learn(const config& c, const run_options& opt, const std::vector<sin
     summary.initial = summarize(student);
 
     long s0 = 0;
-    if (opt.resume) check_resumable(opt.out, student, S, c.training.record_every); // before anything is changed: a refused resume changes nothing
+    if (opt.resume) check_resumable(opt.out, student, S, c.training.record_every, opt_state.adam()); // before anything is changed: a refused resume changes nothing
     // A dataset that check_resumable found but HDF5 cannot open (an index a failed write broke) is damage.
     const auto reopened = [&] {
         try {
@@ -210,7 +210,8 @@ run_summary learn(const config& c, const run_options& opt, const std::vector<sin
             if (!saved.m.count(p) || saved.m.at(p).size() != static_cast<long>(P.size()))
                 throw file_error("'" + opt.out + "': the checkpoint does not match the network its config builds");
             P.set_magnitudes(saved.m.at(p));
-            if (c.plasticity.momentum != 0.0) opt_state.velocity()[p] = saved.velocity.at(p);
+            if (opt_state.has_velocity()) opt_state.velocity()[p] = saved.velocity.at(p);
+            if (opt_state.adam()) opt_state.second_moment()[p] = saved.second_moment.at(p);
         }
         try {
             rec.truncate_to(s0, c.training.record_every);
@@ -227,7 +228,7 @@ run_summary learn(const config& c, const run_options& opt, const std::vector<sin
     } else {
         rec.write_network(student);
         if (teacher) rec.write_teacher(*teacher);
-        rec.begin_trajectory(student, c.training.record_precision == "float32", c.training.record_compression);
+        rec.begin_trajectory(student, c.training.record_precision == "float32", c.training.record_compression, opt_state.adam());
         std::vector<long> activity_steps{0};
         if (S > 0) activity_steps.push_back(S);
         if (spiking) rec.prepare_spiking_activity(activity_steps, c.training.activity_trials, c.observation_steps() + 1, student);

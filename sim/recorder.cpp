@@ -485,7 +485,7 @@ void run_recorder::write_teacher(const network& teacher) {
     }
 }
 
-void run_recorder::begin_trajectory(const network& net, bool float32, int compression) {
+void run_recorder::begin_trajectory(const network& net, bool float32, int compression, bool second_moment) {
     auto g = h5::create_group(file_, "trajectory");
     h5::write_attr(g, "committed", std::int64_t{0});
     has_commit_ = true;
@@ -516,6 +516,7 @@ void run_recorder::begin_trajectory(const network& net, bool float32, int compre
             auto pg = h5::create_group(sg, p.name);
             h5::create_double(pg, "m", {p.size()});
             h5::create_double(pg, "velocity", {p.size()});
+            if (second_moment) h5::create_double(pg, "second_moment", {p.size()});
         }
     }
 }
@@ -617,7 +618,8 @@ void run_recorder::reveal() {
     if (dir >= 0) { ::fsync(dir); ::close(dir); } // the new name on disk too
 }
 
-void run_recorder::checkpoint(long step, const network& net, const std::map<std::string, vector>& velocity) {
+void run_recorder::checkpoint(long step, const network& net, const std::map<std::string, vector>& velocity,
+                              const std::map<std::string, vector>& second_moment) {
     // The marker first: every snapshot taken before `step` (its rows flushed by snapshot()) is
     // complete before the checkpoint passes it, so that a resume from `step` finds all of them.
     if (has_commit_) h5::update_attr(h5::open_group(file_, "trajectory"), "committed", static_cast<std::int64_t>(traj_step_.rows()));
@@ -629,6 +631,8 @@ void run_recorder::checkpoint(long step, const network& net, const std::map<std:
         // Without momentum there is no velocity: the dataset keeps its zeros (HDF5's fill value).
         auto v = velocity.find(p->name);
         if (v != velocity.end() && v->second.size() == static_cast<long>(p->size())) h5::overwrite(pg, "velocity", v->second.data());
+        auto b = second_moment.find(p->name);
+        if (b != second_moment.end() && b->second.size() == static_cast<long>(p->size())) h5::overwrite(pg, "second_moment", b->second.data());
     }
     flush(); // the marker and the slot's data reach the file before its step says the slot is complete
     const double s = static_cast<double>(step);
@@ -652,6 +656,10 @@ run_recorder::saved_state run_recorder::read_checkpoint() const {
         auto v = h5::read_double(file_, base + "velocity");
         out.m[p] = Eigen::Map<vector>(m.data(), static_cast<long>(m.size()));
         out.velocity[p] = Eigen::Map<vector>(v.data(), static_cast<long>(v.size()));
+        if (h5::exists(file_, base + "second_moment")) {
+            auto b = h5::read_double(file_, base + "second_moment");
+            out.second_moment[p] = Eigen::Map<vector>(b.data(), static_cast<long>(b.size()));
+        }
     }
     return out;
 }
@@ -664,7 +672,7 @@ std::string fmt_number(double v) {
 }
 
 // check_resumable's checks; what HDF5 itself cannot read comes out as the h5 layer's file_error.
-long check_resumable_file(const std::string& path, const network& net, long steps, long record_every) {
+long check_resumable_file(const std::string& path, const network& net, long steps, long record_every, bool second_moment) {
     const auto bad = [&](const std::string& what) { return file_error("cannot resume '" + path + "': " + what); };
     auto f = h5::open_file(path);
     if (!h5::has_attr(f, "format_version")) throw bad("no format_version attribute: not a run file written by 'eisim run'");
@@ -723,6 +731,15 @@ long check_resumable_file(const std::string& path, const network& net, long step
                 throw bad("/" + base + "m[" + std::to_string(k) + "] = " + fmt_number(m[k]) + ": magnitudes are finite and never negative");
         for (std::size_t k = 0; k < v.size(); ++k)
             if (!std::isfinite(v[k])) throw bad("/" + base + "velocity[" + std::to_string(k) + "] is not finite");
+        if (second_moment) {
+            if (!h5::exists(f, base + "second_moment"))
+                throw bad("missing /" + base + "second_moment: the stored config uses Adam (plasticity.normalisation), whose second moments it needs");
+            const auto b = h5::read_double(f, base + "second_moment");
+            if (b.size() != p.size()) throw bad("/" + base + "second_moment holds " + std::to_string(b.size()) + " values; " + p.name + " has " + std::to_string(p.size()) + " synapses");
+            for (std::size_t k = 0; k < b.size(); ++k)
+                if (!(std::isfinite(b[k]) && b[k] >= 0))
+                    throw bad("/" + base + "second_moment[" + std::to_string(k) + "] = " + fmt_number(b[k]) + ": second moments are finite and never negative");
+        }
     }
     // The snapshot of the checkpoint's step, where it is committed, holds the same weights: a
     // checkpoint that disagrees with it (flipped bytes leave magnitudes finite but wrong) would
@@ -758,9 +775,9 @@ long check_resumable_file(const std::string& path, const network& net, long step
 }
 } // namespace
 
-long check_resumable(const std::string& path, const network& net, long steps, long record_every) {
+long check_resumable(const std::string& path, const network& net, long steps, long record_every, bool second_moment) {
     try {
-        return check_resumable_file(path, net, steps, record_every);
+        return check_resumable_file(path, net, steps, record_every, second_moment);
     } catch (const file_error& e) {
         const std::string msg = e.what();
         if (msg.rfind("cannot resume '", 0) == 0) throw;

@@ -39,7 +39,8 @@
 //                  input, output, target [trials × T+1 × n_in or n_out] (the channels' values u,
 //                  which set the Poisson rates; the leaky readouts y), initial_v [trials × N],
 //                  spikes/<population>/{timestamps, node_ids, trial_ids} (as /spikes)}
-//   /checkpoint    slot0, slot1: step [1], <p>/m [nnz], <p>/velocity [nnz]: the state after the
+//   /checkpoint    slot0, slot1: step [1], <p>/m [nnz], <p>/velocity [nnz] (momentum buffer, or
+//                  Adam's first moment), <p>/second_moment [nnz] (Adam only): the state after the
 //                  newest completed step, in two alternating slots (step written last), so that
 //                  a run killed at any moment resumes from a complete slot.
 //
@@ -83,7 +84,8 @@ public:
     void write_network(const network& net);
     void write_teacher(const network& teacher);
     /// The extendable /trajectory datasets; the weights as float32 if asked, gzip level `compression`.
-    void begin_trajectory(const network& net, bool float32 = false, int compression = 0);
+    /// `second_moment`: the checkpoint keeps Adam's second moments too (plasticity.normalisation = "adam").
+    void begin_trajectory(const network& net, bool float32 = false, int compression = 0, bool second_moment = false);
     /// Create the /activity datasets for these learning steps (before start_swmr).
     void prepare_activity(const std::vector<long>& steps, int n_trials, int n_obs, const network& net, bool with_target);
     void start_swmr();
@@ -106,10 +108,11 @@ public:
     void spiking_activity(long step, const network& net, const std::vector<spiking_trial>& trials, const matrix& y,
                           const trial_batch& tb, int n_trials, double dt_ms);
     /// Save the state after `step` completed learning steps (magnitudes and momentum buffers).
-    void checkpoint(long step, const network& net, const std::map<std::string, vector>& velocity);
+    void checkpoint(long step, const network& net, const std::map<std::string, vector>& velocity,
+                    const std::map<std::string, vector>& second_moment = {});
     struct saved_state {
         long step = -1;
-        std::map<std::string, vector> m, velocity;
+        std::map<std::string, vector> m, velocity, second_moment; // second_moment: where the file keeps it
     };
     /// The newest complete checkpoint.
     saved_state read_checkpoint() const;
@@ -171,8 +174,9 @@ private:
 /// within the rows; checkpoint slots whose steps are whole numbers in [-1, steps], the newest at
 /// least 0, with magnitudes that are finite and non-negative and velocities that are finite, one
 /// per synapse; and every snapshot a run taking one every `record_every` steps wrote before the
-/// newest checkpoint's step (snapshots_before). Returns the newest checkpoint's step.
-long check_resumable(const std::string& path, const network& net, long steps, long record_every);
+/// newest checkpoint's step (snapshots_before); with `second_moment` (Adam) second moments that
+/// are finite and non-negative, one per synapse. Returns the newest checkpoint's step.
+long check_resumable(const std::string& path, const network& net, long steps, long record_every, bool second_moment = false);
 /// How many leading rows of a trajectory a resume from checkpoint `step` keeps: the first of the
 /// `rows` that every per-snapshot dataset holds whose steps are 0, record_every, 2 record_every,
 /// ... below `step`. Each was flushed before the checkpoint that passed it was written, so it is

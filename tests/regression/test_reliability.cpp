@@ -95,6 +95,49 @@ TEST_CASE("SIGTERM and SIGINT finish the step and exit 143 and 130", "[reliabili
     }
 }
 
+TEST_CASE("a run under Adam stopped by SIGTERM resumes with its moments to the uninterrupted file", "[reliability][resume][adam]") {
+    const std::string adam = " --set populations.E.size=80 --set populations.I.size=20 --set task.duration_ms=200 --set task.batch=4"
+                             " --set training.steps=300 --set training.record_every=3 --set plasticity.normalisation=adam"
+                             " --set plasticity.learning_rate=0.01";
+    const auto full = test::temp_path(".h5"), out = test::temp_path(".h5");
+    REQUIRE(test::run(exe + " run -q" + adam + " --out " + full).code == 0);
+    const auto stopped = run_and_signal(adam, out, 0.3, "TERM");
+    INFO(stopped.output);
+    REQUIRE((stopped.code == 143 || stopped.code == 0)); // a loaded machine may finish first
+    {   // the checkpoint keeps both moments, and the second moment is what Adam accumulates
+        auto f = h5::open_file(out);
+        const auto b = h5::read_double(f, "checkpoint/slot0/recurrent/second_moment");
+        CHECK(*std::max_element(b.begin(), b.end()) > 0.0);
+        CHECK(*std::min_element(b.begin(), b.end()) >= 0.0);
+    }
+    const auto r = test::run(exe + " run -q --resume " + out);
+    INFO(r.output);
+    REQUIRE(r.code == 0);
+    auto a = h5::open_file(full), b = h5::open_file(out);
+    for (auto name: {"trajectory/loss", "trajectory/recurrent/weight", "trajectory/readout/weight", "training/loss",
+                     "checkpoint/slot0/recurrent/m", "checkpoint/slot1/recurrent/velocity", "checkpoint/slot1/recurrent/second_moment",
+                     "checkpoint/slot0/readout/second_moment"}) {
+        INFO(name);
+        CHECK(h5::read_double(b, name) == h5::read_double(a, name));
+    }
+    // A checkpoint without the second moments (as if written without Adam) cannot resume an Adam run.
+    const auto copy = test::temp_path(".h5");
+    std::filesystem::copy_file(out, copy);
+    {
+        auto f = h5::open_file(copy, true);
+        for (auto slot: {"slot0", "slot1"})
+            for (auto p: {"recurrent", "input", "readout"})
+                REQUIRE(H5Ldelete(f, ("checkpoint/" + std::string(slot) + "/" + p + "/second_moment").c_str(), H5P_DEFAULT) >= 0);
+    }
+    const auto refused = test::run(exe + " run -q --resume " + copy);
+    INFO(refused.output);
+    CHECK(refused.code == 2);
+    CHECK(refused.output.find("second_moment") != std::string::npos);
+    std::remove(full.c_str());
+    std::remove(out.c_str());
+    std::remove(copy.c_str());
+}
+
 TEST_CASE("a diverging run stops with exit 3 naming the step and keeps a valid file", "[reliability][divergence]") {
     const auto out = test::temp_path(".h5");
     const auto r = test::run(exe + " run -q --set populations.E.size=40 --set populations.I.size=10 --set task.duration_ms=50"

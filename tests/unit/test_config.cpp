@@ -185,6 +185,19 @@ TEST_CASE("learning rates per geometry refuse what is not a geometry's positive 
     CHECK(to_toml(c) == to_toml(before)); // a refused entry changes nothing
 }
 
+TEST_CASE("Adam's keys belong to normalisation = adam, which has its own first moment instead of momentum", "[config][errors][adam]") {
+    CHECK(error_of("[plasticity]\nnormalisation = \"adam\"\nadam_beta2 = 0.99\n").empty());
+    CHECK(error_of("[plasticity]\nnormalisation = \"rmsprop\"\n").find("expected one of: none, adam") != std::string::npos);
+    const std::string stray = error_of("[plasticity]\nadam_beta1 = 0.5\n");
+    CHECK(stray.find("plasticity.adam_beta1") != std::string::npos);
+    CHECK(stray.find("adam") != std::string::npos);
+    CHECK(error_of("[plasticity]\nnormalisation = \"adam\"\nadam_beta1 = 1.0\n").find("plasticity.adam_beta1") != std::string::npos);
+    CHECK(error_of("[plasticity]\nnormalisation = \"adam\"\nadam_epsilon = 0\n").find("plasticity.adam_epsilon") != std::string::npos);
+    const std::string both = error_of("[plasticity]\nnormalisation = \"adam\"\nmomentum = 0.9\n");
+    CHECK(both.find("plasticity.momentum") != std::string::npos);
+    CHECK(both.find("adam_beta1") != std::string::npos);
+}
+
 TEST_CASE("learning refuses a circuit whose outputs cannot depend on its inputs; simulation does not", "[config][errors]") {
     const config c = default_config();
     CHECK_NOTHROW(validate_for_learning(c));

@@ -2,6 +2,8 @@
 // step ever changes a sign or reaches zero.
 #include <catch2/catch.hpp>
 
+#include <cmath>
+
 #include "plasticity/optimizer.hpp"
 #include "tests/support/approx.hpp"
 
@@ -79,6 +81,63 @@ TEST_CASE("momentum buffer and cosine schedule", "[optimizer]") {
     opt.apply("w", m, g, 0); // v = 1: m = 1 − 0.1
     opt.apply("w", m, g, 5); // v = 1.9: m −= 0.05·1.9
     CHECK(m[0] == Approx(1.0 - 0.1 - 0.05*1.9).epsilon(1e-12));
+}
+
+TEST_CASE("Adam normalises each synapse's gradient by its own history, then takes the mirror step", "[optimizer][adam]") {
+    // An independent re-implementation of Kingma & Ba's algorithm 1 (bias-corrected moments), one
+    // synapse at a time, fed the same gradients; the dual step is then the geometry's.
+    const double b1 = 0.8, b2 = 0.95, eps = 1e-3, eta = 0.05;
+    for (const char* geo: {"eg", "euclidean"}) {
+        INFO(geo);
+        plasticity_desc d;
+        d.geometry = geo;
+        d.learning_rate = eta;
+        d.normalisation = "adam";
+        d.keys.set("adam_beta1", b1);
+        d.keys.set("adam_beta2", b2);
+        d.keys.set("adam_epsilon", eps);
+        optimizer opt(d, 20);
+        REQUIRE(opt.adam());
+        vector m = vector::Constant(3, 2.0);
+        std::vector<double> ref(3, 2.0), a(3, 0.0), b(3, 0.0);
+        auto noise = stream(5, "adam-gradients");
+        for (long t = 0; t < 20; ++t) {
+            vector g(3);
+            for (long i = 0; i < 3; ++i) g[i] = (i + 1)*(0.3 + normal(noise)); // scales 1, 2, 3
+            opt.apply("w", m, g, t);
+            for (std::size_t i = 0; i < 3; ++i) {
+                const double gi = g[static_cast<long>(i)];
+                a[i] = b1*a[i] + (1 - b1)*gi;
+                b[i] = b2*b[i] + (1 - b2)*gi*gi;
+                const double ahat = a[i]/(1 - std::pow(b1, t + 1.0)), bhat = b[i]/(1 - std::pow(b2, t + 1.0));
+                const double v = ahat/(std::sqrt(bhat) + eps);
+                ref[i] = std::string(geo) == "eg"? ref[i]*std::exp(-eta*v): ref[i] - eta*v;
+            }
+        }
+        for (long i = 0; i < 3; ++i) CHECK(m[i] == Approx(ref[static_cast<std::size_t>(i)]).epsilon(1e-12));
+        // The moments are the optimizer's state, kept for resuming.
+        CHECK(opt.velocity().at("w").size() == 3);
+        CHECK(opt.second_moment().at("w")[2] > 0.0);
+    }
+}
+
+TEST_CASE("under Adam a constant gradient moves EG's ln m by eta per step whatever its scale", "[optimizer][adam]") {
+    // With g constant the bias-corrected moments are g and g² exactly: the normalised gradient is
+    // g / (|g| + ε), so ln m falls by η |g| / (|g| + ε) per step for g of any size.
+    plasticity_desc d;
+    d.geometry = "eg";
+    d.learning_rate = 0.01;
+    d.normalisation = "adam";
+    optimizer opt(d, 50);
+    vector m = vector::Constant(3, 1.0), g(3);
+    g << 1e-4, 1.0, -1e3;
+    for (long t = 0; t < 50; ++t) opt.apply("w", m, g, t);
+    const double eps = 1e-8;
+    for (long i = 0; i < 3; ++i) {
+        const double expected = -50*0.01*g[i]/(std::abs(g[i]) + eps);
+        CHECK(std::log(m[i]) == Approx(expected).epsilon(1e-10));
+    }
+    CHECK(std::log(m[0]) == Approx(-0.5).epsilon(1e-3)); // a gradient 10^7 times smaller moves as far
 }
 
 TEST_CASE("EG weight decay is multiplicative", "[optimizer]") {
