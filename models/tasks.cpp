@@ -47,6 +47,15 @@ std::vector<key_spec> accumulation_keys() {
             real_key("background", 0.25, 0, 1e3, "evidence_accumulation: value u of the background channels (spikes at spike_rate_hz u)")};
 }
 
+// The pattern-generation task's keys (the e-prop tutorial's target: harmonics of a 1-s period).
+std::vector<key_spec> pattern_keys() {
+    return {integer_key("n_sinusoids", 4, 1, 1000, "pattern_generation: harmonics k = 1..n_sinusoids in each output's target"),
+            real_key("period_ms", 1000.0, 0, 1e9, "pattern_generation: period P of the first harmonic (ms)", true),
+            real_key("amplitude", 1.0, 0, 1e6, "pattern_generation: the target's scale A (its largest possible |y*|)", true),
+            integer_key("pattern_seed", 1, 0, 4.6e18, "pattern_generation: seed of the targets' amplitudes and phases"),
+            real_key("clock_width_ms", 0.0, 0, 1e9, "pattern_generation: width sigma of each input channel's bump in time (ms); 0 = duration / n_in")};
+}
+
 key_spec teacher_seed_key() { return integer_key("teacher_seed", 1234, 0, 4.6e18, "seed of the teacher network"); }
 
 } // namespace
@@ -63,6 +72,8 @@ const registry<task_info>& task_registry() {
         {"evidence_accumulation", {"report the side of the majority of n_cues cues after a memory period (n_in 4m, n_out 2; "
                                    "Bellec et al. 2020)", 0, 2, true, false, false,
                                    "four groups of m: left, right, recall, background", accumulation_keys(), 4}},
+        {"pattern_generation", {"reproduce a fixed sum of sinusoids per output from clock inputs (the e-prop tutorial)", 0, 0, false,
+                                false, false, "clock channels, each a bump in time", pattern_keys()}},
         {"regression", {"static patterns to a teacher's fixed-point outputs; credit exact", 0, 0, false, true, true, "",
                         {teacher_seed_key(),
                          real_key("fixed_point_tol", 1e-8, 0, 1,
@@ -171,6 +182,41 @@ trial_batch make_decision_trials(const task_desc& d, double dt, int steps, int n
         tb.label[b] = positive? 0: 1;
         for (int k = 0; k <= steps; ++k)
             if (tb.decision[k] > 0) tb.target(tb.label[b], static_cast<long>(k)*B + b) = 1.0;
+    }
+    return tb;
+}
+
+trial_batch make_pattern_trials(const task_desc& d, double dt, int steps, int n_in, int n_out, int n_cells, double mask_start_ms) {
+    const int B = d.batch;
+    const auto K = static_cast<int>(d.keys.integer("n_sinusoids"));
+    const double P = d.keys.real("period_ms"), A = d.keys.real("amplitude"), duration = steps*dt;
+    const double sigma = d.keys.real("clock_width_ms") > 0? d.keys.real("clock_width_ms"): duration/std::max(n_in, 1);
+    // Each output's amplitudes and phases, output by output, harmonic by harmonic.
+    auto g = stream(static_cast<std::uint64_t>(d.keys.integer("pattern_seed")), "pattern");
+    matrix amp(n_out, K), phase(n_out, K);
+    for (int o = 0; o < n_out; ++o)
+        for (int k = 0; k < K; ++k) {
+            amp(o, k) = 0.5 + 0.5*uniform(g);
+            phase(o, k) = 2.0*M_PI*uniform(g);
+        }
+    trial_batch tb;
+    tb.u = input_grid(dt, steps, n_in, B);
+    tb.target = matrix::Zero(n_out, static_cast<long>(B)*(steps + 1));
+    tb.x0 = matrix::Zero(n_cells, B);
+    tb.mask.assign(steps + 1, 0.0);
+    for (int k = 0; k <= steps; ++k) {
+        const double t = k*dt;
+        tb.mask[k] = t >= mask_start_ms? 1.0: 0.0;
+        auto u = tb.u.at(k);
+        for (int i = 0; i < n_in; ++i) {
+            const double c = (i + 0.5)*duration/n_in;
+            u.row(i).setConstant(std::exp(-(t - c)*(t - c)/(2.0*sigma*sigma)));
+        }
+        for (int o = 0; o < n_out; ++o) {
+            double y = 0.0;
+            for (int h = 0; h < K; ++h) y += amp(o, h)*std::sin(2.0*M_PI*(h + 1)*t/P + phase(o, h));
+            tb.target.block(o, static_cast<long>(k)*B, 1, B).setConstant(A*y/amp.row(o).sum());
+        }
     }
     return tb;
 }

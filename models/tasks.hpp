@@ -36,6 +36,19 @@
 //                        period. In a spiking circuit the channels fire Poisson spikes at
 //                        spike_rate_hz · u (Bellec: 40 Hz, background 10 Hz).
 //
+// Pattern generation (the e-prop tutorial's regression, Bellec et al. 2020 Fig. 2; NEST's
+// eprop_supervised_regression_sine-waves), R² accuracy:
+//   pattern_generation  every output reproduces its own sum of sinusoids, the same on every trial,
+//                       y*_o(t) = A Σ_{k=1..K} a_ok sin(2π k t / P + φ_ok) / Σ_k a_ok,
+//                       K = task.n_sinusoids harmonics of the period P = task.period_ms, amplitudes
+//                       a_ok ~ U[½, 1] and phases φ_ok ~ U[0, 2π) drawn once from stream
+//                       (task.pattern_seed, "pattern"), A = task.amplitude. The inputs are a clock:
+//                       channel i of n_in is a Gaussian bump in time, u_i(t) = exp(−(t − c_i)² / 2σ²),
+//                       c_i = (i + ½) T_trial / n_in, σ = task.clock_width_ms (0: T_trial / n_in), so
+//                       that the circuit knows the time; in a spiking circuit the channels fire
+//                       Poisson spikes at spike_rate_hz · u. Mask: every observation (after
+//                       task.mask_start_ms). No teacher network.
+//
 // Regression tasks (R² accuracy, 1 − SSE/SST with the masked, mask-weighted sums
 // SSE = Σ w (y − y*)², SST = Σ w (y* − ȳ*_o)², ȳ*_o the weighted mean target of output o; NaN if SST = 0):
 //   teacher_student  y* = the teacher network's outputs on the same inputs (inputs from input.kind).
@@ -87,6 +100,10 @@ double decision_onset_ms(const task_desc& d);
 /// evidence_accumulation with n_in channels) on the grid t_k = k·dt, k = 0..steps, drawn from
 /// `g`; x0 = 0 (N × B).
 trial_batch make_decision_trials(const task_desc& d, double dt, int steps, int n_cells, rng& g, int n_in = 0);
+
+/// A batch of pattern_generation (B identical trials of n_in clock channels and n_out targets) on
+/// the grid t_k = k·dt, k = 0..steps; x0 = 0 (N × B).
+trial_batch make_pattern_trials(const task_desc& d, double dt, int steps, int n_in, int n_out, int n_cells, double mask_start_ms);
 
 /// Static patterns u_p ~ U[0, 1]^n_in for the regression task, n_in × P.
 matrix make_patterns(int n_in, int P, rng& g);

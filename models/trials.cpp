@@ -26,6 +26,8 @@ trial_batch make_input_trials(const trial_spec& s, rng& g) {
 trial_batch make_task_inputs(const trial_spec& s, rng& g) {
     if (task_registry().get(s.task.kind).decision)
         return make_decision_trials(s.task, s.integrator.dt_ms, s.steps(), s.circuit.n(), g, s.circuit.n_in());
+    if (s.task.kind == "pattern_generation")
+        return make_pattern_trials(s.task, s.integrator.dt_ms, s.steps(), s.circuit.n_in(), s.circuit.n_out(), s.circuit.n(), s.task.mask_start_ms);
     return make_input_trials(s, g);
 }
 
@@ -65,6 +67,8 @@ namespace {
 trial_batch task_trials(const trial_spec& s, const network* teacher, rng& g, rng& noise) {
     const task_info& task = task_registry().get(s.task.kind);
     if (task.decision) return make_decision_trials(s.task, s.integrator.dt_ms, s.steps(), s.circuit.n(), g, s.circuit.n_in());
+    if (s.task.kind == "pattern_generation")
+        return make_pattern_trials(s.task, s.integrator.dt_ms, s.steps(), s.circuit.n_in(), s.circuit.n_out(), s.circuit.n(), s.task.mask_start_ms);
     EISIM_ASSERT(teacher != nullptr); // every other task has one
     if (task.fixed_point) return make_regression_trials(s, *teacher, g);
     return make_teacher_trials(s, *teacher, g, noise);

@@ -311,7 +311,7 @@ TEST_CASE("every example config parses, validates and names its task", "[tasks][
         CHECK(c.task.kind == kind);
         ++found;
     }
-    CHECK(found == 6);
+    CHECK(found == 7);
 }
 
 TEST_CASE("every circuit example parses, validates and builds its circuit", "[tasks][examples]") {
@@ -329,7 +329,7 @@ TEST_CASE("every circuit example parses, validates and builds its circuit", "[ta
         CHECK(net.projections.size() == c.circuit.projections.size());
         ++found;
     }
-    CHECK(found == 11);
+    CHECK(found == 12);
 }
 
 namespace {

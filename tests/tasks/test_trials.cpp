@@ -4,6 +4,7 @@
 // fixed point checked here, and the decision tasks' own trials. T agrees with the config's.
 #include <catch2/catch.hpp>
 
+#include <cmath>
 #include <vector>
 
 #include "models/integrate.hpp"
@@ -94,6 +95,55 @@ TEST_CASE("regression trials: static patterns, and the teacher's readout at its 
     const matrix y = low.W_out*r;
     // The task relaxes to fixed_point_tol = 1e-8 in x; y is within a few times that.
     for (int k = 0; k <= T; ++k) CHECK((tb.target.middleCols(static_cast<long>(k)*P, P) - y).cwiseAbs().maxCoeff() < 1e-6);
+}
+
+TEST_CASE("pattern generation trials: clock bumps in, each output's sum of sinusoids out, the same on every trial", "[tasks][trials][pattern]") {
+    const config c = small({"task.kind=pattern_generation", "task.duration_ms=1200", "populations.in.size=6", "task.n_sinusoids=3",
+                            "task.period_ms=400", "task.amplitude=2"});
+    const auto seed = static_cast<std::uint64_t>(c.training.seed);
+    const trial_batch tb = make_trials(spec_of(c), nullptr, seed, 0);
+    const int T = c.observation_steps(), B = c.task.batch, n_out = c.circuit.n_out();
+    const double dt = c.integrator.dt_ms, duration = T*dt, sigma = duration/6;
+    // The targets from the documented draws: output by output, harmonic by harmonic, amplitude then phase.
+    auto g = stream(static_cast<std::uint64_t>(c.task.keys.integer("pattern_seed")), "pattern");
+    std::vector<std::vector<double>> a(n_out, std::vector<double>(3)), phi = a;
+    for (int o = 0; o < n_out; ++o)
+        for (int k = 0; k < 3; ++k) a[o][k] = 0.5 + 0.5*uniform(g), phi[o][k] = 2*M_PI*uniform(g);
+    double peak = 0;
+    for (int k = 0; k <= T; ++k) {
+        const double t = k*dt;
+        CHECK(tb.mask[k] == 1.0);
+        for (int i = 0; i < 6; ++i) {
+            const double c_i = (i + 0.5)*duration/6;
+            for (int b = 0; b < B; ++b) CHECK(tb.u.at(k)(i, b) == Approx(std::exp(-(t - c_i)*(t - c_i)/(2*sigma*sigma))).epsilon(1e-14));
+        }
+        for (int o = 0; o < n_out; ++o) {
+            double y = 0, sum = 0;
+            for (int h = 0; h < 3; ++h) y += a[o][h]*std::sin(2*M_PI*(h + 1)*t/400 + phi[o][h]), sum += a[o][h];
+            for (int b = 0; b < B; ++b) CHECK(tb.target(o, static_cast<long>(k)*B + b) == Approx(2*y/sum).margin(1e-12));
+            peak = std::max(peak, std::abs(2*y/sum));
+        }
+    }
+    CHECK(peak <= 2.0);
+    CHECK(peak > 0.5); // not flat
+    // Periodic in the period P (400 ms = 400 steps), and of zero mean over a period.
+    for (int o = 0; o < n_out; ++o) {
+        double mean = 0;
+        for (int k = 0; k < 400; ++k) {
+            CHECK(tb.target(o, static_cast<long>(k)*B) == Approx(tb.target(o, static_cast<long>(k + 400)*B)).margin(1e-12));
+            mean += tb.target(o, static_cast<long>(k)*B)/400;
+        }
+        CHECK(std::abs(mean) < 1e-12);
+    }
+    // The same targets and inputs at every learning step (no draw from the trials' streams), another pattern_seed another target.
+    const trial_batch later = make_trials(spec_of(c), nullptr, seed + 7, 12);
+    CHECK(later.u.U == tb.u.U);
+    CHECK(later.target == tb.target);
+    config d = c;
+    apply_override(d, "task.pattern_seed=2");
+    CHECK((make_trials(spec_of(d), nullptr, seed, 0).target - tb.target).cwiseAbs().maxCoeff() > 0.1);
+    auto g2 = stream(seed, "trials", 0);
+    CHECK(make_task_inputs(spec_of(c), g2).u.U == tb.u.U);
 }
 
 TEST_CASE("decision trials of a learning step are the task's own, from the step's stream", "[tasks][trials]") {
