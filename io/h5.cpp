@@ -193,7 +193,14 @@ handle open_file_for_resume(const std::string& path) {
         if (H5Pexist(fapl, "clear_status_flags") > 0) H5Pset(fapl, "clear_status_flags", &clear);
         id = H5Fopen(path.c_str(), H5F_ACC_RDWR | H5F_ACC_SWMR_WRITE, fapl);
     }
-    return handle(check(id, "cannot reopen '" + path + "' for writing (is another eisim still writing it?)"), H5Fclose);
+    handle file(check(id, "cannot reopen '" + path + "' for writing (is another eisim still writing it?)"), H5Fclose);
+    // A writer killed between flushes can leave the superblock's end of allocation (EOA) behind
+    // metadata it had already written and linked: the resumed writer then allocates from the old
+    // EOA and its next flush of such an entry fails ("addr overflow, ... eoa = ..."; 2 of 977 kills
+    // in the fault campaign, the next resume succeeded). As h5clear --increment does, move the EOA
+    // to the end of the file first (max(EOA, EOF); a file closed cleanly has EOF = EOA: no change).
+    if (H5Fincrement_filesize(file, 0) < 0) fail("cannot reopen '" + path + "' for writing: setting its end of allocation failed");
+    return file;
 }
 
 void flush(hid_t file) {

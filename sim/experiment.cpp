@@ -320,13 +320,9 @@ run_summary learn(const config& c, const run_options& opt, const std::vector<sin
             // run, mostly indexes that a write failing half way (a quota, a disk that filled
             // between checks) left broken, which HDF5 finds only when it next writes them.
             const std::string what = "writing learning step " + std::to_string(s) + " failed: " + e.what();
-            // Seen in the fault campaign (2 cases in 977 kills): after a reopen of a killed writer's
-            // file a flush failed, yet the next --resume ended in the uninterrupted file. Damage a
-            // write left is refused again by that resume, naming it.
-            if (opt.resume)
-                throw file_error("cannot go on with '" + opt.out + "': " + what + "; the file may be damaged. Its committed snapshots "
-                                 "still read (eisim analyze, export); try 'eisim run --resume " + opt.out +
-                                 "' once more (a damaged file is refused, naming the damage), else start the run again");
+            // (A resume of a killed writer's file used to fail here now and then: its superblock's
+            // end of allocation lagged behind its data; h5::open_file_for_resume moves it first.)
+            if (opt.resume) throw damaged_file(opt.out, what);
             throw file_error("'" + opt.out + "': " + what + "; the file keeps its committed snapshots");
         } catch (const storage_error& e) {
             std::string kept;
