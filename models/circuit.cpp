@@ -85,8 +85,12 @@ const registry<neuron_model>& neuron_models() {
                      true, true, "spiking", lif_keys, "", {}}},
             {"alif", {"adaptive LIF (Bellec et al. 2018): a LIF whose threshold v_th + beta a rises by beta with each spike and decays with tau_a",
                       true, true, "spiking", alif_keys, "", {}}},
-            {"input", {"input channels u(t): the task's or the [input] generator's (spiking circuits: Poisson spikes at spike_rate_hz [u]+)",
-                       true, false, "", {real_key("spike_rate_hz", 100.0, 0, 1e5, "spiking circuits: a channel of value u fires Poisson spikes at spike_rate_hz [u]+ (Hz)")}, "", {}}},
+            {"input", {"input channels u(t): the task's or the [input] generator's (spiking circuits: Poisson spikes at spike_rate_hz [u]+, "
+                       "or their mean as a current)",
+                       true, false, "", {real_key("spike_rate_hz", 100.0, 0, 1e5, "spiking circuits: a channel of value u fires Poisson spikes at spike_rate_hz [u]+ (Hz)"),
+                                         choice_key("drive", "poisson", {"poisson", "current"},
+                                                    "spiking circuits: poisson (spikes), or current (their mean without shot noise: each step adds "
+                                                    "w spike_rate_hz [u]+ dt/1000 to the synaptic current after the delay)")}, "", {}}},
             {"readout", {"readout units: y = W_out r of rate cells; of spiking cells the leaky integrator y <- kappa y + W_out z, kappa = exp(-dt/tau_out)",
                          false, false, "", {real_key("tau_out_ms", 20.0, 0, 1e6, "spiking circuits: time constant of the leaky readout of spikes (ms)", true)}, "", {}}},
         };

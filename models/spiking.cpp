@@ -63,13 +63,17 @@ spiking_network lower_spiking(const network& net, const circuit_desc& d, double 
     s.n_in = net.n_in;
     const int N = s.n;
     s.input_rate_hz.setZero(net.n_in);
+    s.input_current.assign(static_cast<std::size_t>(net.n_in), 0);
     s.kappa.setZero(net.n_out);
     s.W_out.setZero(net.n_out, N);
     std::vector<const population_desc*> desc_of(N, nullptr); // each network cell's population
     for (std::size_t k = 0; k < d.populations.size(); ++k) {
         const population_desc& pd = d.populations[k];
         const population& p = net.populations[k];
-        if (p.side == side::input) s.input_rate_hz.segment(p.first, p.size).setConstant(pd.keys.real("spike_rate_hz"));
+        if (p.side == side::input) {
+            s.input_rate_hz.segment(p.first, p.size).setConstant(pd.keys.real("spike_rate_hz"));
+            std::fill(s.input_current.begin() + p.first, s.input_current.begin() + p.first + p.size, pd.keys.text("drive") == "current");
+        }
         if (p.side == side::output) s.kappa.segment(p.first, p.size).setConstant(std::exp(-dt_ms/pd.keys.real("tau_out_ms")));
         if (p.side != side::network || p.size == 0) continue;
         std::fill(desc_of.begin() + p.first, desc_of.begin() + p.first + p.size, &pd);
@@ -242,10 +246,10 @@ spiking_trial run_trial(const spiking_network& s, const input_grid& u, int b, st
             v[i] = g.v_init == 0? g.v_reset + uniform(g0)*(g.v_th - g.v_reset): g.v_init == 1? g.v_reset: g.v_rest;
     out.v0 = Eigen::Map<const vector>(v.data(), N);
     auto gin = stream(seed, "input_spikes", index);
-    const auto send = [&](const spiking_network::fanout& f, int j, int k) {
+    const auto send = [&](const spiking_network::fanout& f, int j, int k, double x = 1.0) { // x: spikes' worth (current drive)
         for (auto q = f.first[j]; q < f.first[j + 1]; ++q)
             due[static_cast<std::size_t>((k + f.delay[q]) % D)].push_back(
-                {static_cast<std::uint32_t>(static_cast<std::size_t>(f.port[q])*n + static_cast<std::size_t>(f.post[q])), f.w[q]});
+                {static_cast<std::uint32_t>(static_cast<std::size_t>(f.port[q])*n + static_cast<std::size_t>(f.post[q])), x*f.w[q]});
     };
     std::vector<double> decay_port(s.decay_port.data(), s.decay_port.data() + P);
     std::vector<std::int32_t> fired(n + 2); // the cells of one population that spiked in a step
@@ -269,7 +273,11 @@ spiking_trial run_trial(const spiking_network& s, const input_grid& u, int b, st
         // 5. the input channels' spikes (Poisson)
         const auto uk = u.at(k);
         for (int c = 0; c < s.n_in; ++c) {
-            const double p_spike = s.input_rate_hz[c]*std::max(uk(c, b), 0.0)*s.dt*1e-3;
+            const double p_spike = s.input_drive(c, uk(c, b));
+            if (s.input_current[static_cast<std::size_t>(c)]) { // the mean drive: no draw, no spike
+                if (p_spike > 0) send(s.from_input, c, k, p_spike);
+                continue;
+            }
             if (uniform(gin) < p_spike) {
                 send(s.from_input, c, k);
                 out.input.step.push_back(k);

@@ -27,7 +27,11 @@
 //      k+1 .. k+n_ref−1, n_ref = round(t_ref / h) (no refractory step when n_ref ≤ 1);
 //   5. the step's spikes, the network's and the input channels', are queued for step k + d.
 // Input channels fire Poisson spikes: channel c spikes in step k with probability
-// spike_rate_hz · [u_c(t_k)]₊ · h / 1000 (one seeded stream per trial). Initial state: I = a = 0,
+// x_c(k) = spike_rate_hz · [u_c(t_k)]₊ · h / 1000 (one seeded stream per trial); a channel of an
+// input population with drive = "current" instead adds its expected spike count x_c(k) times w_s
+// to the current of each of its synapses s in step k + d_s (the Poisson drive's mean, without shot
+// noise; no spikes are recorded for it). Its synapses' gradients sum x_c(k) where a spiking
+// channel's sum its spikes. Initial state: I = a = 0,
 // not refractory, v from the population's v_init (uniform in [v_reset, v_th) from a seeded
 // stream per trial, v_reset or v_rest).
 //
@@ -95,6 +99,9 @@ struct spiking_network {
     fanout to_readout;            // the readout synapses by presynaptic cell (post: the readout unit; delay, port unused)
     int max_delay = 1;
     vector input_rate_hz;         // [n_in] spike_rate_hz of each channel's population
+    std::vector<char> input_current; // [n_in] 1: the channel drives by its mean (drive = "current"), 0: Poisson spikes
+    /// x_c(k): channel c's expected spikes in a step at value u (a spike's worth of current per unit).
+    double input_drive(int c, double u) const { return input_rate_hz[c]*(u > 0? u: 0.0)*dt*1e-3; }
     // The leaky readouts: κ_o per readout unit and the signed readout weights (n_out × n).
     vector kappa;
     matrix W_out;

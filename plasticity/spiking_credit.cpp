@@ -24,8 +24,8 @@ namespace {
 
 // ∂L/∂w of every synapse from one trial, added to g (by projection, synapse id): mu_I holds the
 // adjoint of current p of cell i after step k at [(k·P + p)·N + i]; `e_tilde` is ẽ (n_out × T).
-void trial_gradient(const spiking_network& s, const spiking_trial& tr, const std::vector<double>& mu_I, const matrix& e_tilde,
-                    const std::vector<bool>& plastic, std::vector<vector>& g) {
+void trial_gradient(const spiking_network& s, const spiking_trial& tr, const input_grid& u, int b, const std::vector<double>& mu_I,
+                    const matrix& e_tilde, const std::vector<bool>& plastic, std::vector<vector>& g) {
     const auto n = static_cast<std::size_t>(s.n), P = static_cast<std::size_t>(s.ports);
     const long T = e_tilde.cols();
     // A spike of pre cell (or channel) c in step k reaches synapse e's current in step k + d.
@@ -42,6 +42,21 @@ void trial_gradient(const spiking_network& s, const spiking_trial& tr, const std
     };
     deliver(s.from_network, tr.network);
     deliver(s.from_input, tr.input);
+    // Channels with drive = "current": x_c(k) spikes' worth in every step, sent as a spike is.
+    const spiking_network::fanout& in = s.from_input;
+    for (int c = 0; c < s.n_in; ++c) {
+        if (!s.input_current[static_cast<std::size_t>(c)]) continue;
+        for (long k = 0; k < T; ++k) {
+            const double x = s.input_drive(c, u.at(static_cast<int>(k))(c, b));
+            if (x == 0) continue;
+            for (auto e = in.first[c]; e < in.first[c + 1]; ++e) {
+                const long at = k + in.delay[e];
+                if (at >= T || !plastic[static_cast<std::size_t>(in.projection[e])]) continue;
+                g[static_cast<std::size_t>(in.projection[e])][in.synapse[e]] +=
+                    x*mu_I[(static_cast<std::size_t>(at)*P + in.port[e])*n + static_cast<std::size_t>(in.post[e])];
+            }
+        }
+    }
     // The readout's exact gradient: a spike of cell j in step k adds ẽ_o(k) to W_oj.
     const spiking_network::fanout& out = s.to_readout;
     for (std::size_t q = 0; q < tr.network.size(); ++q) {
@@ -112,7 +127,7 @@ spiking_evaluation evaluate_spiking(const network& net, const spiking_network& s
             const spiking_trial& tr = ev.trials[static_cast<std::size_t>(b)];
             std::vector<double> mu_I;
             adjoint(s, tr, L, mu_I);
-            trial_gradient(s, tr, mu_I, e_tilde, plastic, g);
+            trial_gradient(s, tr, trials.u, b, mu_I, e_tilde, plastic, g);
         }
         for (int q = 0; q < nb; ++q)
             for (std::size_t k = 0; k < plastic.size(); ++k) if (plastic[k]) ev.g.projection[k] += part[static_cast<std::size_t>(q)][k];

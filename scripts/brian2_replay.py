@@ -34,6 +34,11 @@ def text(x):
 def read_run(path, trial):
     with h5py.File(path, "r") as f:
         config = tomllib.loads(text(f.attrs["config"]))
+        current = [p["name"] for p in config.get("populations", []) if p.get("model") == "input" and p.get("drive") == "current"]
+        if current:  # their drive is a current, not recorded spikes: nothing for a SpikeGeneratorGroup to replay
+            print(f"brian2_replay.py: {path}: input population(s) {', '.join(current)} have drive = \"current\"; "
+                  "only Poisson-driven circuits (drive = \"poisson\") can be replayed", file=sys.stderr)
+            sys.exit(2)
         pops = f["network/populations"]
         populations = [dict(name=text(n), model=text(m), side=text(s), first=int(a), size=int(z), sign=int(g))
                        for n, m, s, a, z, g in zip(pops["name"][()], pops["model"][()], pops["side"][()],

@@ -305,3 +305,44 @@ size = 2
     CHECK(teacher.find("task.kind") != std::string::npos);
     CHECK(teacher.find("rate teacher") != std::string::npos);
 }
+
+TEST_CASE("an input current is the Poisson drive's mean: the subthreshold potential is the mean over Poisson trials", "[spiking][input][current][stats]") {
+    // One LIF cell below threshold (v_th far away), one channel at u = 1, 200 Hz, w = 2 mV, over
+    // 300 ms. The dynamics are linear, so E[v_Poisson(t)] = v_current(t) exactly; and at the end
+    // the current drive sits at its closed-form fixed point
+    //   I* = x w / (1 − e^{−h/τ_s}),  v* = v∞ + I* g / (1 − e^{−h/τ_m}),  x = rate u h / 1000,
+    //   g = τ_s/(τ_s − τ_m) (e^{−h/τ_s} − e^{−h/τ_m})  (the propagator, models/spiking.hpp).
+    const double w = 2.0, rate = 200.0;
+    const int T = 3000, B = 400;
+    circuit_desc poisson = cells(1, {w});
+    poisson.populations[0].keys.set("v_th_mV", 1e4);
+    poisson.populations[0].keys.set("v_init", "rest");
+    poisson.populations[1].keys.set("spike_rate_hz", rate);
+    validate_circuit(poisson);
+    circuit_desc current = poisson;
+    current.populations[1].keys.set("drive", "current");
+    validate_circuit(current);
+    input_grid u(h, T, 1, B), u1(h, T, 1, 1);
+    for (int k = 0; k <= T; ++k) u.at(k).setOnes(), u1.at(k).setOnes();
+    const auto sim = [&](const circuit_desc& c, const input_grid& g) {
+        const network net = build_network(c, 1);
+        return simulate_spiking(lower_spiking(net, c, h), g, 1, 0, 0.3); // gamma > 0: v recorded
+    };
+    const auto p = sim(poisson, u);
+    const auto q = sim(current, u1);
+    REQUIRE(q[0].input.size() == 0); // a current sends no spikes
+    REQUIRE(p[0].input.size() > 0);
+    const auto& pd = poisson.populations[0].keys;
+    const double tau_m = pd.real("tau_m_ms"), tau_s = pd.real("tau_syn_e_ms"), v_inf = pd.real("v_rest_mV") + pd.real("bias_mV");
+    const double x = rate*h*1e-3, g = tau_s/(tau_s - tau_m)*(std::exp(-h/tau_s) - std::exp(-h/tau_m));
+    const double v_star = v_inf + x*w/(1 - std::exp(-h/tau_s))*g/(1 - std::exp(-h/tau_m));
+    CHECK(q[0].v.back() == Approx(v_star).epsilon(1e-6)); // 300 ms ≫ τ_m, τ_s: at the fixed point
+    CHECK(v_star - v_inf > 1.0); // the drive matters
+    for (int k: {200, 1000, T - 1}) {
+        double mean = 0, sq = 0;
+        for (auto& tr: p) mean += tr.v[static_cast<std::size_t>(k)]/B;
+        for (auto& tr: p) sq += std::pow(tr.v[static_cast<std::size_t>(k)] - mean, 2)/(B - 1);
+        INFO("step " << k << ": Poisson mean " << mean << " (sd " << std::sqrt(sq) << "), current " << q[0].v[static_cast<std::size_t>(k)]);
+        CHECK(std::abs(mean - q[0].v[static_cast<std::size_t>(k)]) < 5*std::sqrt(sq/B));
+    }
+}

@@ -23,7 +23,11 @@ the firing-rate regulariser:
     -eta times this script's gradient: relative difference below 1e-10 over all synapses of every projection.
 Exit status 0 when every check holds.
 
-  tests/spiking/credit_reference.py EISIM_EXECUTABLE WORK_DIR eprop|surrogate_bptt
+  tests/spiking/credit_reference.py EISIM_EXECUTABLE WORK_DIR eprop|surrogate_bptt [current]
+
+With `current` the input population has drive = "current": no input spikes, but every step each
+channel adds x_c(k) = spike_rate_hz [u_c(t_k)]+ dt / 1000 times each synapse's weight to its
+current (the Poisson drive's mean); the reference takes x_c(k) from the recorded inputs u.
 """
 import subprocess
 import sys
@@ -57,6 +61,7 @@ name = "in"
 model = "input"
 size = 3
 spike_rate_hz = 300.0
+DRIVE
 [[populations]]
 name = "fast"
 model = "readout"
@@ -160,7 +165,7 @@ def tangents(grad, syn, z, psi, x_in, v_hist, act_hist, e_out, reg, W_out, kappa
                 if not s["input"]:
                     np.add.at(dI[t], (slice(None), s["post"][m]), dz_hist[k - s["d"]][:, s["pre"][m]] * s["w"][m])
                 hit = np.nonzero(m & (src[s["pre"]] > 0))[0]
-                np.add.at(dI[t], (offset[name] + hit, s["post"][hit]), 1.0)
+                np.add.at(dI[t], (offset[name] + hit, s["post"][hit]), src[s["pre"]][hit])
         dv = (1.0 - z[k]) * dvk + (v_reset - v_hist[k]) * dz
         da = da + adaptive * dz
         dz_hist[k] = dz
@@ -171,11 +176,11 @@ def tangents(grad, syn, z, psi, x_in, v_hist, act_hist, e_out, reg, W_out, kappa
         grad[name] += dL[offset[name]:offset[name] + len(syn[name]["pre"])]
 
 
-def main(exe, work, rule):
+def main(exe, work, rule, drive="poisson"):
     work = Path(work)
     work.mkdir(parents=True, exist_ok=True)
-    cfg_path, run = work / f"{rule}_reference.toml", work / f"{rule}_reference.h5"
-    cfg_path.write_text(CONFIG.replace("RULE", rule))
+    cfg_path, run = work / f"{rule}_{drive}_reference.toml", work / f"{rule}_{drive}_reference.h5"
+    cfg_path.write_text(CONFIG.replace("RULE", rule).replace("DRIVE", f'drive = "{drive}"'))
     subprocess.run([exe, "run", str(cfg_path), "--out", str(run), "--overwrite", "--quiet"], check=True)
     f = h5py.File(run, "r")
     cfg = tomllib.loads(f.attrs["config"].decode() if isinstance(f.attrs["config"], bytes) else f.attrs["config"])
@@ -250,12 +255,19 @@ def main(exe, work, rule):
     y_all = np.zeros((B, T + 1, n_out))
     z_all = np.zeros((B, T, N))
     rasters_equal = True
-    in_t, in_c, in_b = spikes([n for n in names if pops[n]["model"] == "input"][0])
+    in_pop = [n for n in names if pops[n]["model"] == "input"][0]
+    in_t, in_c, in_b = spikes(in_pop)
+    current = pops[in_pop].get("drive", "poisson") == "current"
+    if current:
+        assert len(in_t) == 0, "a current-driven input records no spikes"
     per_trial = []
     for b in range(B):
         x_in = np.zeros((T, n_in))
-        sel = in_b == b
-        x_in[np.round(in_t[sel] / h).astype(int), in_c[sel]] = 1.0
+        if current:  # the expected spikes of each step: spike_rate_hz [u]+ dt / 1000
+            x_in[:] = pops[in_pop]["spike_rate_hz"] * np.maximum(act["input"][b, :T, :], 0.0) * h * 1e-3
+        else:
+            sel = in_b == b
+            x_in[np.round(in_t[sel] / h).astype(int), in_c[sel]] = 1.0
         v = act["initial_v"][b, :].copy()
         a = np.zeros(N)
         I = {t: np.zeros(N) for t in taus}
@@ -283,7 +295,7 @@ def main(exe, work, rule):
                 hit = src[s["pre"]] > 0
                 for t in taus:
                     m = hit & (s["tau_p"] == t)
-                    np.add.at(I[t], s["post"][m], s["w"][m])
+                    np.add.at(I[t], s["post"][m], s["w"][m] * src[s["pre"]][m])
             v = np.where(fire, v_reset, v)
             a = a + fire
             ready = np.where(fire, k + n_ref, ready)
@@ -373,4 +385,4 @@ def main(exe, work, rule):
 
 
 if __name__ == "__main__":
-    sys.exit(main(sys.argv[1], sys.argv[2], sys.argv[3]))
+    sys.exit(main(*sys.argv[1:5]))

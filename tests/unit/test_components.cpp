@@ -155,7 +155,7 @@ TEST_CASE("a population's keys are its neuron model's and its transfer function'
     const config c = parse_config(E_with("transfer = \"power\"\ntransfer_n = 3\ntau_ms = 7\n"), "test", config{});
     const std::string text = to_toml(c, false);
     CHECK(text.find("tau_ms = 7.0\nbias = 0.0\ntransfer = \"power\"\ntransfer_k = 1.0\ntransfer_n = 3.0\n") != std::string::npos);
-    CHECK(text.find("model = \"input\"\nsize = 20\nsign = \"excitatory\"\nspike_rate_hz = 100.0\n\n") != std::string::npos); // input's, no rate keys
+    CHECK(text.find("model = \"input\"\nsize = 20\nsign = \"excitatory\"\nspike_rate_hz = 100.0\ndrive = \"poisson\"\n\n") != std::string::npos); // input's, no rate keys
     // ... and they reach the network (built without rescaling to a spectral radius: the keys reach
     // the cells whatever the weights' scale, and the exact radius of the 1000-cell matrix, a real
     // Schur form, was nearly all of this test's time: 146 s of 150 under the sanitizers).
