@@ -44,7 +44,7 @@ namespace eisim::analysis {
 
 /// The newest run-file format this reader understands (sim/recorder.hpp's run_format_version;
 /// a test checks that the two agree).
-constexpr std::int64_t readable_format_version = 5;
+constexpr std::int64_t readable_format_version = 6;
 
 /// The bound at which euclidean/p-norm runs hold magnitudes when no config says otherwise.
 constexpr double default_min_magnitude = 1e-8;

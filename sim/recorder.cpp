@@ -279,13 +279,13 @@ run_recorder::run_recorder(const std::string& path, bool overwrite, const std::s
         throw user_error("cannot write '" + path + "': cannot replace '" + partial + "': " + std::strerror(errno));
     file_ = h5::create_file(partial, swmr, true);
     partial_.path = partial;
-    h5::write_attr(file_, "format", std::string("eisim.run"));
+    h5::write_attr_vlen(file_, "format", std::string("eisim.run"));
     h5::write_attr(file_, "format_version", run_format_version);
-    h5::write_attr(file_, "software_version", std::string(software_version));
-    h5::write_attr(file_, "git_revision", std::string(git_revision));
-    h5::write_attr(file_, "created_utc", utc_now());
+    h5::write_attr_vlen(file_, "software_version", std::string(software_version));
+    h5::write_attr_vlen(file_, "git_revision", std::string(git_revision));
+    h5::write_attr_vlen(file_, "created_utc", utc_now());
     h5::write_attr(file_, "seed", seed);
-    h5::write_attr(file_, "config", resolved_config);
+    h5::write_attr_vlen(file_, "config", resolved_config);
 }
 
 void run_recorder::write_network(const network& net) {
@@ -294,10 +294,10 @@ void run_recorder::write_network(const network& net) {
     h5::write_attr(g, "n_i", std::int64_t(net.n_i));
     h5::write_attr(g, "n_in", std::int64_t(net.n_in));
     h5::write_attr(g, "n_out", std::int64_t(net.n_out));
-    h5::write_attr(g, "transfer", net.phi.name()); // each population's own: populations/transfer
+    h5::write_attr_vlen(g, "transfer", net.phi.name()); // each population's own: populations/transfer
     std::string order; // the projections in the circuit's order (names hold no commas)
     for (auto& p: net.projections) order += (order.empty()? "": ",") + p.name;
-    h5::write_attr(g, "projections", order);
+    h5::write_attr_vlen(g, "projections", order);
     h5::write(g, "tau", to_std(net.tau));
     std::vector<std::int8_t> cs(net.n());
     for (int i = 0; i < net.n(); ++i) cs[i] = static_cast<std::int8_t>(net.cell_sign[i]);
@@ -321,29 +321,30 @@ void run_recorder::write_network(const network& net) {
             bias.push_back(p.bias);
             transfer.push_back(p.model == "rate"? net.phi.of(p.first).name: "");
         }
-        // Fixed-length strings (version 4): no global heap that damage could make crash a reader (io/h5.hpp).
-        h5::write_fixed_strings(pg, "name", name);
-        h5::write_fixed_strings(pg, "model", model);
-        h5::write_fixed_strings(pg, "side", where);
+        // Variable-length UTF-8 strings (version 6; fixed-length in 4 and 5), which h5py reads as
+        // str: eisim reads them in a child process, so a damaged global heap cannot crash it (io/h5.hpp).
+        h5::write(pg, "name", name);
+        h5::write(pg, "model", model);
+        h5::write(pg, "side", where);
         h5::write(pg, "first", first);
         h5::write(pg, "size", size);
         h5::write(pg, "sign", sign);
         h5::write(pg, "tau_ms", tau);
         h5::write(pg, "bias", bias);
-        h5::write_fixed_strings(pg, "transfer", transfer);
+        h5::write(pg, "transfer", transfer);
     }
     for (auto& P: net.projections) {
         const projection* p = &P;
         auto pg = h5::create_group(g, p->name);
         write_synapses(pg, *p);
         h5::write_attr(pg, "plastic", std::int64_t(p->plastic));
-        h5::write_attr(pg, "pre_population", p->pre_population);
-        h5::write_attr(pg, "post_population", p->post_population);
+        h5::write_attr_vlen(pg, "pre_population", p->pre_population);
+        h5::write_attr_vlen(pg, "post_population", p->post_population);
         h5::write_attr(pg, "n_pre", std::int64_t(p->n_pre));
         h5::write_attr(pg, "n_post", std::int64_t(p->n_post));
-        h5::write_fixed_strings(pg, "pre_populations", p->pre_populations); // fixed-length (version 5), as /network/populations
-        h5::write_fixed_strings(pg, "post_populations", p->post_populations);
-        h5::write_attr(pg, "connectivity", p->connectivity);
+        h5::write(pg, "pre_populations", p->pre_populations); // variable-length (version 6), as /network/populations
+        h5::write(pg, "post_populations", p->post_populations);
+        h5::write_attr_vlen(pg, "connectivity", p->connectivity);
         h5::write_attr(pg, "delay", std::int64_t(p->delay));
     }
 }
@@ -403,10 +404,10 @@ template <typename F> void activity_groups(hid_t file, const std::vector<long>& 
     }
 }
 
-void mark_spike_group(hid_t pg) { h5::write_attr(pg, "sorting", std::string("by_time")); }
+void mark_spike_group(hid_t pg) { h5::write_attr_vlen(pg, "sorting", std::string("by_time")); }
 void mark_timestamps(hid_t pg) {
     h5::handle ts(H5Dopen2(pg, "timestamps", H5P_DEFAULT), H5Dclose);
-    h5::write_attr(ts, "units", std::string("ms"));
+    h5::write_attr_vlen(ts, "units", std::string("ms"));
 }
 
 } // namespace

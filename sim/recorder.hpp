@@ -67,7 +67,8 @@
 
 namespace eisim {
 
-constexpr std::int64_t run_format_version = 5; // 3: /trajectory attr committed; 4: heldout_loss, heldout_accuracy; 5: 1-D series (docs/design.md)
+constexpr std::int64_t run_format_version = 6; // 3: /trajectory attr committed; 4: heldout_loss, heldout_accuracy; 5: 1-D series;
+                                                // 6: variable-length UTF-8 strings (docs/design.md)
 extern const char* software_version;
 extern const char* git_revision;
 

@@ -71,7 +71,8 @@ class Made:
         self.path = path
         self.report = report
         with h5py.File(path, "r") as f:
-            self.config = tomllib.loads(f.attrs["config"].decode())
+            raw = f.attrs["config"]
+            self.config = tomllib.loads(raw.decode() if isinstance(raw, bytes) else raw)
             self.figures = figures.figures(f, str(path), report)
 
     def figure(self, name):

@@ -290,20 +290,17 @@ TEST_CASE("strings read from a file are UTF-8: damaged bytes come back escaped",
     CHECK(h5::utf8_or_escaped("\xF4\x90\x80\x80") == "\\xf4\\x90\\x80\\x80");
     CHECK(h5::utf8_or_escaped("\xE2\x82x\xE2\x82\xAC") == "\\xe2\\x82x\xE2\x82\xAC");
 
-    // A run file whose population side was damaged (a flipped byte in a fixed-length string, as
-    // the fault campaign made one): the refusal quotes it escaped, so the message is text.
+    // A run file whose population side was damaged (a flipped byte in a string, as the fault
+    // campaign made one): the refusal quotes it escaped, so the message is text.
     const auto out = test::temp_path(".h5");
     REQUIRE(test::run(exe + " run -q" + small + " --set training.steps=2 --out " + out).code == 0);
     {
         auto f = h5::open_file(out, true);
-        h5::handle ds(H5Dopen2(f, "network/populations/side", H5P_DEFAULT), H5Dclose);
-        h5::handle type(H5Dget_type(ds), H5Tclose);
-        const std::size_t width = H5Tget_size(type);
-        std::string raw(4*width, '\0'); // E, I, in, out
-        REQUIRE(H5Dread(ds, type, H5S_ALL, H5S_ALL, H5P_DEFAULT, raw.data()) >= 0);
-        REQUIRE(raw.substr(2*width, 5) == "input");
-        raw[2*width + 3] = '\xF5';
-        REQUIRE(H5Dwrite(ds, type, H5S_ALL, H5S_ALL, H5P_DEFAULT, raw.data()) >= 0);
+        auto side = h5::read_strings(f, "network/populations/side"); // E, I, in, out
+        REQUIRE(side.at(2) == "input");
+        side[2][3] = '\xF5';
+        REQUIRE(H5Ldelete(f, "network/populations/side", H5P_DEFAULT) >= 0);
+        h5::write(h5::open_group(f, "network/populations"), "side", side);
     }
     const auto r = test::run(exe + " analyze " + out);
     INFO(r.output);

@@ -12,6 +12,7 @@
 #include "io/h5.hpp"
 #include "models/error.hpp"
 #include "sim/config.hpp"
+#include "sim/recorder.hpp"
 #include "tests/regression/datasets.hpp"
 #include "tests/support/approx.hpp"
 
@@ -216,6 +217,33 @@ static void as_version_4_series(hid_t f) {
 // `make_old` with its newest checkpoint marked incomplete, resumed from the one before (after step 3).
 const std::string decision_run = " " + std::string(EISIM_SOURCE_DIR) + "/examples/perceptual_decision.toml --set training.steps=4"
                                  " --set training.heldout_trials=16 --set training.heldout_every=2";
+// The strings as versions 4 and 5 stored them: fixed-length UTF-8 (version 6: variable-length).
+static void as_fixed_strings(hid_t f) {
+    const auto dataset = [&](const std::string& name) {
+        const auto v = h5::read_strings(f, name);
+        REQUIRE(H5Ldelete(f, name.c_str(), H5P_DEFAULT) >= 0);
+        const auto slash = name.rfind('/');
+        h5::write_fixed_strings(h5::open_group(f, name.substr(0, slash)), name.substr(slash + 1), v);
+    };
+    const auto attribute = [&](const std::string& object, const std::string& name) {
+        auto o = h5::handle(H5Oopen(f, object.c_str(), H5P_DEFAULT), H5Oclose);
+        const std::string v = h5::read_attr_string(o, name);
+        REQUIRE(H5Adelete(o, name.c_str()) >= 0);
+        h5::write_attr(o, name, v);
+    };
+    for (auto a: {"format", "software_version", "git_revision", "created_utc", "config"}) attribute("/", a);
+    for (auto a: {"transfer", "projections"}) attribute("network", a);
+    for (auto d: {"name", "model", "side", "transfer"}) dataset(std::string("network/populations/") + d);
+    std::string list = h5::read_attr_string(h5::open_group(f, "network"), "projections");
+    for (std::size_t at = 0; at <= list.size();) {
+        const auto comma = std::min(list.find(',', at), list.size());
+        const std::string p = "network/" + list.substr(at, comma - at);
+        for (auto a: {"pre_population", "post_population", "connectivity"}) attribute(p, a);
+        for (auto d: {"pre_populations", "post_populations"}) dataset(p + "/" + d);
+        at = comma + 1;
+    }
+}
+
 struct older_run {
     std::string full = test::temp_path(".h5"), old = test::temp_path(".h5");
     older_run(const std::string& args, std::int64_t version, const std::function<void(hid_t)>& make_old) {
@@ -263,10 +291,24 @@ TEST_CASE("a version-1 run file resumes: its format-1 config builds the same cir
     }
 }
 
-TEST_CASE("a version-4 run file, its series [T × 1] float64, resumes as version 4 and equals the uninterrupted run", "[reliability][resume][format]") {
-    older_run run(decision_run, 4, as_version_4_series);
+TEST_CASE("a version-5 run file, its strings fixed-length, resumes as version 5 and equals the uninterrupted run", "[reliability][resume][format]") {
+    older_run run(decision_run, 5, as_fixed_strings);
     auto a = h5::open_file(run.full), b = h5::open_file(run.old);
-    CHECK(h5::read_attr_int(a, "format_version") == 5);
+    CHECK(h5::read_attr_int(b, "format_version") == 5);
+    CHECK(h5::read_strings(b, "network/populations/name") == h5::read_strings(a, "network/populations/name"));
+    CHECK(h5::read_attr_string(b, "config") == h5::read_attr_string(a, "config"));
+    {
+        h5::handle d(H5Dopen2(b, "network/populations/name", H5P_DEFAULT), H5Dclose);
+        h5::handle t(H5Dget_type(d), H5Tclose);
+        CHECK(H5Tis_variable_str(t) == 0); // the old layout stays
+    }
+    for (auto name: {"trajectory/readout/weight", "trajectory/recurrent/weight", "trajectory/loss"}) CHECK(h5::read_double(b, name) == h5::read_double(a, name));
+}
+
+TEST_CASE("a version-4 run file, its series [T × 1] float64, resumes as version 4 and equals the uninterrupted run", "[reliability][resume][format]") {
+    older_run run(decision_run, 4, [](hid_t f) { as_version_4_series(f), as_fixed_strings(f); });
+    auto a = h5::open_file(run.full), b = h5::open_file(run.old);
+    CHECK(h5::read_attr_int(a, "format_version") == run_format_version);
     CHECK(h5::read_attr_int(b, "format_version") == 4);
     for (auto& name: series) {
         INFO(name);
@@ -283,7 +325,7 @@ TEST_CASE("a version-3 run file, without the held-out series, resumes as version
         as_version_4_series(f); // and versions 1 to 4 store the series [T × 1]
     });
     auto a = h5::open_file(run.full), b = h5::open_file(run.old);
-    CHECK(h5::read_attr_int(a, "format_version") == 5);
+    CHECK(h5::read_attr_int(a, "format_version") == run_format_version);
     CHECK(h5::read_attr_int(b, "format_version") == 3);
     CHECK(!h5::exists(b, "trajectory/heldout_accuracy"));
     for (auto name: {"trajectory/step", "trajectory/loss", "trajectory/accuracy", "trajectory/readout/weight", "training/loss"}) {
