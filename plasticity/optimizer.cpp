@@ -10,7 +10,7 @@ const registry<normalisation_info>& normalisation_registry() {
     using K = normalisation_info::kind;
     static const registry<normalisation_info> r("gradient normalisation", {
         {"none", {K::none, "the (momentum) gradient as it is", {}}},
-        {"adam", {K::adam, "Adam (Kingma & Ba 2015): each synapse's first moment over the root of its second",
+        {"adam", {K::adam, "Adam (Kingma & Ba 2015): each synapse's bias-corrected first moment over the root of its second",
                   {real_key("adam_beta1", 0.9, 0, 0.999999, "adam: decay of the first moment (Kingma & Ba: 0.9)", false),
                    real_key("adam_beta2", 0.999, 0, 0.999999999, "adam: decay of the second moment (Kingma & Ba: 0.999)", false),
                    real_key("adam_epsilon", 1e-8, 0, 1e6, "adam: added to the root of the second moment, in the gradient's units", true)}}},

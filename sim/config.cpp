@@ -785,7 +785,7 @@ std::vector<param> section_keys() {
                      "learning_rate, so that a config serves every geometry (--set plasticity.learning_rates.eg=0.3 sets one)"),
         real("plasticity", "momentum", &C::plasticity, &plasticity_desc::momentum, 0, 0.999999, "momentum of the gradient buffer (published code: 0.9)"),
         string("plasticity", "normalisation", &C::plasticity, &plasticity_desc::normalisation,
-               [] { return normalisation_registry().names(); }, "gradient normalisation before the mirror step: " + normalisation_registry().listing()),
+               [] { return normalisation_registry().names(); }, "gradient normalisation before the mirror step: " + component_listing(normalisation_registry())),
         string("plasticity", "schedule", &C::plasticity, &plasticity_desc::schedule, [] { return schedule_registry().names(); },
                "learning-rate schedule: " + schedule_registry().listing()),
         real("plasticity", "weight_decay", &C::plasticity, &plasticity_desc::weight_decay, 0, 1e6,
