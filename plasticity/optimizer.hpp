@@ -7,7 +7,8 @@
 // or, with normalisation = "adam" (Kingma & Ba 2015, as Bellec et al. 2020 train e-prop), the
 // gradient normalised per synapse by its own history, then the same mirror step:
 //   a ← β₁ a + (1 − β₁) g̃,   b ← β₂ b + (1 − β₂) g̃²
-//   v = â / (√b̂ + ε),        â = a / (1 − β₁^{t+1}),  b̂ = b / (1 − β₂^{t+1})   (t: the learning step)
+//   v = â / (√b̂ + ε),        â = a / (1 − β₁^{t+1}),  b̂ = b / (1 − β₂^{t+1})   (t: the learning step;
+//   under rflo_form = online, several updates of one learning step share its t)
 // Every synapse's dual coordinate then moves by about η per step whatever its gradient's scale
 // (under EG: ln m by about η), so a projection whose gradients are small learns as fast as the
 // readout; the geometry still decides what a step in the dual means for the weight.
