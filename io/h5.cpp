@@ -330,8 +330,8 @@ namespace {
 // Variable-length strings live in the file's global heap, and HDF5 1.10 reads a damaged heap
 // collection out of bounds: a crash (SIGSEGV inside H5HG_read; the fault campaign met it in
 // damaged run files of formats 2 to 4, and flipped bytes in a heap crash h5py 63 times in 200).
-// eisim has written fixed-length strings since format 4; older files' strings are read in a child
-// process, so that a damaged heap ends as a named error (exit 2) and never kills the command.
+// Every variable-length string (run files of format 6 and before 4, h5py's, SONATA's) is read in a
+// child process, so that a damaged heap ends as a named error (exit 2) and never kills the command.
 std::vector<std::string> read_in_child(const std::function<std::vector<std::string>()>& read, const std::string& what) {
     int fd[2];
     if (::pipe(fd) != 0) return read(); // no pipe: read here, as before
@@ -402,6 +402,15 @@ std::vector<std::string> read_in_child(const std::function<std::vector<std::stri
     return out;
 }
 
+// The memory type that reads variable-length strings of the file type `stored` (HDF5 converts no
+// character sets: h5py writes UTF-8, so the memory type takes the stored one).
+handle vlen_memory_type(hid_t stored) {
+    handle mem(H5Tcopy(H5T_C_S1), H5Tclose);
+    H5Tset_size(mem, H5T_VARIABLE);
+    H5Tset_cset(mem, H5Tget_cset(stored));
+    return mem;
+}
+
 } // namespace
 
 std::string read_attr_string(hid_t obj, const std::string& name) {
@@ -410,9 +419,7 @@ std::string read_attr_string(hid_t obj, const std::string& name) {
     if (H5Tget_class(type) != H5T_STRING) fail("attribute '" + name + "' is not a string");
     if (H5Tis_variable_str(type) > 0) {
         const auto read = [&] {
-            handle mem(H5Tcopy(H5T_C_S1), H5Tclose);
-            H5Tset_size(mem, H5T_VARIABLE);
-            H5Tset_cset(mem, H5Tget_cset(type)); // HDF5 converts no character sets (h5py writes UTF-8)
+            const handle mem = vlen_memory_type(type);
             char* s = nullptr;
             check(H5Aread(a, mem, &s), "reading attribute", name);
             std::string out = s? s: "";
@@ -507,9 +514,7 @@ std::vector<std::string> read_strings(hid_t loc, const std::string& name) {
     std::vector<std::string> out;
     if (H5Tis_variable_str(ftype) > 0) {
         const auto read = [&] {
-            handle mem(H5Tcopy(H5T_C_S1), H5Tclose);
-            H5Tset_size(mem, H5T_VARIABLE);
-            H5Tset_cset(mem, H5Tget_cset(ftype));
+            const handle mem = vlen_memory_type(ftype);
             std::vector<char*> ptrs(static_cast<std::size_t>(n), nullptr);
             std::vector<std::string> got;
             if (n > 0) check(H5Dread(dset, mem, H5S_ALL, H5S_ALL, H5P_DEFAULT, ptrs.data()), "reading dataset", name);

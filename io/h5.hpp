@@ -99,7 +99,7 @@ void write(hid_t loc, const std::string& name, const std::vector<std::string>& v
 /// without checking the lengths there, so a damaged heap crashes the reader (seen in the fault
 /// campaign: analyze died of SIGSEGV in H5HG_read); a damaged fixed-length one reads as text.
 void write_fixed_strings(hid_t loc, const std::string& name, const std::vector<std::string>& v);
-/// Variable-length strings (files before format 4, h5py's, SONATA's) are read in a child process:
+/// Variable-length strings (run files of format 6 and before 4, h5py's, SONATA's) are read in a child process:
 /// HDF5 1.10 reads a damaged global heap out of bounds, and the child's crash becomes a file_error
 /// naming the damage (exit 2) instead of the command's.
 /// The strings of a dataset (read_attr_string: of an attribute), each made UTF-8 by

@@ -82,11 +82,9 @@ long optimizer::apply(const std::string& proj, Eigen::Ref<vector> m, const Eigen
         return geo_->step(m, gt, learning_rate(t));
     }
     if (mu_ != 0.0) {
-        vector& v = velocity_[proj];
-        if (v.size() != total) v = vector::Zero(total);
-        auto vs = v.segment(s0, m.size());
-        vs = mu_*vs + gt;
-        gt = vs;
+        auto v = buffer(velocity_);
+        v = mu_*v + gt;
+        gt = v;
     }
     return geo_->step(m, gt, learning_rate(t));
 }

@@ -727,9 +727,12 @@ long check_resumable_file(const std::string& path, const network& net, long step
         if (m.size() != p.size() || v.size() != p.size())
             throw bad("/" + base + "m holds " + std::to_string(m.size()) + " magnitudes; the network its config builds has " +
                       std::to_string(p.size()) + " synapses in " + p.name);
-        for (std::size_t k = 0; k < m.size(); ++k)
-            if (!(std::isfinite(m[k]) && m[k] >= 0))
-                throw bad("/" + base + "m[" + std::to_string(k) + "] = " + fmt_number(m[k]) + ": magnitudes are finite and never negative");
+        const auto finite_nonnegative = [&](const std::vector<double>& x, const std::string& name, const std::string& what) {
+            for (std::size_t k = 0; k < x.size(); ++k)
+                if (!(std::isfinite(x[k]) && x[k] >= 0))
+                    throw bad("/" + base + name + "[" + std::to_string(k) + "] = " + fmt_number(x[k]) + ": " + what + " are finite and never negative");
+        };
+        finite_nonnegative(m, "m", "magnitudes");
         for (std::size_t k = 0; k < v.size(); ++k)
             if (!std::isfinite(v[k])) throw bad("/" + base + "velocity[" + std::to_string(k) + "] is not finite");
         if (second_moment) {
@@ -737,9 +740,7 @@ long check_resumable_file(const std::string& path, const network& net, long step
                 throw bad("missing /" + base + "second_moment: the stored config uses Adam (plasticity.normalisation), whose second moments it needs");
             const auto b = h5::read_double(f, base + "second_moment");
             if (b.size() != p.size()) throw bad("/" + base + "second_moment holds " + std::to_string(b.size()) + " values; " + p.name + " has " + std::to_string(p.size()) + " synapses");
-            for (std::size_t k = 0; k < b.size(); ++k)
-                if (!(std::isfinite(b[k]) && b[k] >= 0))
-                    throw bad("/" + base + "second_moment[" + std::to_string(k) + "] = " + fmt_number(b[k]) + ": second moments are finite and never negative");
+            finite_nonnegative(b, "second_moment", "second moments");
         }
     }
     // The snapshot of the checkpoint's step, where it is committed, holds the same weights: a

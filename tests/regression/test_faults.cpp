@@ -59,6 +59,15 @@ void tear(const std::string& path) {
     }
 }
 
+// Every per-snapshot dataset of `got` equals the uninterrupted run's in `expected` (NaN: not measured).
+void check_same_snapshots(const std::string& got, const std::string& expected) {
+    auto a = h5::open_file(expected), b = h5::open_file(got);
+    for (auto& name: per_snapshot) {
+        INFO(name);
+        CHECK(test::same_values(h5::read_double(b, name), h5::read_double(a, name)));
+    }
+}
+
 std::int64_t committed_of(const std::string& path) {
     auto f = h5::open_file(path);
     return h5::read_attr_int(h5::open_group(f, "trajectory"), "committed");
@@ -135,11 +144,7 @@ TEST_CASE("readers leave a torn tail out, and --resume trims it to the uninterru
     const auto r = test::run(exe + " run -q --resume " + torn);
     INFO(r.output);
     REQUIRE(r.code == 0);
-    auto a = h5::open_file(full), b = h5::open_file(torn);
-    for (auto& name: per_snapshot) {
-        INFO(name);
-        CHECK(test::same_values(h5::read_double(b, name), h5::read_double(a, name))); // NaN: not measured
-    }
+    check_same_snapshots(torn, full);
     CHECK(committed_of(torn) == 21);
     for (auto p: {full, torn, torn + ".csv"}) std::remove(p.c_str());
 }
@@ -239,11 +244,8 @@ TEST_CASE("a checkpoint past a snapshot whose marker lags behind resumes to the 
     const auto r = test::run(exe + " run -q --resume " + lagging);
     INFO(r.output);
     REQUIRE(r.code == 0);
+    check_same_snapshots(lagging, full);
     auto a = h5::open_file(full), b = h5::open_file(lagging);
-    for (auto& name: per_snapshot) {
-        INFO(name);
-        CHECK(test::same_values(h5::read_double(b, name), h5::read_double(a, name))); // NaN: not measured
-    }
     for (auto name: {"training/loss", "training/learning_rate", "training/held_at_bound", "training/accuracy"}) {
         INFO(name);
         CHECK(h5::read_double(b, name) == h5::read_double(a, name));
@@ -345,11 +347,7 @@ TEST_CASE("a file whose superblock's end of allocation lags behind its data resu
     const auto r = test::run(exe + " run -q --resume " + stopped);
     INFO(r.output);
     REQUIRE(r.code == 0);
-    auto a = h5::open_file(full), b = h5::open_file(stopped);
-    for (auto& name: per_snapshot) {
-        INFO(name);
-        CHECK(test::same_values(h5::read_double(b, name), h5::read_double(a, name)));
-    }
+    check_same_snapshots(stopped, full);
     for (auto p: {full, stopped}) std::remove(p.c_str());
 }
 
