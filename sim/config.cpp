@@ -1120,6 +1120,15 @@ void validate_for_learning(const config& c) {
                                           "listed synapse, or there is none); " + undefined);
 }
 
+std::vector<std::string> inert_settings(const config& c) {
+    std::vector<std::string> notes;
+    const plasticity_desc& d = c.plasticity;
+    if (const auto it = d.learning_rates.find(d.geometry); d.learning_rate != 0 && it != d.learning_rates.end())
+        notes.push_back("plasticity.learning_rate = " + format_real(d.learning_rate) + " has no effect: plasticity.learning_rates." +
+                        d.geometry + " = " + format_real(it->second) + " is the rate of the chosen geometry (set that entry to change it)");
+    return notes;
+}
+
 void validate(const config& c) {
     for (auto& p: schema())
         if (p.stray)

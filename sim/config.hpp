@@ -90,6 +90,10 @@ void apply_override(config& c, const std::string& assignment, bool check = true)
 void drop_stray_keys(config& c);
 /// Cross-key validation (also run by load/parse/override).
 void validate(const config& c);
+/// Settings that are valid but have no effect, as notes for the user (empty if none): a
+/// plasticity.learning_rate beside a plasticity.learning_rates table that has the chosen
+/// geometry's entry (the entry is the rate). `eisim run`/`simulate` and `sweep plan` print them.
+std::vector<std::string> inert_settings(const config& c);
 /// What learning needs beyond validate() (`eisim run`, not `simulate`): input channels, a
 /// projection that carries them to the network's cells, and one from the network to the readout.
 /// Without them the outputs (and a teacher's targets) are the same on every trial, whatever the

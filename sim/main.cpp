@@ -53,6 +53,7 @@ struct config_args {
         config c = load_config(file, circuit);
         for (auto& s: sets) apply_override(c, s, false);
         validate(c); // once, after all of them: task.kind and the input population size may change together
+        for (auto& n: inert_settings(c)) c.notes.push_back(n);
         print_notes(c);
         return c;
     }

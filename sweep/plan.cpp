@@ -290,6 +290,7 @@ sweep_plan parse_sweep(const std::string& text, const std::string& origin, const
             throw user_error(origin + ": " + where() + ": " + e.what());
         }
         for (auto& n: p.resolved.notes) notes.insert(n);
+        for (auto& n: inert_settings(p.resolved)) notes.insert(n);
         p.resolved.notes.clear();
         p.id = run_id(p.resolved);
         auto [it, fresh] = index_of.emplace(p.id, plan.points.size());

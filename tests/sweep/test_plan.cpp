@@ -10,6 +10,7 @@
 #include <set>
 
 #include "models/error.hpp"
+#include "plasticity/optimizer.hpp"
 #include "sim/config.hpp"
 #include "sweep/engine.hpp"
 #include "sweep/plan.hpp"
@@ -141,6 +142,18 @@ TEST_CASE("combinations that resolve to the same config run once, and the plan s
     CHECK(p.points[2].resolved.plasticity.credit == "rflo");
     CHECK(p.points[1].id != p.points[2].id);
     CHECK(!p.notes.empty()); // the key left out where it has no effect
+}
+
+TEST_CASE("a swept learning_rate that a learning_rates entry overrides is noted, not silently ignored", "[sweep][plan]") {
+    // perceptual_decision.toml gives eg 0.2 and euclidean 0.02 in plasticity.learning_rates; pnorm has no entry.
+    const auto p = plan_of("base = \"perceptual_decision.toml\"\n[[zip]]\n\"plasticity.geometry\" = [\"eg\", \"pnorm\"]\n"
+                           "\"plasticity.learning_rate\" = [0.1, 0.05]\n");
+    REQUIRE(p.points.size() == 2);
+    const auto eta = [](const config& c) { return optimizer(c.plasticity, 1).learning_rate(0); };
+    CHECK(eta(p.points[0].resolved) == 0.2);  // the table's entry, not the axis's 0.1 ...
+    CHECK(eta(p.points[1].resolved) == 0.05); // ... where it has one
+    CHECK(p.notes == std::vector<std::string>{"plasticity.learning_rate = 0.1 has no effect: plasticity.learning_rates.eg = 0.2 is the "
+                                              "rate of the chosen geometry (set that entry to change it)"});
 }
 
 TEST_CASE("a bad sweep file is refused, naming the axis, the value and the combination", "[sweep][plan][errors]") {

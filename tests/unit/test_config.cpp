@@ -163,6 +163,16 @@ TEST_CASE("learning rates per geometry: the chosen geometry's entry, else learni
     apply_override(c, "plasticity.learning_rate=0.07");
     CHECK(eta(c, "pnorm") == 0.07); // the single rate applies where the table has no entry ...
     CHECK(eta(c, "eg") == 0.3);     // ... and the table's entry wins where it has one
+    // ... which the user is told: learning_rate beside the chosen geometry's entry has no effect.
+    const auto inert = [](config c, const std::string& geometry) {
+        apply_override(c, "plasticity.geometry=" + geometry);
+        return inert_settings(c);
+    };
+    REQUIRE(inert(c, "eg").size() == 1);
+    CHECK(inert(c, "eg").front() == "plasticity.learning_rate = 0.07 has no effect: plasticity.learning_rates.eg = 0.3 is the rate of "
+                                    "the chosen geometry (set that entry to change it)");
+    CHECK(inert(c, "pnorm").empty());        // no entry: learning_rate is the rate
+    CHECK(inert(default_config(), "eg").empty()); // learning_rate 0 (the geometry's default) beside no table
     // one entry by its dotted name; the table round-trips through the printed TOML
     apply_override(c, "plasticity.learning_rates.pnorm=0.001");
     const config d = parse_config(to_toml(c), "printed", default_config());
