@@ -1,5 +1,6 @@
 // eisim observe: the seven statistics against closed forms and an independent computation; the
-// probe replays a run's own dynamics (its recorded rates at the final snapshot, to round-off);
+// probe replays a run's own dynamics (its recorded rates at the final snapshot, to round-off; a
+// spiking run's recorded spikes and readouts of its first pass, exactly);
 // the table's weight features equal the statistics of the run file's weights block by block; the
 // readout's activity change is its closed form; measurement noise adds its variance; at least one
 // unit of every population is observed; the kept snapshots; and the refusals that name the run.
@@ -188,6 +189,72 @@ TEST_CASE("the probe replays the run: its rates at the final snapshot, to round-
         }
     CHECK(worst < 1e-12);
     fs::remove(path);
+}
+
+TEST_CASE("the probe replays a spiking run: its spikes and readouts of the first pass", "[observe][probe][spiking]") {
+    // The study's spiking arm: e-prop in a circuit of LIF and ALIF cells. With the run's own trials
+    // of step 0 and its seed as the probe seed, the probe's pass is the run's first forward pass
+    // (streams (seed, pass 0, trial)), recorded in /activity/step_0 for the first 4 trials.
+    config c = load_config(std::string(EISIM_SOURCE_DIR) + "/examples/spiking_decision.toml");
+    for (auto s: {"training.steps=2", "training.record_every=1", "training.activity_trials=4", "training.heldout_trials=0",
+                  "plasticity.eprop_feedback=random"})
+        apply_override(c, s, false);
+    validate(c);
+    const std::string path = train(c, "probe_spiking");
+    config four = c;
+    four.task.batch = 4;
+    const trial_batch trials = make_trials(trial_spec{four.task, four.input, four.integrator, four.circuit}, nullptr,
+                                           static_cast<std::uint64_t>(c.training.seed), 0);
+    observe::probe pr(c, trials, static_cast<std::uint64_t>(c.training.seed));
+    const analysis::run_file f(path);
+    for (const auto& p: f.projections()) pr.net().get(p.name).set_magnitudes(f.weights(p.name, 0).cwiseAbs());
+    const auto got = pr.run();
+
+    auto file = h5::open_file(path);
+    const int T = trials.steps();
+    const double hz_per_spike = 1000.0/(T*c.integrator.dt_ms);
+    matrix want = matrix::Zero(got.activation.rows(), 4);
+    long spikes = 0;
+    for (const auto& p: pr.net().populations) {
+        if (p.side != side::network) continue;
+        const auto node = h5::read_int(file, "activity/step_0/spikes/" + p.name + "/node_ids");
+        const auto trial = h5::read_int(file, "activity/step_0/spikes/" + p.name + "/trial_ids");
+        REQUIRE(node.size() == trial.size());
+        for (std::size_t q = 0; q < node.size(); ++q) want(p.first + node[q], trial[q]) += hz_per_spike;
+        spikes += static_cast<long>(node.size());
+    }
+    CHECK(spikes > 100); // the cells fire: the comparison is of something
+    CHECK((got.activation - want).cwiseAbs().maxCoeff() == 0.0);
+    // The readouts: the mean over the trial's observations k = 1..T of the recorded y(k).
+    const auto shape = h5::shape(file, "activity/step_0/output"); // [trials × T+1 × n_out]
+    const auto y = h5::read_double(file, "activity/step_0/output");
+    REQUIRE(shape.size() == 3);
+    const long K = static_cast<long>(shape[1]), O = static_cast<long>(shape[2]);
+    REQUIRE(K == T + 1);
+    double worst = 0;
+    for (long b = 0; b < 4; ++b)
+        for (long o = 0; o < O; ++o) {
+            double mean = 0;
+            for (long k = 1; k < K; ++k) mean += y[static_cast<std::size_t>((b*K + k)*O + o)];
+            mean /= static_cast<double>(T);
+            worst = std::max(worst, std::abs(mean - got.output(o, b))/std::max(1e-12, std::abs(mean)));
+        }
+    CHECK(worst < 1e-12);
+    // The gain is the trial's mean pseudo-derivative: in [0, γ/D], and positive where cells fire.
+    CHECK(got.gain.minCoeff() >= 0.0);
+    CHECK(got.gain.maxCoeff() > 0.0);
+
+    // The table of a spiking run: spike rates as activations, the rule's labels.
+    const std::string out = test::temp_path(".table_spiking.h5");
+    const auto s = observe::observe({path}, table_options(out));
+    CHECK(s.rows == 3);
+    const table_view t = read_table(out);
+    CHECK(t.has("activations/E/identity/mean"));
+    CHECK(t.has("activity_change/recurrent/EI/identity/mean"));
+    auto tf = h5::open_file(out);
+    CHECK(h5::read_strings(tf, "labels/credit").front() == "eprop");
+    CHECK(h5::read_int(tf, "labels/size").front() == 50);
+    for (auto x: {path, out}) fs::remove(x);
 }
 
 TEST_CASE("the table: weight features are the statistics of the file's blocks; the readout's activity change; labels",
