@@ -9,35 +9,32 @@ namespace eisim {
 
 namespace {
 
-// The per-cell adjoints of e-prop's eligibility vectors, backwards from μ(T) = 0:
+// Step k of the per-cell adjoints of e-prop's eligibility vectors for a block of trials (lanes),
+// backwards from μ(T) = 0:
 //   μ^a(k) = −β L ψ(k) + ρ (1 − β ψ(k)) μ^a(k+1)
 //   μ^v(k) = L ψ(k) + e^{−h/τ_m} μ^v(k+1) + ρ ψ(k) μ^a(k+1)
-//   μ^I_p(k) = gain_p μ^v(k+1) + e^{−h/τ_p} μ^I_p(k+1)
-void eprop_adjoint(const spiking_network& s, const spiking_trial& tr, const matrix& L, std::vector<double>& mu_I) {
-    const int P = s.ports;
-    const long T = L.cols();
-    const auto n = static_cast<std::size_t>(s.n);
-    mu_I.assign(static_cast<std::size_t>(T)*static_cast<std::size_t>(P)*n, 0.0);
-    std::vector<double> mu_v(n, 0.0), mu_a(n, 0.0), next_I(static_cast<std::size_t>(P)*n, 0.0);
-    for (long k = T; k-- > 0;) {
-        const double* psi = tr.psi.data() + static_cast<std::size_t>(k)*n;
-        const double* Lk = L.col(k).data();
-        double* mI = mu_I.data() + static_cast<std::size_t>(k)*static_cast<std::size_t>(P)*n;
-        for (auto& grp: s.groups) {
-            const double rho = grp.decay_a, beta = grp.beta;
-            for (int i = grp.first; i < grp.first + grp.size; ++i) {
-                const double v1 = mu_v[i], a1 = mu_a[i]; // μ^v(k+1), μ^a(k+1)
-                for (int p = 0; p < P; ++p) {
-                    const std::size_t at = static_cast<std::size_t>(p)*n + static_cast<std::size_t>(i);
-                    next_I[at] = grp.gain[static_cast<std::size_t>(p)]*v1 + s.decay_port[p]*next_I[at];
-                    mI[at] = next_I[at];
-                }
-                const double Lpsi = Lk[i]*psi[i];
-                mu_v[i] = Lpsi + grp.decay_m*v1 + rho*psi[i]*a1;
-                mu_a[i] = grp.adaptive? -beta*Lpsi + rho*(1.0 - beta*psi[i])*a1: 0.0;
-            }
+// and q(k) = μ^v(k), so the ring's X is μ^I: μ^I_p(k−1) = gain_p μ^v(k) + e^{−h/τ_p} μ^I_p(k).
+void eprop_step(const spiking_backward_step& st) {
+    constexpr std::size_t W = spiking_lanes;
+    const spiking_network& s = *st.s;
+    const double* __restrict psi = st.psi;
+    const double* __restrict L = st.L;
+    double* __restrict mu_v = st.mu_v;
+    double* __restrict mu_a = st.mu_a;
+    double* __restrict q = st.q;
+    for (auto& grp: s.groups) {
+        const double rho = grp.decay_a, beta = grp.beta, decay_m = grp.decay_m;
+        const bool adaptive = grp.adaptive;
+        for (std::size_t i = static_cast<std::size_t>(grp.first)*W; i < static_cast<std::size_t>(grp.first + grp.size)*W; ++i) {
+            const double v1 = mu_v[i], a1 = mu_a[i]; // μ^v(k+1), μ^a(k+1)
+            const double Lpsi = L[i]*psi[i];
+            mu_v[i] = Lpsi + decay_m*v1 + rho*psi[i]*a1;
+            mu_a[i] = adaptive? -beta*Lpsi + rho*(1.0 - beta*psi[i])*a1: 0.0;
+            q[i] = mu_v[i];
         }
     }
+    // The network's spikes of step k: g_s += μ^I_{post,p}(k + d).
+    add_sent_gradient(s.from_network, st.offset, st.z, st.fired, s.n, st.X, st.g_network);
 }
 
 } // namespace
@@ -53,7 +50,7 @@ credit_rule eprop_credit_rule() {
                   [](const credit&, const network&, const lowered_network&, const trajectory&, const trial_batch&, const plastic_set&,
                      std::uint64_t) -> gradients { throw std::logic_error("eprop is a credit rule of spiking circuits"); }};
     r.family = "spiking";
-    r.spiking_adjoint = eprop_adjoint;
+    r.spiking_step = eprop_step;
     return r;
 }
 

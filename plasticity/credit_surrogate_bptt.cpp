@@ -15,8 +15,19 @@
 //   λ^v'_j(k−1) = e^{−h/τ_m} λ^v_j(k) if j integrates in step k, else λ^v_j(k)
 //   λ^I_p(k−1) = e^{−h/τ_p} λ^I_p(k) + gain_p λ^v(k) (if j integrates in step k)
 //   λ^a'_j(k−1) = ρ λ^a_j(k)
-// and ∂L/∂w_s = Σ over the spikes of s's presynaptic cell at step k of λ^I_{post, p}(k + d). The
-// recurrent term costs O(synapses) per step: BPTT's price, which e-prop does not pay.
+// and ∂L/∂w_s = Σ over the spikes of s's presynaptic cell at step k of λ^I_{post, p}(k + d).
+//
+// The computation (plasticity/spiking_credit.hpp, "The backward pass"): the trials of a block side
+// by side in W lanes, λ^I in the ring of max_delay + 1 steps, [port][cell][lane], with q(k) = λ^v(k)
+// where the cell integrates in step k (else 0) so that the shared step forms λ^I(k−1). The
+// recurrent term and the gradient of the network's synapses read the same values, λ^I(k + d_s) of
+// each synapse s of j, so one traversal of j's fan-out does both for all W lanes:
+//   λ^z_{j,l} += w_s λ^I_{post s, p s, l}(k + d_s),   g_s += Σ_l z_{j,l}(k) λ^I_{post s, p s, l}(k + d_s)
+// (the latter only where j spiked in some lane), for every cell with ψ ≠ 0 or a spike in some lane.
+// Cost per step and block: O(N · W · ports) plus one read of (w, delay, port, post) and W
+// multiply–adds per synapse of those cells: O(synapses · T · B) multiply–adds in all, BPTT's price,
+// which e-prop does not pay, as B/W vectorised passes over the fan-out instead of B scalar ones.
+#include <cstdint>
 #include <stdexcept>
 
 #include "plasticity/spiking_credit.hpp"
@@ -25,54 +36,87 @@ namespace eisim {
 
 namespace {
 
-void surrogate_bptt_adjoint(const spiking_network& s, const spiking_trial& tr, const matrix& L, std::vector<double>& lam_I) {
-    const int P = s.ports;
-    const long T = L.cols();
-    const auto n = static_cast<std::size_t>(s.n), PN = static_cast<std::size_t>(P)*n;
-    lam_I.assign(static_cast<std::size_t>(T)*PN, 0.0);
-    // Which cells spiked, and which integrated (were not refractory), in every step.
-    std::vector<std::uint8_t> z(static_cast<std::size_t>(T)*n, 0), active(static_cast<std::size_t>(T)*n, 1);
-    std::vector<long> n_ref(n, 1);
-    std::vector<const spiking_network::group*> group_of(n, nullptr);
-    for (auto& g: s.groups)
-        for (int i = g.first; i < g.first + g.size; ++i) {
-            n_ref[i] = static_cast<long>(g.n_ref);
-            group_of[i] = &g;
+constexpr std::size_t W = spiking_lanes;
+
+// λ^z_j's recurrent term into lz (W lanes) over j's fan-out entries [first, last), and with
+// Gradient the gradient of those synapses from j's spikes z (W lanes) of this step.
+template <bool Gradient>
+void recurrent_term(const spiking_backward_step& st, std::int64_t first, std::int64_t last, const double* __restrict z,
+                    double* __restrict lz) {
+    const spiking_network::fanout& f = st.s->from_network;
+    const double* __restrict w = f.w.data();
+    const std::int32_t* __restrict delay = f.delay.data();
+    const std::int32_t* __restrict offset = st.offset;
+    double* __restrict g = st.g_network;
+    const double* const* X = st.X;
+    double acc0[W] = {}, acc1[W] = {}; // two chains of additions, even and odd entries
+    std::int64_t e = first;
+    for (; e + 1 < last; e += 2) {
+        const double* __restrict x0 = X[delay[e]] + offset[e];
+        const double* __restrict x1 = X[delay[e + 1]] + offset[e + 1];
+        const double w0 = w[e], w1 = w[e + 1];
+        for (std::size_t l = 0; l < W; ++l) { // λ^z_{j,l} += w_s λ^I_{post s, p s, l}(k + d_s)
+            acc0[l] += w0*x0[l];
+            acc1[l] += w1*x1[l];
         }
-    for (std::size_t q = 0; q < tr.network.size(); ++q) {
-        const long k = tr.network.step[q];
-        const auto i = static_cast<std::size_t>(tr.network.cell[q]);
-        z[static_cast<std::size_t>(k)*n + i] = 1;
-        for (long r = k + 1; r < std::min(T, k + n_ref[i]); ++r) active[static_cast<std::size_t>(r)*n + i] = 0;
-    }
-    std::vector<double> lam_v(n, 0.0), lam_a(n, 0.0), lam_cur(PN, 0.0); // after step k: λ^v', λ^a', λ^I
-    const spiking_network::fanout& f = s.from_network;
-    for (long k = T; k-- > 0;) {
-        std::copy(lam_cur.begin(), lam_cur.end(), lam_I.begin() + static_cast<long>(static_cast<std::size_t>(k)*PN));
-        const std::size_t row = static_cast<std::size_t>(k)*n;
-        const double* psi = tr.psi.data() + row;
-        const double* v = tr.v.data() + row;
-        for (std::size_t j = 0; j < n; ++j) {
-            const spiking_network::group& g = *group_of[j];
-            double lz = L(static_cast<long>(j), k);
-            if (psi[j] != 0.0) // λ^z only acts through ψ and the reset's (v_reset − v) ∂z, which is ψ too
-                for (auto e = f.first[j]; e < f.first[j + 1]; ++e) {
-                    const long at = k + f.delay[e];
-                    if (at < T) lz += f.w[e]*lam_I[static_cast<std::size_t>(at)*PN + static_cast<std::size_t>(f.port[e])*n + static_cast<std::size_t>(f.post[e])];
-                }
-            const double zj = z[row + j];
-            lz += (g.v_reset - v[j])*lam_v[j] + (g.adaptive? lam_a[j]: 0.0);
-            const double lv = (1.0 - zj)*lam_v[j] + psi[j]*lz;
-            const double la = g.adaptive? lam_a[j] - g.beta*psi[j]*lz: 0.0;
-            const bool integrates = active[row + j] != 0;
-            for (int p = 0; p < P; ++p) {
-                double& li = lam_cur[static_cast<std::size_t>(p)*n + j];
-                li = s.decay_port[p]*li + (integrates? g.gain[static_cast<std::size_t>(p)]*lv: 0.0);
+        if (Gradient) { // g_s += Σ_l z_{j,l} λ^I_{post s, p s, l}(k + d_s)
+            double s0[W], s1[W];
+            for (std::size_t l = 0; l < W; ++l) {
+                s0[l] = z[l]*x0[l];
+                s1[l] = z[l]*x1[l];
             }
-            lam_v[j] = integrates? g.decay_m*lv: lv;
-            lam_a[j] = g.decay_a*la;
+            g[e] += lane_sum(s0);
+            g[e + 1] += lane_sum(s1);
         }
     }
+    if (e < last) {
+        const double* __restrict x0 = X[delay[e]] + offset[e];
+        for (std::size_t l = 0; l < W; ++l) acc0[l] += w[e]*x0[l];
+        if (Gradient) {
+            double s0[W];
+            for (std::size_t l = 0; l < W; ++l) s0[l] = z[l]*x0[l];
+            g[e] += lane_sum(s0);
+        }
+    }
+    for (std::size_t l = 0; l < W; ++l) lz[l] += acc0[l] + acc1[l];
+}
+
+// Step k of the adjoints above for a block of trials; mu_v, mu_a hold λ^v', λ^a' after step k.
+void surrogate_bptt_step(const spiking_backward_step& st) {
+    const spiking_network& s = *st.s;
+    const spiking_network::fanout& f = s.from_network;
+    for (auto& grp: s.groups)
+        for (int j = grp.first; j < grp.first + grp.size; ++j) {
+            const std::size_t at = static_cast<std::size_t>(j)*W;
+            const double* __restrict psi = st.psi + at;
+            const double* __restrict v = st.v + at;
+            const double* __restrict z = st.z + at;
+            const double* __restrict active = st.active + at;
+            double* __restrict lam_v = st.mu_v + at;
+            double* __restrict lam_a = st.mu_a + at;
+            double* __restrict q = st.q + at;
+            double lz[W];
+            bool any_psi = false;
+            for (std::size_t l = 0; l < W; ++l) {
+                lz[l] = st.L[at + l];
+                any_psi = any_psi || psi[l] != 0.0;
+            }
+            // λ^z only acts through ψ (the reset's (v_reset − v) ∂z is ψ too): the recurrent term
+            // where some lane has ψ ≠ 0, the gradient where some lane spiked.
+            if (st.fired[j]) recurrent_term<true>(st, f.first[static_cast<std::size_t>(j)], f.first[static_cast<std::size_t>(j) + 1], z, lz);
+            else if (any_psi) recurrent_term<false>(st, f.first[static_cast<std::size_t>(j)], f.first[static_cast<std::size_t>(j) + 1], z, lz);
+            const double v_reset = grp.v_reset, beta = grp.beta, decay_m = grp.decay_m, decay_a = grp.decay_a;
+            const bool adaptive = grp.adaptive;
+            for (std::size_t l = 0; l < W; ++l) {
+                const double lzl = lz[l] + (v_reset - v[l])*lam_v[l] + (adaptive? lam_a[l]: 0.0);
+                const double lv = (1.0 - z[l])*lam_v[l] + psi[l]*lzl;
+                const double la = adaptive? lam_a[l] - beta*psi[l]*lzl: 0.0;
+                const bool integrates = active[l] != 0.0;
+                q[l] = integrates? lv: 0.0;
+                lam_v[l] = integrates? decay_m*lv: lv;
+                lam_a[l] = decay_a*la;
+            }
+        }
 }
 
 } // namespace
@@ -84,7 +128,7 @@ credit_rule surrogate_bptt_credit_rule() {
                   [](const credit&, const network&, const lowered_network&, const trajectory&, const trial_batch&, const plastic_set&,
                      std::uint64_t) -> gradients { throw std::logic_error("surrogate_bptt is a credit rule of spiking circuits"); }};
     r.family = "spiking";
-    r.spiking_adjoint = surrogate_bptt_adjoint;
+    r.spiking_step = surrogate_bptt_step;
     return r;
 }
 

@@ -43,7 +43,7 @@ struct credit_desc {
 
 class credit;
 struct spiking_network;
-struct spiking_trial;
+struct spiking_backward_step;
 
 /// A credit rule, registered by name: its one-line documentation, its config keys ([plasticity]),
 /// what it draws once before learning (`prepare`, may be null: the fixed random feedback) and its
@@ -56,9 +56,9 @@ struct credit_rule {
                           const trial_batch& trials, const plastic_set& which, std::uint64_t step);
     /// The circuits it trains: "rate" (the estimate above) or "spiking" (plasticity/spiking_credit.hpp).
     std::string family = "rate";
-    /// Spiking rules: the adjoint of every cell's currents in one trial, from the learning signal L
-    /// (N × T) through the readout (plasticity/spiking_credit.hpp).
-    void (*spiking_adjoint)(const spiking_network& s, const spiking_trial& trial, const matrix& L, std::vector<double>& mu_I) = nullptr;
+    /// Spiking rules: one step of the backward pass of a block of trials (plasticity/spiking_credit.hpp):
+    /// the rule's adjoints, q and the gradient of the network's synapses from that step's spikes.
+    void (*spiking_step)(const spiking_backward_step& step) = nullptr;
 };
 const registry<credit_rule>& credit_registry();
 

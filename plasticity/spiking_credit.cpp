@@ -4,6 +4,7 @@
 // gradients. Each rule (credit_eprop.cpp, credit_surrogate_bptt.cpp) supplies its adjoints.
 #include <algorithm>
 #include <cmath>
+#include <cstdint>
 #include <stdexcept>
 
 #include "models/task.hpp"
@@ -20,44 +21,27 @@ std::vector<key_spec> spiking_credit_keys() {
             real_key("rate_target_hz", 10.0, 0, 1e4, "eprop, surrogate_bptt: target rate f_0 of the firing-rate regulariser (Hz)")};
 }
 
-namespace {
-
-// ∂L/∂w of every synapse from one trial, added to g (by projection, synapse id): mu_I holds the
-// adjoint of current p of cell i after step k at [(k·P + p)·N + i]; `e_tilde` is ẽ (n_out × T).
-void trial_gradient(const spiking_network& s, const spiking_trial& tr, const input_grid& u, int b, const std::vector<double>& mu_I,
-                    const matrix& e_tilde, const std::vector<bool>& plastic, std::vector<vector>& g) {
-    const auto n = static_cast<std::size_t>(s.n), P = static_cast<std::size_t>(s.ports);
-    const long T = e_tilde.cols();
-    // A spike of pre cell (or channel) c in step k reaches synapse e's current in step k + d.
-    const auto deliver = [&](const spiking_network::fanout& f, const spike_list& z) {
-        for (std::size_t q = 0; q < z.size(); ++q) {
-            const int c = z.cell[q];
-            for (auto e = f.first[c]; e < f.first[c + 1]; ++e) {
-                const long k = z.step[q] + f.delay[e];
-                if (k >= T || !plastic[static_cast<std::size_t>(f.projection[e])]) continue;
-                g[static_cast<std::size_t>(f.projection[e])][f.synapse[e]] +=
-                    mu_I[(static_cast<std::size_t>(k)*P + f.port[e])*n + static_cast<std::size_t>(f.post[e])];
-            }
-        }
-    };
-    deliver(s.from_network, tr.network);
-    deliver(s.from_input, tr.input);
-    // Channels with drive = "current": x_c(k) spikes' worth in every step, sent as a spike is.
-    const spiking_network::fanout& in = s.from_input;
-    for (int c = 0; c < s.n_in; ++c) {
-        if (!s.input_current[static_cast<std::size_t>(c)]) continue;
-        for (long k = 0; k < T; ++k) {
-            const double x = s.input_drive(c, u.at(static_cast<int>(k))(c, b));
-            if (x == 0) continue;
-            for (auto e = in.first[c]; e < in.first[c + 1]; ++e) {
-                const long at = k + in.delay[e];
-                if (at >= T || !plastic[static_cast<std::size_t>(in.projection[e])]) continue;
-                g[static_cast<std::size_t>(in.projection[e])][in.synapse[e]] +=
-                    x*mu_I[(static_cast<std::size_t>(at)*P + in.port[e])*n + static_cast<std::size_t>(in.post[e])];
-            }
+void add_sent_gradient(const spiking_network::fanout& f, const std::int32_t* offset, const double* x, const std::uint8_t* any,
+                       int sources, const double* const* X, double* g) {
+    constexpr int W = spiking_lanes;
+    for (int c = 0; c < sources; ++c) {
+        if (!any[c]) continue;
+        const double* __restrict xc = x + static_cast<std::size_t>(c)*W;
+        for (auto e = f.first[c]; e < f.first[c + 1]; ++e) {
+            const double* __restrict Xe = X[f.delay[e]] + offset[e];
+            double sum[W]; // Σ_l x_{c,l} X_{e,l}, summed as a tree
+            for (int l = 0; l < W; ++l) sum[l] = xc[l]*Xe[l];
+            g[e] += lane_sum(sum);
         }
     }
-    // The readout's exact gradient: a spike of cell j in step k adds ẽ_o(k) to W_oj.
+}
+
+namespace {
+
+// The readout's exact gradient from one trial, added to g: a spike of cell j in step k adds ẽ_o(k)
+// to W_oj (`e_tilde`: ẽ, n_out × T).
+void readout_gradient(const spiking_network& s, const spiking_trial& tr, const matrix& e_tilde, const std::vector<bool>& plastic,
+                      std::vector<vector>& g) {
     const spiking_network::fanout& out = s.to_readout;
     for (std::size_t q = 0; q < tr.network.size(); ++q) {
         const int j = tr.network.cell[q];
@@ -68,14 +52,173 @@ void trial_gradient(const spiking_network& s, const spiking_trial& tr, const inp
     }
 }
 
+// n doubles whose first is aligned to 64 bytes (a row of lanes is one cache line), zero.
+struct lane_array {
+    std::vector<double> store;
+    double* p = nullptr;
+    explicit lane_array(std::size_t n): store(n + 8, 0.0) {
+        auto at = reinterpret_cast<std::uintptr_t>(store.data());
+        p = store.data() + ((64 - at%64)%64)/sizeof(double);
+    }
+};
+
+// Every fan-out entry's row in a ring slot: (port·N + post)·W.
+std::vector<std::int32_t> lane_offsets(const spiking_network& s, const spiking_network::fanout& f) {
+    std::vector<std::int32_t> off(f.post.size());
+    for (std::size_t e = 0; e < off.size(); ++e)
+        off[e] = (static_cast<std::int32_t>(f.port[e])*s.n + f.post[e])*spiking_lanes;
+    return off;
+}
+
+// What every block of the backward pass shares.
+struct backward_job {
+    const spiking_network& s;
+    const spiking_evaluation& ev;
+    const trial_batch& trials;
+    const matrix& feedback; // N × n_out
+    const vector& reg;      // N: the regulariser's part of L
+    double norm;            // e_o's denominator (0: no task loss)
+    void (*step)(const spiking_backward_step&);
+    std::vector<std::int32_t> off_network, off_input;
+    const std::vector<bool>& plastic;
+};
+
+// ẽ of trial b (n_out × T): ẽ(k) = e(k+1) + κ ⊙ ẽ(k+1).
+matrix filtered_error(const backward_job& job, int b) {
+    const int T = job.trials.steps(), B = job.trials.batch();
+    matrix e_tilde = matrix::Zero(job.s.W_out.rows(), T);
+    if (job.norm > 0)
+        for (int k = T - 1; k >= 0; --k) {
+            const long col = static_cast<long>(k + 1)*B + b;
+            vector e = (2.0*job.trials.mask[static_cast<std::size_t>(k + 1)]/job.norm)*(job.ev.y.col(col) - job.trials.target.col(col));
+            if (k + 1 < T) e += job.s.kappa.cwiseProduct(e_tilde.col(k + 1));
+            e_tilde.col(k) = e;
+        }
+    return e_tilde;
+}
+
+// The backward pass of trials b0 .. b0 + nb − 1 (nb ≤ W, one per lane; spiking_credit.hpp): every
+// synapse's gradient from these trials, added to g (by projection, synapse id).
+void backward_block(const backward_job& job, int b0, int nb, std::vector<vector>& g) {
+    constexpr int W = spiking_lanes;
+    const spiking_network& s = job.s;
+    const int T = job.trials.steps(), P = s.ports, S = s.max_delay + 1;
+    const long n_out = s.W_out.rows();
+    const auto n = static_cast<std::size_t>(s.n), nW = n*W, n_in = static_cast<std::size_t>(s.n_in);
+    // ẽ of every lane, [k][o][lane]; the lanes' spikes and refractory steps as bits, [k][cell].
+    std::vector<double> et(static_cast<std::size_t>(T)*static_cast<std::size_t>(n_out)*W, 0.0);
+    std::vector<std::uint8_t> fired(static_cast<std::size_t>(T)*n, 0), resting(static_cast<std::size_t>(T)*n, 0),
+                              sent(static_cast<std::size_t>(T)*n_in, 0);
+    std::vector<long> n_ref(n, 1);
+    for (auto& grp: s.groups)
+        for (int i = grp.first; i < grp.first + grp.size; ++i) n_ref[static_cast<std::size_t>(i)] = static_cast<long>(grp.n_ref);
+    for (int l = 0; l < nb; ++l) {
+        const spiking_trial& tr = job.ev.trials[static_cast<std::size_t>(b0 + l)];
+        const matrix e_tilde = filtered_error(job, b0 + l);
+        for (int k = 0; k < T; ++k)
+            for (long o = 0; o < n_out; ++o) et[(static_cast<std::size_t>(k)*static_cast<std::size_t>(n_out) + static_cast<std::size_t>(o))*W + static_cast<std::size_t>(l)] = e_tilde(o, k);
+        readout_gradient(s, tr, e_tilde, job.plastic, g);
+        const auto bit = static_cast<std::uint8_t>(1u << l);
+        for (std::size_t q = 0; q < tr.network.size(); ++q) {
+            const long k = tr.network.step[q];
+            const auto i = static_cast<std::size_t>(tr.network.cell[q]);
+            fired[static_cast<std::size_t>(k)*n + i] |= bit;
+            for (long r = k + 1; r < std::min<long>(T, k + n_ref[i]); ++r) resting[static_cast<std::size_t>(r)*n + i] |= bit;
+        }
+        for (std::size_t q = 0; q < tr.input.size(); ++q)
+            sent[static_cast<std::size_t>(tr.input.step[q])*n_in + static_cast<std::size_t>(tr.input.cell[q])] |= bit;
+    }
+    // Step k's rows, [cell][lane] (lanes ≥ nb stay 0, active 1); the ring of X; the rule's state.
+    lane_array psi(nW), v(nW), L(nW), z(nW), active(nW), x_in(n_in*W), ring(static_cast<std::size_t>(S*P)*nW), mu_v(nW), mu_a(nW), q(nW);
+    std::fill(active.p, active.p + nW, 1.0);
+    std::vector<std::uint8_t> any_in(n_in);
+    std::vector<const double*> X(static_cast<std::size_t>(S));
+    std::vector<double> g_network(job.off_network.size(), 0.0), g_input(job.off_input.size(), 0.0);
+    spiking_backward_step st;
+    st.s = &s;
+    st.psi = psi.p;
+    st.v = v.p;
+    st.L = L.p;
+    st.z = z.p;
+    st.active = active.p;
+    st.X = X.data();
+    st.offset = job.off_network.data();
+    st.g_network = g_network.data();
+    st.mu_v = mu_v.p;
+    st.mu_a = mu_a.p;
+    st.q = q.p;
+    const double* F = job.feedback.data(); // column-major N × n_out
+    for (long k = T - 1; k >= 0; --k) {
+        st.k = k;
+        for (int d = 0; d < S; ++d) X[static_cast<std::size_t>(d)] = ring.p + static_cast<std::size_t>((k + d)%S)*static_cast<std::size_t>(P)*nW;
+        const std::size_t row = static_cast<std::size_t>(k)*n;
+        for (int l = 0; l < nb; ++l) {
+            const spiking_trial& tr = job.ev.trials[static_cast<std::size_t>(b0 + l)];
+            for (std::size_t j = 0; j < n; ++j) {
+                psi.p[j*W + static_cast<std::size_t>(l)] = tr.psi[row + j];
+                v.p[j*W + static_cast<std::size_t>(l)] = tr.v[row + j];
+            }
+        }
+        const double* etk = et.data() + static_cast<std::size_t>(k)*static_cast<std::size_t>(n_out)*W;
+        for (std::size_t j = 0; j < n; ++j) {
+            double* __restrict Lj = L.p + j*W;
+            for (int l = 0; l < W; ++l) Lj[l] = 0.0; // L = B ẽ + the regulariser's
+            for (long o = 0; o < n_out; ++o) {
+                const double f = F[static_cast<std::size_t>(o)*n + j];
+                for (int l = 0; l < W; ++l) Lj[l] += f*etk[static_cast<std::size_t>(o)*W + static_cast<std::size_t>(l)];
+            }
+            for (int l = 0; l < nb; ++l) Lj[l] += job.reg[static_cast<long>(j)];
+            const unsigned zb = fired[row + j], rb = resting[row + j];
+            for (int l = 0; l < W; ++l) {
+                z.p[j*W + static_cast<std::size_t>(l)] = (zb >> l) & 1u? 1.0: 0.0;
+                active.p[j*W + static_cast<std::size_t>(l)] = (rb >> l) & 1u? 0.0: 1.0;
+            }
+        }
+        st.fired = fired.data() + row;
+        for (std::size_t c = 0; c < n_in; ++c) { // what each channel sent in step k: spikes, or its current's x_c(k)
+            double* xc = x_in.p + c*W;
+            bool any = false;
+            for (int l = 0; l < nb; ++l) {
+                xc[l] = s.input_current[c]? s.input_drive(static_cast<int>(c), job.trials.u.at(static_cast<int>(k))(static_cast<long>(c), b0 + l))
+                                          : ((sent[static_cast<std::size_t>(k)*n_in + c] >> l) & 1u? 1.0: 0.0);
+                any = any || xc[l] != 0.0;
+            }
+            any_in[c] = any;
+        }
+        job.step(st);
+        add_sent_gradient(s.from_input, job.off_input.data(), x_in.p, any_in.data(), s.n_in, X.data(), g_input.data());
+        if (k == 0) break;
+        // X(k−1) = e^{−h/τ_p} X(k) + gain_p q(k), into the slot of X(k + max_delay), which no later step reads.
+        double* next = ring.p + static_cast<std::size_t>((k - 1)%S)*static_cast<std::size_t>(P)*nW;
+        for (int p = 0; p < P; ++p) {
+            const double decay = s.decay_port[p];
+            const std::size_t at = static_cast<std::size_t>(p)*nW;
+            for (auto& grp: s.groups) {
+                const double gain = grp.gain[static_cast<std::size_t>(p)];
+                double* __restrict out = next + at;
+                const double* __restrict now = X[0] + at;
+                const double* __restrict qq = q.p;
+                for (std::size_t i = static_cast<std::size_t>(grp.first)*W; i < static_cast<std::size_t>(grp.first + grp.size)*W; ++i)
+                    out[i] = decay*now[i] + gain*qq[i];
+            }
+        }
+    }
+    const auto scatter = [&](const spiking_network::fanout& f, const std::vector<double>& ge) {
+        for (std::size_t e = 0; e < ge.size(); ++e)
+            if (job.plastic[static_cast<std::size_t>(f.projection[e])]) g[static_cast<std::size_t>(f.projection[e])][f.synapse[e]] += ge[e];
+    };
+    scatter(s.from_network, g_network);
+    scatter(s.from_input, g_input);
+}
+
 } // namespace
 
 spiking_evaluation evaluate_spiking(const network& net, const spiking_network& s, const trial_batch& trials,
                                     const credit& rule, const plastic_set& which, std::uint64_t seed, std::uint64_t step,
                                     bool with_credit) {
     const parameters& keys = rule.keys();
-    const auto adjoint = rule.info().spiking_adjoint;
-    if (!adjoint) throw std::logic_error("credit rule " + rule.rule() + " does not train spiking circuits");
+    const auto adjoint_step = rule.info().spiking_step;
+    if (!adjoint_step) throw std::logic_error("credit rule " + rule.rule() + " does not train spiking circuits");
     const double gamma = keys.real("surrogate_gamma");
     const int T = trials.steps(), B = trials.batch(), N = s.n;
     spiking_evaluation ev;
@@ -102,36 +245,20 @@ spiking_evaluation evaluate_spiking(const network& net, const spiking_network& s
     ev.g.projection.resize(net.projections.size());
     for (std::size_t k = 0; k < plastic.size(); ++k)
         if (plastic[k]) ev.g.projection[k].setZero(static_cast<long>(net.projections[k].size()));
-    // Trials in chunks, each trial's gradient in its own buffer, added in trial order: the same
-    // sums for any thread count.
-    const int chunk = 8;
-    std::vector<std::vector<vector>> part(static_cast<std::size_t>(std::min(chunk, B)));
-    for (int b0 = 0; b0 < B; b0 += chunk) {
-        const int nb = std::min(chunk, B - b0);
-#pragma omp parallel for schedule(dynamic, 1) if (nb > 1)
-        for (int q = 0; q < nb; ++q) {
-            const int b = b0 + q;
-            auto& g = part[static_cast<std::size_t>(q)];
-            g.resize(plastic.size());
-            for (std::size_t k = 0; k < plastic.size(); ++k) if (plastic[k]) g[k].setZero(static_cast<long>(net.projections[k].size()));
-            matrix e_tilde = matrix::Zero(s.W_out.rows(), T);
-            if (norm > 0)
-                for (int k = T - 1; k >= 0; --k) { // ẽ(k) = e(k+1) + κ ⊙ ẽ(k+1)
-                    const long col = static_cast<long>(k + 1)*B + b;
-                    vector e = (2.0*trials.mask[static_cast<std::size_t>(k + 1)]/norm)*(ev.y.col(col) - trials.target.col(col));
-                    if (k + 1 < T) e += s.kappa.cwiseProduct(e_tilde.col(k + 1));
-                    e_tilde.col(k) = e;
-                }
-            matrix L = feedback*e_tilde;
-            L.colwise() += reg;
-            const spiking_trial& tr = ev.trials[static_cast<std::size_t>(b)];
-            std::vector<double> mu_I;
-            adjoint(s, tr, L, mu_I);
-            trial_gradient(s, tr, trials.u, b, mu_I, e_tilde, plastic, g);
-        }
-        for (int q = 0; q < nb; ++q)
-            for (std::size_t k = 0; k < plastic.size(); ++k) if (plastic[k]) ev.g.projection[k] += part[static_cast<std::size_t>(q)][k];
+    // Blocks of W trials side by side, each block's gradient in its own buffer, added in block
+    // order: the same sums for any thread count.
+    const backward_job job{s, ev, trials, feedback, reg, norm, adjoint_step, lane_offsets(s, s.from_network), lane_offsets(s, s.from_input), plastic};
+    const int blocks = (B + spiking_lanes - 1)/spiking_lanes;
+    std::vector<std::vector<vector>> part(static_cast<std::size_t>(blocks));
+#pragma omp parallel for schedule(dynamic, 1) if (blocks > 1)
+    for (int q = 0; q < blocks; ++q) {
+        auto& g = part[static_cast<std::size_t>(q)];
+        g.resize(plastic.size());
+        for (std::size_t k = 0; k < plastic.size(); ++k) if (plastic[k]) g[k].setZero(static_cast<long>(net.projections[k].size()));
+        backward_block(job, q*spiking_lanes, std::min(spiking_lanes, B - q*spiking_lanes), g);
     }
+    for (auto& g: part)
+        for (std::size_t k = 0; k < plastic.size(); ++k) if (plastic[k]) ev.g.projection[k] += g[k];
     // ∂L/∂m = sign · ∂L/∂w.
     for (std::size_t k = 0; k < plastic.size(); ++k) {
         if (!plastic[k]) continue;

@@ -3,7 +3,7 @@
 // learning dilemma for recurrent networks of spiking neurons"; NEST's eprop_iaf models are a C++
 // reference) and surrogate-gradient BPTT (plasticity/credit_surrogate_bptt.cpp). docs/spiking.md
 // derives what follows; the model is models/spiking.hpp. Both rules share everything here except
-// the adjoints of the currents, which each computes (credit_rule::spiking_adjoint).
+// the adjoints' step, which each supplies (credit_rule::spiking_step).
 //
 // Loss. The readouts y (models/spiking.hpp) enter the task's loss (models/task.hpp) with
 // e_o(k) = ∂L/∂y_o(k) = 2 mask_k (y_o(k) − y*_o(k)) / (n_out B Σ mask), plus, with
@@ -32,8 +32,27 @@
 //   μ^v(k) = L ψ(k) + e^{−h/τ_m} μ^v(k+1) + ρ ψ(k) μ^a(k+1)
 //   μ^I_p(k) = gain_p μ^v(k+1) + e^{−h/τ_p} μ^I_p(k+1)
 // and the sum over k runs over the presynaptic spikes only: a trial costs O(N · T · ports) plus
-// O(1) per synaptic event, like the forward pass, and memory O(N · T · ports), never
-// O(synapses × T); the forward pass holds ψ and v of the whole batch (2 B N T doubles) until then. The result equals the per-synapse forward traces (tests/spiking/credit_reference.py).
+// O(1) per synaptic event, like the forward pass, never O(synapses × T). The result equals the
+// per-synapse forward traces (tests/spiking/credit_reference.py).
+//
+// The backward pass (both rules). The trials of a batch run backwards side by side, in blocks of
+// W = spiking_lanes trials (lane l of block b0 is trial b0 + l; a short last block pads with
+// lanes that have no spikes, ψ = 0 and L = 0): every per-cell quantity is a row of W lanes,
+// [cell][lane], so each synapse's (w, delay, port, post) is read once for W trials and the lane
+// loops vectorise. Both rules' current adjoints X_p(k) (e-prop's μ^I, BPTT's λ^I: the adjoint of
+// current p after step k, the value a spike of step k − d through a synapse of delay d receives)
+// follow one recursion, X_p(k−1) = e^{−h/τ_p} X_p(k) + gain_p q(k), with q the rule's
+// (credit_rule::spiking_step: e-prop's μ^v(k), BPTT's λ^v(k) if the cell integrates in step k, else
+// 0). Step k reads X(k) .. X(k + max_delay) only, so they live in a ring of max_delay + 1 steps,
+// [slot][port][cell][lane], never a T × ports × N array; X(k') = 0 for k' ≥ T. In step k the
+// spikes of step k take their gradients from the ring at once, g_s += Σ_l z_{i,l}(k) X_{post,p,l}(k + d)
+// (x_c(k) in place of z for channels with drive = "current"): input channels here, the network's
+// synapses in the rule's step (BPTT in the same traversal of the fan-out as its recurrent term),
+// into one number per fan-out entry, added to the projections' gradients at the end. Blocks are
+// independent and their gradients are added in block order: the same sums for any thread count.
+// Memory: ψ and v of the whole batch (2 B N T doubles, from the forward pass), per block the ring
+// ((max_delay + 1) · ports · N · W), two bytes per cell and step (the lanes' spikes and refractory
+// steps as bit masks) and one number per synapse.
 // Gradients on magnitudes are g[s] = sign[s] ∂L/∂w_s, summed over the batch.
 #include <cstdint>
 #include <limits>
@@ -63,6 +82,41 @@ struct spiking_evaluation {
 spiking_evaluation evaluate_spiking(const network& net, const spiking_network& s, const trial_batch& trials,
                                     const credit& rule, const plastic_set& which, std::uint64_t seed, std::uint64_t step,
                                     bool with_credit);
+
+/// Trials side by side in the backward pass (a power of two: bit l of a byte marks lane l).
+constexpr int spiking_lanes = 8;
+
+/// Step k of the backward pass of a block of trials, as a rule's spiking_step sees it. Arrays
+/// indexed [cell][lane] hold N·W numbers at j·W + l (W = spiking_lanes).
+struct spiking_backward_step {
+    const spiking_network* s = nullptr;
+    long k = 0;
+    const double *psi = nullptr, *v = nullptr; // ψ(k), v(k)
+    const double* L = nullptr;                 // the learning signal L(k)
+    const double* z = nullptr;                 // 1 where the cell spiked in step k, else 0
+    const double* active = nullptr;            // 1 where the cell integrates in step k (not refractory), else 0
+    const std::uint8_t* fired = nullptr;       // [cell] the lanes where it spiked in step k, as bits
+    /// X[d], d = 0 .. max_delay: the currents' adjoints after step k + d, [port][cell][lane] (zero for k + d ≥ T).
+    const double* const* X = nullptr;
+    const std::int32_t* offset = nullptr;      // [entry of s->from_network] (port·N + post)·W
+    double* g_network = nullptr;               // [entry of s->from_network] the rule adds the gradient of spikes in step k
+    double *mu_v = nullptr, *mu_a = nullptr;   // the rule's state (its adjoints after step k), zero at k = T
+    double* q = nullptr;                       // the rule writes q(k): X(k−1) = e^{−h/τ_p} X(k) + gain_p q(k)
+};
+
+/// Σ_l x_l over the lanes, as the tree ((x0 + x4) + (x2 + x6)) + ((x1 + x5) + (x3 + x7)).
+inline double lane_sum(const double* x) {
+    static_assert(spiking_lanes == 8, "lane_sum's tree has 8 lanes");
+    double h[4];
+    for (int l = 0; l < 4; ++l) h[l] = x[l] + x[l + 4];
+    return (h[0] + h[2]) + (h[1] + h[3]);
+}
+
+/// g[e] += Σ_l x_{c,l} X[d_e][(port_e·N + post_e)·W + l] over the entries e of `f` of every source c
+/// with any[c] ≠ 0: the gradient of the synapses of sources that sent x (spikes, or a current
+/// channel's drive; [source][lane]) in step k. `offset`: as spiking_backward_step::offset, for `f`.
+void add_sent_gradient(const spiking_network::fanout& f, const std::int32_t* offset, const double* x, const std::uint8_t* any,
+                       int sources, const double* const* X, double* g);
 
 /// The keys every spiking rule shares ([plasticity]): surrogate_gamma, rate_reg, rate_target_hz.
 std::vector<key_spec> spiking_credit_keys();
