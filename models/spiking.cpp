@@ -144,8 +144,8 @@ namespace {
 // in run_trial. Arrays are port-major (current p of cell i at p·n + i). Where SSE2 is (every
 // x86-64) two cells go at a time, with exact selects (and, andnot, or): the same arithmetic as the
 // scalar form. `Ports` > 0: the number of currents, the loop unrolled; 0: any number. With
-// `psi` (learning), the scalar form also writes every cell's pseudo-derivative ψ (of height
-// `gamma`) into psi[i] and the potential it compared with the threshold into v_seen[i].
+// `psi` (learning), it also writes every cell's pseudo-derivative ψ (of height `gamma`) into
+// psi[i] and the potential it compared with the threshold into v_seen[i].
 template <int Ports, bool Adaptive>
 int step_group(const spiking_network::group& g, int ports, std::size_t n, double t, double* __restrict v, double* __restrict a,
                double* __restrict ready, double* __restrict I, const double* __restrict decay_port, std::int32_t* __restrict fired,
@@ -154,10 +154,12 @@ int step_group(const spiking_network::group& g, int ports, std::size_t n, double
     int i = g.first, count = 0;
     const int end = g.first + g.size;
 #if defined(__SSE2__)
-    if (!psi) {
+    {
     const __m128d tt = _mm_set1_pd(t), one = _mm_set1_pd(1.0), v_inf = _mm_set1_pd(g.v_inf), decay_m = _mm_set1_pd(g.decay_m),
                   v_th = _mm_set1_pd(g.v_th), v_reset = _mm_set1_pd(g.v_reset), beta = _mm_set1_pd(g.beta),
                   decay_a = _mm_set1_pd(g.decay_a), next = _mm_set1_pd(t + g.n_ref);
+    const __m128d zero = _mm_setzero_pd(), sign = _mm_set1_pd(-0.0), delta = _mm_set1_pd(g.delta),
+                  height = _mm_set1_pd(gamma/g.delta);
     const auto select = [](__m128d mask, __m128d yes, __m128d no) { return _mm_or_pd(_mm_and_pd(mask, yes), _mm_andnot_pd(mask, no)); };
     constexpr int held = Ports > 0? Ports: 8; // the gains and decays held in registers
     __m128d gain[held], decay[held];
@@ -177,13 +179,19 @@ int step_group(const spiking_network::group& g, int ports, std::size_t n, double
         const __m128d r = _mm_loadu_pd(ready + i);
         const __m128d active = _mm_cmple_pd(r, tt);
         const __m128d vi = select(active, x, v0);
-        __m128d fire;
+        __m128d fire, A = v_th;
         if constexpr (Adaptive) {
             const __m128d ai = _mm_mul_pd(_mm_loadu_pd(a + i), decay_a);
-            fire = _mm_and_pd(active, _mm_cmpgt_pd(vi, _mm_add_pd(v_th, _mm_mul_pd(beta, ai))));
+            A = _mm_add_pd(v_th, _mm_mul_pd(beta, ai));
+            fire = _mm_and_pd(active, _mm_cmpgt_pd(vi, A));
             _mm_storeu_pd(a + i, select(fire, _mm_add_pd(ai, one), ai));
         } else {
             fire = _mm_and_pd(active, _mm_cmpgt_pd(vi, v_th));
+        }
+        if (psi) { // ψ = active? γ/Δ · max(0, 1 − |v − A|/Δ): 0, as below
+            const __m128d y = _mm_sub_pd(one, _mm_div_pd(_mm_andnot_pd(sign, _mm_sub_pd(vi, A)), delta));
+            _mm_storeu_pd(psi + i, _mm_and_pd(active, _mm_mul_pd(height, _mm_max_pd(y, zero))));
+            _mm_storeu_pd(v_seen + i, vi);
         }
         _mm_storeu_pd(v + i, select(fire, v_reset, vi));
         _mm_storeu_pd(ready + i, select(fire, next, r));
@@ -226,19 +234,27 @@ int step_group(const spiking_network::group& g, int ports, std::size_t n, double
 // events are added to the currents after step k's integration (3), in the order they were sent
 // (as Brian2 adds them one by one), so a step costs O(N · ports) plus O(1) per synaptic event.
 template <int Ports>
-spiking_trial run_trial(const spiking_network& s, const input_grid& u, int b, std::uint64_t seed, std::uint64_t pass, double gamma) {
+spiking_trial run_trial(const spiking_network& s, const input_grid& u, int b, std::uint64_t seed, std::uint64_t pass, double gamma,
+                        spiking_record* reuse) {
     const int N = s.n, P = Ports > 0? Ports: s.ports, D = s.max_delay + 1, T = u.steps;
     const auto n = static_cast<std::size_t>(N), NP = n*static_cast<std::size_t>(P);
     spiking_trial out;
     std::vector<double> v(n), a(n, 0.0), I(NP, 0.0);
     struct event { std::uint32_t at; double w; }; // I[at] += w
+    // Slot r's events are due[r][0 .. due_size[r]) (the vectors only grow: no allocation, no
+    // capacity check per event).
     std::vector<std::vector<event>> due(static_cast<std::size_t>(D));
+    std::vector<std::size_t> due_size(static_cast<std::size_t>(D), 0);
     // A cell integrates and may spike in step k when k ≥ ready[i] (its last spike + n_ref).
     std::vector<double> ready(n, -1e300);
     const std::uint64_t index = (pass << 32) + static_cast<std::uint64_t>(b);
-    if (gamma > 0) {
-        out.psi.assign(n*static_cast<std::size_t>(T), 0.0);
-        out.v.assign(n*static_cast<std::size_t>(T), 0.0);
+    if (gamma > 0) { // every step writes every cell's
+        if (reuse && static_cast<std::size_t>(b) < reuse->psi.size()) {
+            out.psi = std::move(reuse->psi[static_cast<std::size_t>(b)]);
+            out.v = std::move(reuse->v[static_cast<std::size_t>(b)]);
+        }
+        out.psi.resize(n*static_cast<std::size_t>(T));
+        out.v.resize(n*static_cast<std::size_t>(T));
     }
     auto g0 = stream(seed, "v_init", index);
     for (auto& g: s.groups) // cells in ascending order: one draw per cell of a uniform population
@@ -247,9 +263,18 @@ spiking_trial run_trial(const spiking_network& s, const input_grid& u, int b, st
     out.v0 = Eigen::Map<const vector>(v.data(), N);
     auto gin = stream(seed, "input_spikes", index);
     const auto send = [&](const spiking_network::fanout& f, int j, int k, double x = 1.0) { // x: spikes' worth (current drive)
-        for (auto q = f.first[j]; q < f.first[j + 1]; ++q)
-            due[static_cast<std::size_t>((k + f.delay[q]) % D)].push_back(
-                {static_cast<std::uint32_t>(static_cast<std::size_t>(f.port[q])*n + static_cast<std::size_t>(f.post[q])), x*f.w[q]});
+        const auto first = f.first[j], last = f.first[j + 1];
+        const auto count = static_cast<std::size_t>(last - first);
+        for (std::size_t r = 0; r < due.size(); ++r)
+            if (due[r].size() < due_size[r] + count) due[r].resize(std::max(2*due[r].size(), due_size[r] + count));
+        const int now = k % D; // slot (k + d) mod D = now + d, less D once (1 ≤ d < D)
+        for (auto q = first; q < last; ++q) {
+            int r = now + f.delay[q];
+            if (r >= D) r -= D;
+            event& e = due[static_cast<std::size_t>(r)][due_size[static_cast<std::size_t>(r)]++];
+            e.at = static_cast<std::uint32_t>(static_cast<std::size_t>(f.port[q])*n + static_cast<std::size_t>(f.post[q]));
+            e.w = x*f.w[q];
+        }
     };
     std::vector<double> decay_port(s.decay_port.data(), s.decay_port.data() + P);
     std::vector<std::int32_t> fired(n + 2); // the cells of one population that spiked in a step
@@ -267,9 +292,9 @@ spiking_trial run_trial(const spiking_network& s, const input_grid& u, int b, st
             }
         }
         // 3. arrivals
-        auto& now = due[static_cast<std::size_t>(k % D)];
-        for (const event& e: now) I[e.at] += e.w;
-        now.clear();
+        const auto now = static_cast<std::size_t>(k % D);
+        for (std::size_t q = 0; q < due_size[now]; ++q) I[due[now][q].at] += due[now][q].w;
+        due_size[now] = 0;
         // 5. the input channels' spikes (Poisson)
         const auto uk = u.at(k);
         for (int c = 0; c < s.n_in; ++c) {
@@ -288,24 +313,36 @@ spiking_trial run_trial(const spiking_network& s, const input_grid& u, int b, st
     return out;
 }
 
-spiking_trial run_trial(const spiking_network& s, const input_grid& u, int b, std::uint64_t seed, std::uint64_t pass, double gamma) {
+spiking_trial run_trial(const spiking_network& s, const input_grid& u, int b, std::uint64_t seed, std::uint64_t pass, double gamma,
+                        spiking_record* reuse) {
     switch (s.ports) {
-    case 1: return run_trial<1>(s, u, b, seed, pass, gamma);
-    case 2: return run_trial<2>(s, u, b, seed, pass, gamma);
-    case 3: return run_trial<3>(s, u, b, seed, pass, gamma);
-    default: return run_trial<0>(s, u, b, seed, pass, gamma);
+    case 1: return run_trial<1>(s, u, b, seed, pass, gamma, reuse);
+    case 2: return run_trial<2>(s, u, b, seed, pass, gamma, reuse);
+    case 3: return run_trial<3>(s, u, b, seed, pass, gamma, reuse);
+    default: return run_trial<0>(s, u, b, seed, pass, gamma, reuse);
     }
 }
 
 } // namespace
 
 std::vector<spiking_trial> simulate_spiking(const spiking_network& s, const input_grid& u, std::uint64_t seed, std::uint64_t pass,
-                                            double gamma) {
+                                            double gamma, spiking_record* reuse) {
     std::vector<spiking_trial> out(static_cast<std::size_t>(u.batch));
     // Trials are independent, each from its own streams: the same result for any thread count.
 #pragma omp parallel for schedule(dynamic, 1) if (u.batch > 1)
-    for (int b = 0; b < u.batch; ++b) out[static_cast<std::size_t>(b)] = run_trial(s, u, b, seed, pass, gamma);
+    for (int b = 0; b < u.batch; ++b) out[static_cast<std::size_t>(b)] = run_trial(s, u, b, seed, pass, gamma, reuse);
     return out;
+}
+
+void keep_record(std::vector<spiking_trial>& trials, spiking_record& keep) {
+    keep.psi.resize(trials.size());
+    keep.v.resize(trials.size());
+    for (std::size_t b = 0; b < trials.size(); ++b) {
+        keep.psi[b] = std::move(trials[b].psi);
+        keep.v[b] = std::move(trials[b].v);
+        trials[b].psi.clear();
+        trials[b].v.clear();
+    }
 }
 
 matrix spiking_readout(const spiking_network& s, const std::vector<spiking_trial>& trials, int T) {

@@ -118,12 +118,23 @@ struct spiking_trial {
     std::vector<double> v;   // [T × n] v_i(k), the potential the threshold compares in step k (with psi)
 };
 
+/// Storage for the ψ and v of a batch's trials, kept from one pass to the next (learning): a pass
+/// that takes fresh memory for them pays a page fault per 4 KiB of it, as much as the backward pass
+/// of surrogate BPTT at N = 1000 (BENCHMARKS.md, "Spiking learning").
+struct spiking_record {
+    std::vector<std::vector<double>> psi, v; // [trial]
+};
+
 /// Simulate steps k = 0..u.steps−1 of every trial b of the input grid (u: n_in × B per grid
 /// point), each from its own streams: stream(seed, "v_init", i), stream(seed, "input_spikes", i)
 /// with i = pass·2³² + b (pass: the learning step; 0 for `eisim simulate`). With gamma > 0 every
-/// trial also records ψ of height γ = gamma and the potentials v_i(k).
+/// trial also records ψ of height γ = gamma and the potentials v_i(k), in the storage of `reuse`
+/// where given (taken from it: give it back with keep_record).
 std::vector<spiking_trial> simulate_spiking(const spiking_network& s, const input_grid& u, std::uint64_t seed,
-                                            std::uint64_t pass = 0, double gamma = 0.0);
+                                            std::uint64_t pass = 0, double gamma = 0.0, spiking_record* reuse = nullptr);
+
+/// Moves the trials' ψ and v into `keep` for the next pass (the trials keep their spikes).
+void keep_record(std::vector<spiking_trial>& trials, spiking_record& keep);
 
 /// The leaky readouts y (n_out × B·(T+1), input_grid's layout) of the trials' network spikes.
 matrix spiking_readout(const spiking_network& s, const std::vector<spiking_trial>& trials, int T);

@@ -22,7 +22,7 @@
 // where the cell integrates in step k (else 0) so that the shared step forms λ^I(k−1). The
 // recurrent term and the gradient of the network's synapses read the same values, λ^I(k + d_s) of
 // each synapse s of j, so one traversal of j's fan-out does both for all W lanes:
-//   λ^z_{j,l} += w_s λ^I_{post s, p s, l}(k + d_s),   g_s += Σ_l z_{j,l}(k) λ^I_{post s, p s, l}(k + d_s)
+//   λ^z_{j,l} += w_s λ^I_{post s, p s, l}(k + d_s),   g_{s,l} += z_{j,l}(k) λ^I_{post s, p s, l}(k + d_s)
 // (the latter only where j spiked in some lane), for every cell with ψ ≠ 0 or a spike in some lane.
 // Cost per step and block: O(N · W · ports) plus one read of (w, delay, port, post) and W
 // multiply–adds per synapse of those cells: O(synapses · T · B) multiply–adds in all, BPTT's price,
@@ -41,44 +41,35 @@ constexpr std::size_t W = spiking_lanes;
 // λ^z_j's recurrent term into lz (W lanes) over j's fan-out entries [first, last), and with
 // Gradient the gradient of those synapses from j's spikes z (W lanes) of this step.
 template <bool Gradient>
-void recurrent_term(const spiking_backward_step& st, std::int64_t first, std::int64_t last, const double* __restrict z,
-                    double* __restrict lz) {
+void recurrent_term(const spiking_backward_step& st, std::int64_t first, std::int64_t last, const double* z, double* lz) {
     const spiking_network::fanout& f = st.s->from_network;
     const double* __restrict w = f.w.data();
     const std::int32_t* __restrict delay = f.delay.data();
     const std::int32_t* __restrict offset = st.offset;
     double* __restrict g = st.g_network;
     const double* const* X = st.X;
-    double acc0[W] = {}, acc1[W] = {}; // two chains of additions, even and odd entries
+    const lanes zj = load_lanes(z);
+    lanes acc0 = {}, acc1 = {}; // two chains of additions, even and odd entries
     std::int64_t e = first;
     for (; e + 1 < last; e += 2) {
-        const double* __restrict x0 = X[delay[e]] + offset[e];
-        const double* __restrict x1 = X[delay[e + 1]] + offset[e + 1];
-        const double w0 = w[e], w1 = w[e + 1];
-        for (std::size_t l = 0; l < W; ++l) { // λ^z_{j,l} += w_s λ^I_{post s, p s, l}(k + d_s)
-            acc0[l] += w0*x0[l];
-            acc1[l] += w1*x1[l];
-        }
-        if (Gradient) { // g_s += Σ_l z_{j,l} λ^I_{post s, p s, l}(k + d_s)
-            double s0[W], s1[W];
-            for (std::size_t l = 0; l < W; ++l) {
-                s0[l] = z[l]*x0[l];
-                s1[l] = z[l]*x1[l];
-            }
-            g[e] += lane_sum(s0);
-            g[e + 1] += lane_sum(s1);
+        const lanes x0 = load_lanes(X[delay[e]] + offset[e]), x1 = load_lanes(X[delay[e + 1]] + offset[e + 1]);
+        acc0 += w[e]*x0; // λ^z_{j,l} += w_s λ^I_{post s, p s, l}(k + d_s)
+        acc1 += w[e + 1]*x1;
+        if (Gradient) { // g_{s,l} += z_{j,l} λ^I_{post s, p s, l}(k + d_s)
+            double* g0 = g + static_cast<std::size_t>(e)*W;
+            store_lanes(g0, load_lanes(g0) + zj*x0);
+            store_lanes(g0 + W, load_lanes(g0 + W) + zj*x1);
         }
     }
     if (e < last) {
-        const double* __restrict x0 = X[delay[e]] + offset[e];
-        for (std::size_t l = 0; l < W; ++l) acc0[l] += w[e]*x0[l];
+        const lanes x0 = load_lanes(X[delay[e]] + offset[e]);
+        acc0 += w[e]*x0;
         if (Gradient) {
-            double s0[W];
-            for (std::size_t l = 0; l < W; ++l) s0[l] = z[l]*x0[l];
-            g[e] += lane_sum(s0);
+            double* g0 = g + static_cast<std::size_t>(e)*W;
+            store_lanes(g0, load_lanes(g0) + zj*x0);
         }
     }
-    for (std::size_t l = 0; l < W; ++l) lz[l] += acc0[l] + acc1[l];
+    store_lanes(lz, load_lanes(lz) + (acc0 + acc1));
 }
 
 // Step k of the adjoints above for a block of trials; mu_v, mu_a hold λ^v', λ^a' after step k.

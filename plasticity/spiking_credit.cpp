@@ -23,15 +23,13 @@ std::vector<key_spec> spiking_credit_keys() {
 
 void add_sent_gradient(const spiking_network::fanout& f, const std::int32_t* offset, const double* x, const std::uint8_t* any,
                        int sources, const double* const* X, double* g) {
-    constexpr int W = spiking_lanes;
+    constexpr std::size_t W = spiking_lanes;
     for (int c = 0; c < sources; ++c) {
         if (!any[c]) continue;
-        const double* __restrict xc = x + static_cast<std::size_t>(c)*W;
+        const lanes xc = load_lanes(x + static_cast<std::size_t>(c)*W);
         for (auto e = f.first[c]; e < f.first[c + 1]; ++e) {
-            const double* __restrict Xe = X[f.delay[e]] + offset[e];
-            double sum[W]; // Σ_l x_{c,l} X_{e,l}, summed as a tree
-            for (int l = 0; l < W; ++l) sum[l] = xc[l]*Xe[l];
-            g[e] += lane_sum(sum);
+            double* ge = g + static_cast<std::size_t>(e)*W; // g_{e,l} += x_{c,l} X_{e,l}
+            store_lanes(ge, load_lanes(ge) + xc*load_lanes(X[f.delay[e]] + offset[e]));
         }
     }
 }
@@ -133,7 +131,7 @@ void backward_block(const backward_job& job, int b0, int nb, std::vector<vector>
     std::fill(active.p, active.p + nW, 1.0);
     std::vector<std::uint8_t> any_in(n_in);
     std::vector<const double*> X(static_cast<std::size_t>(S));
-    std::vector<double> g_network(job.off_network.size(), 0.0), g_input(job.off_input.size(), 0.0);
+    lane_array g_network(job.off_network.size()*W), g_input(job.off_input.size()*W); // [entry][lane]
     spiking_backward_step st;
     st.s = &s;
     st.psi = psi.p;
@@ -143,7 +141,7 @@ void backward_block(const backward_job& job, int b0, int nb, std::vector<vector>
     st.active = active.p;
     st.X = X.data();
     st.offset = job.off_network.data();
-    st.g_network = g_network.data();
+    st.g_network = g_network.p;
     st.mu_v = mu_v.p;
     st.mu_a = mu_a.p;
     st.q = q.p;
@@ -154,9 +152,17 @@ void backward_block(const backward_job& job, int b0, int nb, std::vector<vector>
         const std::size_t row = static_cast<std::size_t>(k)*n;
         for (int l = 0; l < nb; ++l) {
             const spiking_trial& tr = job.ev.trials[static_cast<std::size_t>(b0 + l)];
+            const double* __restrict psi_k = tr.psi.data() + row;
+            const double* __restrict v_k = tr.v.data() + row;
             for (std::size_t j = 0; j < n; ++j) {
-                psi.p[j*W + static_cast<std::size_t>(l)] = tr.psi[row + j];
-                v.p[j*W + static_cast<std::size_t>(l)] = tr.v[row + j];
+                // The trials' rows are read backwards in time, 2W streams that the hardware
+                // prefetcher misses: fetch step k − 2's.
+                if (k >= 2 && j%8 == 0) {
+                    __builtin_prefetch(psi_k - 2*n + j);
+                    __builtin_prefetch(v_k - 2*n + j);
+                }
+                psi.p[j*W + static_cast<std::size_t>(l)] = psi_k[j];
+                v.p[j*W + static_cast<std::size_t>(l)] = v_k[j];
             }
         }
         const double* etk = et.data() + static_cast<std::size_t>(k)*static_cast<std::size_t>(n_out)*W;
@@ -186,7 +192,7 @@ void backward_block(const backward_job& job, int b0, int nb, std::vector<vector>
             any_in[c] = any;
         }
         job.step(st);
-        add_sent_gradient(s.from_input, job.off_input.data(), x_in.p, any_in.data(), s.n_in, X.data(), g_input.data());
+        add_sent_gradient(s.from_input, job.off_input.data(), x_in.p, any_in.data(), s.n_in, X.data(), g_input.p);
         if (k == 0) break;
         // X(k−1) = e^{−h/τ_p} X(k) + gain_p q(k), into the slot of X(k + max_delay), which no later step reads.
         double* next = ring.p + static_cast<std::size_t>((k - 1)%S)*static_cast<std::size_t>(P)*nW;
@@ -203,26 +209,27 @@ void backward_block(const backward_job& job, int b0, int nb, std::vector<vector>
             }
         }
     }
-    const auto scatter = [&](const spiking_network::fanout& f, const std::vector<double>& ge) {
-        for (std::size_t e = 0; e < ge.size(); ++e)
-            if (job.plastic[static_cast<std::size_t>(f.projection[e])]) g[static_cast<std::size_t>(f.projection[e])][f.synapse[e]] += ge[e];
+    const auto scatter = [&](const spiking_network::fanout& f, const double* ge) { // Σ over the lanes, into g
+        for (std::size_t e = 0; e < f.post.size(); ++e)
+            if (job.plastic[static_cast<std::size_t>(f.projection[e])])
+                g[static_cast<std::size_t>(f.projection[e])][f.synapse[e]] += lane_sum(ge + e*W);
     };
-    scatter(s.from_network, g_network);
-    scatter(s.from_input, g_input);
+    scatter(s.from_network, g_network.p);
+    scatter(s.from_input, g_input.p);
 }
 
 } // namespace
 
 spiking_evaluation evaluate_spiking(const network& net, const spiking_network& s, const trial_batch& trials,
                                     const credit& rule, const plastic_set& which, std::uint64_t seed, std::uint64_t step,
-                                    bool with_credit) {
+                                    bool with_credit, spiking_record* record) {
     const parameters& keys = rule.keys();
     const auto adjoint_step = rule.info().spiking_step;
     if (!adjoint_step) throw std::logic_error("credit rule " + rule.rule() + " does not train spiking circuits");
     const double gamma = keys.real("surrogate_gamma");
     const int T = trials.steps(), B = trials.batch(), N = s.n;
     spiking_evaluation ev;
-    ev.trials = simulate_spiking(s, trials.u, seed, step, with_credit? gamma: 0.0);
+    ev.trials = simulate_spiking(s, trials.u, seed, step, with_credit? gamma: 0.0, record);
     ev.y = spiking_readout(s, ev.trials, T);
     ev.task_loss = mse_loss(ev.y, trials);
     ev.accuracy = task_accuracy(ev.y, trials);
@@ -265,10 +272,12 @@ spiking_evaluation evaluate_spiking(const network& net, const spiking_network& s
         vector& g = ev.g.projection[k];
         net.projections[k].for_each([&](std::size_t id, int, int, int sign, double) { if (sign < 0) g[static_cast<long>(id)] = -g[static_cast<long>(id)]; });
     }
-    for (auto& tr: ev.trials) { // the pass keeps its spikes only
-        std::vector<double>().swap(tr.psi);
-        std::vector<double>().swap(tr.v);
-    }
+    if (record) keep_record(ev.trials, *record); // the pass keeps its spikes only
+    else
+        for (auto& tr: ev.trials) {
+            std::vector<double>().swap(tr.psi);
+            std::vector<double>().swap(tr.v);
+        }
     return ev;
 }
 

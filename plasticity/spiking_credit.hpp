@@ -45,16 +45,18 @@
 // (credit_rule::spiking_step: e-prop's μ^v(k), BPTT's λ^v(k) if the cell integrates in step k, else
 // 0). Step k reads X(k) .. X(k + max_delay) only, so they live in a ring of max_delay + 1 steps,
 // [slot][port][cell][lane], never a T × ports × N array; X(k') = 0 for k' ≥ T. In step k the
-// spikes of step k take their gradients from the ring at once, g_s += Σ_l z_{i,l}(k) X_{post,p,l}(k + d)
+// spikes of step k take their gradients from the ring at once, g_{s,l} += z_{i,l}(k) X_{post,p,l}(k + d)
 // (x_c(k) in place of z for channels with drive = "current"): input channels here, the network's
 // synapses in the rule's step (BPTT in the same traversal of the fan-out as its recurrent term),
-// into one number per fan-out entry, added to the projections' gradients at the end. Blocks are
+// into W numbers per fan-out entry, summed over the lanes and added to the projections' gradients
+// at the end. Blocks are
 // independent and their gradients are added in block order: the same sums for any thread count.
 // Memory: ψ and v of the whole batch (2 B N T doubles, from the forward pass), per block the ring
 // ((max_delay + 1) · ports · N · W), two bytes per cell and step (the lanes' spikes and refractory
-// steps as bit masks) and one number per synapse.
+// steps as bit masks) and W numbers per synapse.
 // Gradients on magnitudes are g[s] = sign[s] ∂L/∂w_s, summed over the batch.
 #include <cstdint>
+#include <cstring>
 #include <limits>
 #include <vector>
 
@@ -78,10 +80,11 @@ struct spiking_evaluation {
 /// Simulate `trials` on `s` (lowered from `net`) for learning step `step` (its input spikes and
 /// initial potentials from `seed`'s streams for pass `step`), and evaluate it under the credit rule
 /// `rule` (eprop or surrogate_bptt) and its keys; with `with_credit`, also the rule's gradient of
-/// every projection in `which`.
+/// every projection in `which`. `record`, where given, lends the pass its storage for ψ and v and
+/// takes it back (models/spiking.hpp: keep one across the learning steps).
 spiking_evaluation evaluate_spiking(const network& net, const spiking_network& s, const trial_batch& trials,
                                     const credit& rule, const plastic_set& which, std::uint64_t seed, std::uint64_t step,
-                                    bool with_credit);
+                                    bool with_credit, spiking_record* record = nullptr);
 
 /// Trials side by side in the backward pass (a power of two: bit l of a byte marks lane l).
 constexpr int spiking_lanes = 8;
@@ -99,10 +102,20 @@ struct spiking_backward_step {
     /// X[d], d = 0 .. max_delay: the currents' adjoints after step k + d, [port][cell][lane] (zero for k + d ≥ T).
     const double* const* X = nullptr;
     const std::int32_t* offset = nullptr;      // [entry of s->from_network] (port·N + post)·W
-    double* g_network = nullptr;               // [entry of s->from_network] the rule adds the gradient of spikes in step k
+    double* g_network = nullptr;               // [entry of s->from_network][lane] the rule adds the gradient of spikes in step k
     double *mu_v = nullptr, *mu_a = nullptr;   // the rule's state (its adjoints after step k), zero at k = T
     double* q = nullptr;                       // the rule writes q(k): X(k−1) = e^{−h/τ_p} X(k) + gain_p q(k)
 };
+
+/// The W lanes of a row as one value, a GCC/Clang vector (one AVX-512 register, two AVX ones, four
+/// SSE2 ones), so that the hot lane loops are vector code whatever the auto-vectoriser decides.
+typedef double lanes __attribute__((vector_size(spiking_lanes*sizeof(double))));
+inline lanes load_lanes(const double* p) {
+    lanes x;
+    std::memcpy(&x, p, sizeof x);
+    return x;
+}
+inline void store_lanes(double* p, lanes x) { std::memcpy(p, &x, sizeof x); }
 
 /// Σ_l x_l over the lanes, as the tree ((x0 + x4) + (x2 + x6)) + ((x1 + x5) + (x3 + x7)).
 inline double lane_sum(const double* x) {
@@ -112,9 +125,10 @@ inline double lane_sum(const double* x) {
     return (h[0] + h[2]) + (h[1] + h[3]);
 }
 
-/// g[e] += Σ_l x_{c,l} X[d_e][(port_e·N + post_e)·W + l] over the entries e of `f` of every source c
+/// g[e·W + l] += x_{c,l} X[d_e][(port_e·N + post_e)·W + l] over the entries e of `f` of every source c
 /// with any[c] ≠ 0: the gradient of the synapses of sources that sent x (spikes, or a current
-/// channel's drive; [source][lane]) in step k. `offset`: as spiking_backward_step::offset, for `f`.
+/// channel's drive; [source][lane]) in step k, lane by lane (summed over the lanes at the end).
+/// `offset`: as spiking_backward_step::offset, for `f`.
 void add_sent_gradient(const spiking_network::fanout& f, const std::int32_t* offset, const double* x, const std::uint8_t* any,
                        int sources, const double* const* X, double* g);
 

@@ -251,6 +251,7 @@ run_summary learn(const config& c, const run_options& opt, const std::vector<sin
     // accuracy recorded for step s are still those of the weights before it.
     const bool online = c.plasticity.credit == "rflo" && c.plasticity.keys.text("rflo_form") == "online";
 
+    spiking_record spiking_storage; // ψ and v of the spiking pass, kept across the steps
     for (long s = s0; s <= S; ++s) {
         const auto step_start = clock_type::now();
         try {
@@ -264,7 +265,8 @@ run_summary learn(const config& c, const run_options& opt, const std::vector<sin
             evaluation ev;
             if (spiking) {
                 const spiking_network lowered = lower_spiking(student, c.circuit, c.integrator.dt_ms);
-                spikes.emplace(evaluate_spiking(student, lowered, trials, credit_rule, which, seed, static_cast<std::uint64_t>(s), with_credit));
+                spikes.emplace(evaluate_spiking(student, lowered, trials, credit_rule, which, seed, static_cast<std::uint64_t>(s), with_credit,
+                                                &spiking_storage));
                 ev.g = std::move(spikes->g);
                 ev.accuracy = spikes->accuracy;
             } else {
