@@ -41,14 +41,13 @@ constexpr std::size_t W = spiking_lanes;
 // λ^z_j's recurrent term into lz (W lanes) over j's fan-out entries [first, last), and with
 // Gradient the gradient of those synapses from j's spikes z (W lanes) of this step.
 template <bool Gradient>
-void recurrent_term(const spiking_backward_step& st, std::int64_t first, std::int64_t last, const double* z, double* lz) {
+lanes recurrent_term(const spiking_backward_step& st, std::int64_t first, std::int64_t last, lanes zj) {
     const spiking_network::fanout& f = st.s->from_network;
     const double* __restrict w = f.w.data();
     const std::int32_t* __restrict delay = f.delay.data();
     const std::int32_t* __restrict offset = st.offset;
     double* __restrict g = st.g_network;
     const double* const* X = st.X;
-    const lanes zj = load_lanes(z);
     lanes acc0 = {}, acc1 = {}; // two chains of additions, even and odd entries
     std::int64_t e = first;
     for (; e + 1 < last; e += 2) {
@@ -69,7 +68,7 @@ void recurrent_term(const spiking_backward_step& st, std::int64_t first, std::in
             store_lanes(g0, load_lanes(g0) + zj*x0);
         }
     }
-    store_lanes(lz, load_lanes(lz) + (acc0 + acc1));
+    return acc0 + acc1;
 }
 
 // Step k of the adjoints above for a block of trials; mu_v, mu_a hold λ^v', λ^a' after step k.
@@ -79,34 +78,25 @@ void surrogate_bptt_step(const spiking_backward_step& st) {
     for (auto& grp: s.groups)
         for (int j = grp.first; j < grp.first + grp.size; ++j) {
             const std::size_t at = static_cast<std::size_t>(j)*W;
-            const double* __restrict psi = st.psi + at;
-            const double* __restrict v = st.v + at;
-            const double* __restrict z = st.z + at;
-            const double* __restrict active = st.active + at;
-            double* __restrict lam_v = st.mu_v + at;
-            double* __restrict lam_a = st.mu_a + at;
-            double* __restrict q = st.q + at;
-            double lz[W];
+            const lanes psi = load_lanes(st.psi + at), v = load_lanes(st.v + at), z = load_lanes(st.z + at);
+            const lane_mask integrates = load_lanes(st.active + at) != 0.0;
+            const lanes lam_v = load_lanes(st.mu_v + at), lam_a = load_lanes(st.mu_a + at); // λ^v', λ^a' after step k
+            lanes lz = load_lanes(st.L + at);
             bool any_psi = false;
-            for (std::size_t l = 0; l < W; ++l) {
-                lz[l] = st.L[at + l];
-                any_psi = any_psi || psi[l] != 0.0;
-            }
+            for (std::size_t l = 0; l < W; ++l) any_psi = any_psi || psi[l] != 0.0;
             // λ^z only acts through ψ (the reset's (v_reset − v) ∂z is ψ too): the recurrent term
             // where some lane has ψ ≠ 0, the gradient where some lane spiked.
-            if (st.fired[j]) recurrent_term<true>(st, f.first[static_cast<std::size_t>(j)], f.first[static_cast<std::size_t>(j) + 1], z, lz);
-            else if (any_psi) recurrent_term<false>(st, f.first[static_cast<std::size_t>(j)], f.first[static_cast<std::size_t>(j) + 1], z, lz);
-            const double v_reset = grp.v_reset, beta = grp.beta, decay_m = grp.decay_m, decay_a = grp.decay_a;
-            const bool adaptive = grp.adaptive;
-            for (std::size_t l = 0; l < W; ++l) {
-                const double lzl = lz[l] + (v_reset - v[l])*lam_v[l] + (adaptive? lam_a[l]: 0.0);
-                const double lv = (1.0 - z[l])*lam_v[l] + psi[l]*lzl;
-                const double la = adaptive? lam_a[l] - beta*psi[l]*lzl: 0.0;
-                const bool integrates = active[l] != 0.0;
-                q[l] = integrates? lv: 0.0;
-                lam_v[l] = integrates? decay_m*lv: lv;
-                lam_a[l] = decay_a*la;
-            }
+            if (st.fired[j]) lz += recurrent_term<true>(st, f.first[static_cast<std::size_t>(j)], f.first[static_cast<std::size_t>(j) + 1], z);
+            else if (any_psi) lz += recurrent_term<false>(st, f.first[static_cast<std::size_t>(j)], f.first[static_cast<std::size_t>(j) + 1], z);
+            // Lane by lane: λ^z = L + Σ_s w_s λ^I(k + d_s) + (v_reset − v) λ^v' + λ^a' (alif),
+            // λ^v = (1 − z) λ^v' + ψ λ^z, q = integrates? λ^v: 0,
+            // λ^v'(k−1) = integrates? e^{−h/τ_m} λ^v: λ^v, λ^a'(k−1) = ρ (λ^a' − β ψ λ^z) (alif; lif: 0).
+            lz += (grp.v_reset - v)*lam_v;
+            if (grp.adaptive) lz += lam_a;
+            const lanes lv = (1.0 - z)*lam_v + psi*lz;
+            store_lanes(st.q + at, select_lanes(integrates, lv, lanes{}));
+            store_lanes(st.mu_v + at, select_lanes(integrates, grp.decay_m*lv, lv));
+            store_lanes(st.mu_a + at, grp.adaptive? grp.decay_a*(lam_a - grp.beta*psi*lz): lanes{});
         }
 }
 

@@ -116,6 +116,11 @@ inline lanes load_lanes(const double* p) {
     return x;
 }
 inline void store_lanes(double* p, lanes x) { std::memcpy(p, &x, sizeof x); }
+/// Lane by lane, where mask ≠ 0 ? yes : no (mask as a comparison of lanes gives it: all bits or none).
+typedef std::int64_t lane_mask __attribute__((vector_size(spiking_lanes*sizeof(double))));
+inline lanes select_lanes(lane_mask mask, lanes yes, lanes no) {
+    return reinterpret_cast<lanes>((reinterpret_cast<lane_mask>(yes) & mask) | (reinterpret_cast<lane_mask>(no) & ~mask));
+}
 
 /// Σ_l x_l over the lanes, as the tree ((x0 + x4) + (x2 + x6)) + ((x1 + x5) + (x3 + x7)).
 inline double lane_sum(const double* x) {
