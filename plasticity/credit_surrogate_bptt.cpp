@@ -18,13 +18,13 @@
 // and ∂L/∂w_s = Σ over the spikes of s's presynaptic cell at step k of λ^I_{post, p}(k + d).
 //
 // The computation (plasticity/spiking_credit.hpp, "The backward pass"): the trials of a block side
-// by side in W lanes, λ^I in the ring of max_delay + 1 steps, [port][cell][lane], with q(k) = λ^v(k)
+// by side in W lanes, λ^I in the ring of the last max_delay + 1 steps, [port][cell][lane], with q(k) = λ^v(k)
 // where the cell integrates in step k (else 0) so that the shared step forms λ^I(k−1). The
 // recurrent term and the gradient of the network's synapses read the same values, λ^I(k + d_s) of
 // each synapse s of j, so one traversal of j's fan-out does both for all W lanes:
 //   λ^z_{j,l} += w_s λ^I_{post s, p s, l}(k + d_s),   g_{s,l} += z_{j,l}(k) λ^I_{post s, p s, l}(k + d_s)
 // (the latter only where j spiked in some lane), for every cell with ψ ≠ 0 or a spike in some lane.
-// Cost per step and block: O(N · W · ports) plus one read of (w, delay, port, post) and W
+// Cost per step and block: O(N · W · ports) plus one read of (w, ring offset) and W
 // multiply–adds per synapse of those cells: O(synapses · T · B) multiply–adds in all, BPTT's price,
 // which e-prop does not pay, as B/W vectorised passes over the fan-out instead of B scalar ones.
 #include <cstdint>
@@ -44,14 +44,13 @@ template <bool Gradient>
 lanes recurrent_term(const spiking_backward_step& st, std::int64_t first, std::int64_t last, lanes zj) {
     const spiking_network::fanout& f = st.s->from_network;
     const double* __restrict w = f.w.data();
-    const std::int32_t* __restrict delay = f.delay.data();
     const std::int32_t* __restrict offset = st.offset;
     double* __restrict g = st.g_network;
-    const double* const* X = st.X;
+    const double* X = st.X;
     lanes acc0 = {}, acc1 = {}; // two chains of additions, even and odd entries
     std::int64_t e = first;
     for (; e + 1 < last; e += 2) {
-        const lanes x0 = load_lanes(X[delay[e]] + offset[e]), x1 = load_lanes(X[delay[e + 1]] + offset[e + 1]);
+        const lanes x0 = load_lanes(X + offset[e]), x1 = load_lanes(X + offset[e + 1]);
         acc0 += w[e]*x0; // λ^z_{j,l} += w_s λ^I_{post s, p s, l}(k + d_s)
         acc1 += w[e + 1]*x1;
         if (Gradient) { // g_{s,l} += z_{j,l} λ^I_{post s, p s, l}(k + d_s)
@@ -61,7 +60,7 @@ lanes recurrent_term(const spiking_backward_step& st, std::int64_t first, std::i
         }
     }
     if (e < last) {
-        const lanes x0 = load_lanes(X[delay[e]] + offset[e]);
+        const lanes x0 = load_lanes(X + offset[e]);
         acc0 += w[e]*x0;
         if (Gradient) {
             double* g0 = g + static_cast<std::size_t>(e)*W;

@@ -22,14 +22,14 @@ std::vector<key_spec> spiking_credit_keys() {
 }
 
 void add_sent_gradient(const spiking_network::fanout& f, const std::int32_t* offset, const double* x, const std::uint8_t* any,
-                       int sources, const double* const* X, double* g) {
+                       int sources, const double* X, double* g) {
     constexpr std::size_t W = spiking_lanes;
     for (int c = 0; c < sources; ++c) {
         if (!any[c]) continue;
         const lanes xc = load_lanes(x + static_cast<std::size_t>(c)*W);
         for (auto e = f.first[c]; e < f.first[c + 1]; ++e) {
             double* ge = g + static_cast<std::size_t>(e)*W; // g_{e,l} += x_{c,l} X_{e,l}
-            store_lanes(ge, load_lanes(ge) + xc*load_lanes(X[f.delay[e]] + offset[e]));
+            store_lanes(ge, load_lanes(ge) + xc*load_lanes(X + offset[e]));
         }
     }
 }
@@ -60,11 +60,14 @@ struct lane_array {
     }
 };
 
-// Every fan-out entry's row in a ring slot: (port·N + post)·W.
+// Every fan-out entry's row in the ring's window: (d·ports·N + port·N + post)·W.
 std::vector<std::int32_t> lane_offsets(const spiking_network& s, const spiking_network::fanout& f) {
+    const auto slot = static_cast<std::int64_t>(s.ports)*s.n*spiking_lanes;
+    if (slot*(s.max_delay + 1) > std::numeric_limits<std::int32_t>::max())
+        throw std::length_error("spiking credit: ports x cells x (max delay + 1) too large for the backward pass's offsets");
     std::vector<std::int32_t> off(f.post.size());
     for (std::size_t e = 0; e < off.size(); ++e)
-        off[e] = (static_cast<std::int32_t>(f.port[e])*s.n + f.post[e])*spiking_lanes;
+        off[e] = static_cast<std::int32_t>(f.delay[e]*slot + (static_cast<std::int64_t>(f.port[e])*s.n + f.post[e])*spiking_lanes);
     return off;
 }
 
@@ -127,14 +130,13 @@ void backward_block(const backward_job& job, int b0, int nb, std::vector<vector>
             sent[static_cast<std::size_t>(tr.input.step[q])*n_in + static_cast<std::size_t>(tr.input.cell[q])] |= bit;
     }
     // Step k's rows, [cell][lane] (lanes ≥ nb stay 0, active 1); the ring of X; the rule's state.
-    lane_array psi(nW), v(nW), L(nW), z(nW), active(nW), x_in(n_in*W), ring(static_cast<std::size_t>(S*P)*nW), mu_v(nW), mu_a(nW), q(nW);
+    lane_array psi(nW), v(nW), L(nW), z(nW), active(nW), x_in(n_in*W), ring(static_cast<std::size_t>(2*S*P)*nW), mu_v(nW), mu_a(nW), q(nW);
     lane_array bits(256*W); // the lanes of byte x: bit l of x
     for (std::size_t x = 0; x < 256; ++x)
         for (std::size_t l = 0; l < W; ++l) bits.p[x*W + l] = (x >> l) & 1u? 1.0: 0.0;
     lanes used = {}; // 1 in the lanes used
     for (int l = 0; l < nb; ++l) used[l] = 1.0;
     std::vector<std::uint8_t> any_in(n_in);
-    std::vector<const double*> X(static_cast<std::size_t>(S));
     lane_array g_network(job.off_network.size()*W), g_input(job.off_input.size()*W); // [entry][lane]
     spiking_backward_step st;
     st.s = &s;
@@ -143,7 +145,6 @@ void backward_block(const backward_job& job, int b0, int nb, std::vector<vector>
     st.L = L.p;
     st.z = z.p;
     st.active = active.p;
-    st.X = X.data();
     st.offset = job.off_network.data();
     st.g_network = g_network.p;
     st.mu_v = mu_v.p;
@@ -152,7 +153,9 @@ void backward_block(const backward_job& job, int b0, int nb, std::vector<vector>
     const double* F = job.feedback.data(); // column-major N × n_out
     for (long k = T - 1; k >= 0; --k) {
         st.k = k;
-        for (int d = 0; d < S; ++d) X[static_cast<std::size_t>(d)] = ring.p + static_cast<std::size_t>((k + d)%S)*static_cast<std::size_t>(P)*nW;
+        const std::size_t slot = static_cast<std::size_t>(P)*nW;
+        const double* X = ring.p + static_cast<std::size_t>(k%S)*slot; // X(k + d) at X + d·slot
+        st.X = X;
         const std::size_t row = static_cast<std::size_t>(k)*n;
         for (int l = 0; l < nb; ++l) {
             const spiking_trial& tr = job.ev.trials[static_cast<std::size_t>(b0 + l)];
@@ -191,20 +194,22 @@ void backward_block(const backward_job& job, int b0, int nb, std::vector<vector>
             any_in[c] = any;
         }
         job.step(st);
-        add_sent_gradient(s.from_input, job.off_input.data(), x_in.p, any_in.data(), s.n_in, X.data(), g_input.p);
+        add_sent_gradient(s.from_input, job.off_input.data(), x_in.p, any_in.data(), s.n_in, X, g_input.p);
         if (k == 0) break;
-        // X(k−1) = e^{−h/τ_p} X(k) + gain_p q(k), into the slot of X(k + max_delay), which no later step reads.
-        double* next = ring.p + static_cast<std::size_t>((k - 1)%S)*static_cast<std::size_t>(P)*nW;
+        // X(k−1) = e^{−h/τ_p} X(k) + gain_p q(k), into the two slots of X(k + max_delay), which no
+        // later step reads.
+        double* next = ring.p + static_cast<std::size_t>((k - 1)%S)*slot;
         for (int p = 0; p < P; ++p) {
             const double decay = s.decay_port[p];
             const std::size_t at = static_cast<std::size_t>(p)*nW;
             for (auto& grp: s.groups) {
                 const double gain = grp.gain[static_cast<std::size_t>(p)];
                 double* __restrict out = next + at;
-                const double* __restrict now = X[0] + at;
+                double* __restrict twin = next + static_cast<std::size_t>(S)*slot + at;
+                const double* __restrict now = X + at;
                 const double* __restrict qq = q.p;
                 for (std::size_t i = static_cast<std::size_t>(grp.first)*W; i < static_cast<std::size_t>(grp.first + grp.size)*W; ++i)
-                    out[i] = decay*now[i] + gain*qq[i];
+                    out[i] = twin[i] = decay*now[i] + gain*qq[i];
             }
         }
     }

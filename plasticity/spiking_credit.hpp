@@ -43,8 +43,11 @@
 // current p after step k, the value a spike of step k − d through a synapse of delay d receives)
 // follow one recursion, X_p(k−1) = e^{−h/τ_p} X_p(k) + gain_p q(k), with q the rule's
 // (credit_rule::spiking_step: e-prop's μ^v(k), BPTT's λ^v(k) if the cell integrates in step k, else
-// 0). Step k reads X(k) .. X(k + max_delay) only, so they live in a ring of max_delay + 1 steps,
-// [slot][port][cell][lane], never a T × ports × N array; X(k') = 0 for k' ≥ T. In step k the
+// 0). Step k reads X(k) .. X(k + max_delay) only, so they live in a ring of S = max_delay + 1 steps,
+// [slot][port][cell][lane], never a T × ports × N array; X(k') = 0 for k' ≥ T. Each X(k') is written
+// to slots k' mod S and k' mod S + S of 2S, so that X(k) .. X(k + max_delay) are always S adjacent
+// slots from slot k mod S: a synapse's row is that window plus a fixed offset (its delay's slot,
+// port and post cell), one load. In step k the
 // spikes of step k take their gradients from the ring at once, g_{s,l} += z_{i,l}(k) X_{post,p,l}(k + d)
 // (x_c(k) in place of z for channels with drive = "current"): input channels here, the network's
 // synapses in the rule's step (BPTT in the same traversal of the fan-out as its recurrent term),
@@ -52,7 +55,7 @@
 // at the end. Blocks are
 // independent and their gradients are added in block order: the same sums for any thread count.
 // Memory: ψ and v of the whole batch (2 B N T doubles, from the forward pass), per block the ring
-// ((max_delay + 1) · ports · N · W), two bytes per cell and step (the lanes' spikes and refractory
+// (2 (max_delay + 1) · ports · N · W), two bytes per cell and step (the lanes' spikes and refractory
 // steps as bit masks) and W numbers per synapse.
 // Gradients on magnitudes are g[s] = sign[s] ∂L/∂w_s, summed over the batch.
 #include <cstdint>
@@ -99,9 +102,10 @@ struct spiking_backward_step {
     const double* z = nullptr;                 // 1 where the cell spiked in step k, else 0
     const double* active = nullptr;            // 1 where the cell integrates in step k (not refractory), else 0
     const std::uint8_t* fired = nullptr;       // [cell] the lanes where it spiked in step k, as bits
-    /// X[d], d = 0 .. max_delay: the currents' adjoints after step k + d, [port][cell][lane] (zero for k + d ≥ T).
-    const double* const* X = nullptr;
-    const std::int32_t* offset = nullptr;      // [entry of s->from_network] (port·N + post)·W
+    /// The currents' adjoints after steps k .. k + max_delay, [d][port][cell][lane] (zero for k + d ≥ T):
+    /// X + offset[e] is the row of lanes a spike of step k through entry e of s->from_network reaches.
+    const double* X = nullptr;
+    const std::int32_t* offset = nullptr;      // [entry of s->from_network] (d·ports·N + port·N + post)·W
     double* g_network = nullptr;               // [entry of s->from_network][lane] the rule adds the gradient of spikes in step k
     double *mu_v = nullptr, *mu_a = nullptr;   // the rule's state (its adjoints after step k), zero at k = T
     double* q = nullptr;                       // the rule writes q(k): X(k−1) = e^{−h/τ_p} X(k) + gain_p q(k)
@@ -130,12 +134,12 @@ inline double lane_sum(const double* x) {
     return (h[0] + h[2]) + (h[1] + h[3]);
 }
 
-/// g[e·W + l] += x_{c,l} X[d_e][(port_e·N + post_e)·W + l] over the entries e of `f` of every source c
+/// g[e·W + l] += x_{c,l} X[offset_e + l] over the entries e of `f` of every source c
 /// with any[c] ≠ 0: the gradient of the synapses of sources that sent x (spikes, or a current
 /// channel's drive; [source][lane]) in step k, lane by lane (summed over the lanes at the end).
 /// `offset`: as spiking_backward_step::offset, for `f`.
 void add_sent_gradient(const spiking_network::fanout& f, const std::int32_t* offset, const double* x, const std::uint8_t* any,
-                       int sources, const double* const* X, double* g);
+                       int sources, const double* X, double* g);
 
 /// The keys every spiking rule shares ([plasticity]): surrogate_gamma, rate_reg, rate_target_hz.
 std::vector<key_spec> spiking_credit_keys();
