@@ -51,6 +51,12 @@ spiking_network::fanout compress(const std::vector<synapse_entry>& syn, int n_pr
         f.projection[at] = s.projection;
         f.synapse[at] = s.synapse;
     }
+    f.same_delay.assign(static_cast<std::size_t>(n_pre), 0);
+    for (int j = 0; j < n_pre; ++j) {
+        const auto b = f.first[j], e = f.first[j + 1];
+        if (b < e && std::all_of(f.delay.begin() + b, f.delay.begin() + e, [&](std::int32_t d) { return d == f.delay[static_cast<std::size_t>(b)]; }))
+            f.same_delay[static_cast<std::size_t>(j)] = f.delay[static_cast<std::size_t>(b)];
+    }
     return f;
 }
 
@@ -268,6 +274,16 @@ spiking_trial run_trial(const spiking_network& s, const input_grid& u, int b, st
         for (std::size_t r = 0; r < due.size(); ++r)
             if (due[r].size() < due_size[r] + count) due[r].resize(std::max(2*due[r].size(), due_size[r] + count));
         const int now = k % D; // slot (k + d) mod D = now + d, less D once (1 ≤ d < D)
+        if (const int d = f.same_delay[static_cast<std::size_t>(j)]) { // one slot: the events in a row
+            const auto r = static_cast<std::size_t>(now + d >= D? now + d - D: now + d);
+            event* e = due[r].data() + due_size[r];
+            for (auto q = first; q < last; ++q, ++e) {
+                e->at = static_cast<std::uint32_t>(static_cast<std::size_t>(f.port[q])*n + static_cast<std::size_t>(f.post[q]));
+                e->w = x*f.w[q];
+            }
+            due_size[r] += count;
+            return;
+        }
         for (auto q = first; q < last; ++q) {
             int r = now + f.delay[q];
             if (r >= D) r -= D;

@@ -94,6 +94,8 @@ struct spiking_network {
         // Each entry's projection (index in network::projections) and synapse id in it.
         std::vector<std::int32_t> projection;
         std::vector<std::int64_t> synapse;
+        // [presynaptic cell] the delay of all of its synapses where they share one, else 0.
+        std::vector<std::int32_t> same_delay;
     };
     fanout from_network, from_input;
     fanout to_readout;            // the readout synapses by presynaptic cell (post: the readout unit; delay, port unused)
