@@ -38,25 +38,26 @@
 // The backward pass (both rules). The trials of a batch run backwards side by side, in blocks of
 // W = spiking_lanes trials (lane l of block b0 is trial b0 + l; a short last block pads with
 // lanes that have no spikes, ψ = 0 and L = 0): every per-cell quantity is a row of W lanes,
-// [cell][lane], so each synapse's (w, delay, port, post) is read once for W trials and the lane
-// loops vectorise. Both rules' current adjoints X_p(k) (e-prop's μ^I, BPTT's λ^I: the adjoint of
-// current p after step k, the value a spike of step k − d through a synapse of delay d receives)
-// follow one recursion, X_p(k−1) = e^{−h/τ_p} X_p(k) + gain_p q(k), with q the rule's
-// (credit_rule::spiking_step: e-prop's μ^v(k), BPTT's λ^v(k) if the cell integrates in step k, else
-// 0). Step k reads X(k) .. X(k + max_delay) only, so they live in a ring of S = max_delay + 1 steps,
-// [slot][port][cell][lane], never a T × ports × N array; X(k') = 0 for k' ≥ T. Each X(k') is written
-// to slots k' mod S and k' mod S + S of 2S, so that X(k) .. X(k + max_delay) are always S adjacent
-// slots from slot k mod S: a synapse's row is that window plus a fixed offset (its delay's slot,
-// port and post cell), one load. In step k the
-// spikes of step k take their gradients from the ring at once, g_{s,l} += z_{i,l}(k) X_{post,p,l}(k + d)
-// (x_c(k) in place of z for channels with drive = "current"): input channels here, the network's
-// synapses in the rule's step (BPTT in the same traversal of the fan-out as its recurrent term),
-// into W numbers per fan-out entry, summed over the lanes and added to the projections' gradients
-// at the end. Blocks are
-// independent and their gradients are added in block order: the same sums for any thread count.
-// Memory: ψ and v of the whole batch (2 B N T doubles, from the forward pass), per block the ring
-// (2 (max_delay + 1) · ports · N · W), two bytes per cell and step (the lanes' spikes and refractory
-// steps as bit masks) and W numbers per synapse.
+// [cell][lane], so each synapse is read once for W trials and the lane loops are vector code.
+// Both rules' current adjoints X_p(k) (e-prop's μ^I, BPTT's λ^I: the adjoint of current p after
+// step k, what a spike of step k − d through a synapse of delay d receives) follow one recursion,
+//   X_p(k−1) = e^{−h/τ_p} X_p(k) + gain_p q(k)
+// with the rule's q (credit_rule::spiking_step: e-prop's μ^v(k); BPTT's λ^v(k) where the cell
+// integrates in step k, else 0). Step k reads X(k) .. X(k + max_delay) only, so they live in a ring,
+// never a T × ports × N array, with X(k') = 0 for k' ≥ T: each X(k') goes to slots k' mod S and
+// k' mod S + S of 2S (S = max_delay + 1, a slot [port][cell][lane]), so that X(k) .. X(k + max_delay)
+// are S adjacent slots from slot k mod S and a synapse's row is that window plus a fixed offset
+// (its delay's slot, port and post cell). The spikes of step k take their gradients at once,
+//   g_{s,l} += z_{i,l}(k) X_{post,p,l}(k + d)
+// (x_c(k) in place of z for channels with drive = "current"): the input channels' here, the
+// network's in the rule's step (BPTT in the same traversal of the fan-out as its recurrent term),
+// into W numbers per synapse, summed over the lanes (lane_sum) and added to the projections'
+// gradients at the end. Blocks are independent and their gradients are added in block order: the
+// same sums for any thread count. Cost per step and block: O(N · ports · W) for the cells, plus W
+// multiply–adds per synapse of every source that spiked in some lane (and for BPTT per synapse of
+// every cell with ψ ≠ 0 in some lane). Memory: ψ and v of the whole batch (2 B N T doubles, from the
+// forward pass), and per block the ring (2 (max_delay + 1) · ports · N · W doubles), two bytes per
+// cell and step (the lanes' spikes and refractory steps as bits) and W doubles per synapse.
 // Gradients on magnitudes are g[s] = sign[s] ∂L/∂w_s, summed over the batch.
 #include <cstdint>
 #include <cstring>
