@@ -38,10 +38,10 @@ namespace {
 
 constexpr std::size_t W = spiking_lanes;
 
-// λ^z_j's recurrent term into lz (W lanes) over j's fan-out entries [first, last), and with
-// Gradient the gradient of those synapses from j's spikes z (W lanes) of this step.
+// λ^z_j's recurrent term added to lz (W lanes) over j's fan-out entries [first, last), and with
+// Gradient the gradient of those synapses from j's spikes zj (W lanes) of this step.
 template <bool Gradient>
-lanes recurrent_term(const spiking_backward_step& st, std::int64_t first, std::int64_t last, lanes zj) {
+void recurrent_term(const spiking_backward_step& st, std::int64_t first, std::int64_t last, const lanes& zj, lanes& lz) {
     const spiking_network::fanout& f = st.s->from_network;
     const double* __restrict w = f.w.data();
     const std::int32_t* __restrict offset = st.offset;
@@ -67,7 +67,7 @@ lanes recurrent_term(const spiking_backward_step& st, std::int64_t first, std::i
             store_lanes(g0, load_lanes(g0) + zj*x0);
         }
     }
-    return acc0 + acc1;
+    lz += acc0 + acc1;
 }
 
 // Step k of the adjoints above for a block of trials; mu_v, mu_a hold λ^v', λ^a' after step k.
@@ -85,8 +85,8 @@ void surrogate_bptt_step(const spiking_backward_step& st) {
             for (std::size_t l = 0; l < W; ++l) any_psi = any_psi || psi[l] != 0.0;
             // λ^z only acts through ψ (the reset's (v_reset − v) ∂z is ψ too): the recurrent term
             // where some lane has ψ ≠ 0, the gradient where some lane spiked.
-            if (st.fired[j]) lz += recurrent_term<true>(st, f.first[static_cast<std::size_t>(j)], f.first[static_cast<std::size_t>(j) + 1], z);
-            else if (any_psi) lz += recurrent_term<false>(st, f.first[static_cast<std::size_t>(j)], f.first[static_cast<std::size_t>(j) + 1], z);
+            if (st.fired[j]) recurrent_term<true>(st, f.first[static_cast<std::size_t>(j)], f.first[static_cast<std::size_t>(j) + 1], z, lz);
+            else if (any_psi) recurrent_term<false>(st, f.first[static_cast<std::size_t>(j)], f.first[static_cast<std::size_t>(j) + 1], z, lz);
             // Lane by lane: λ^z = L + Σ_s w_s λ^I(k + d_s) + (v_reset − v) λ^v' + λ^a' (alif),
             // λ^v = (1 − z) λ^v' + ψ λ^z, q = integrates? λ^v: 0,
             // λ^v'(k−1) = integrates? e^{−h/τ_m} λ^v: λ^v, λ^a'(k−1) = ρ (λ^a' − β ψ λ^z) (alif; lif: 0).

@@ -115,6 +115,12 @@ struct spiking_backward_step {
 /// The W lanes of a row as one value, a GCC/Clang vector (one AVX-512 register, two AVX ones, four
 /// SSE2 ones), so that the hot lane loops are vector code whatever the auto-vectoriser decides.
 typedef double lanes __attribute__((vector_size(spiking_lanes*sizeof(double))));
+// Without AVX-512, GCC notes at every call of a function that returns one by value that such a
+// call between files built for different vector units would break (-Wpsabi); these helpers are
+// inline, and every eisim file is built with the same flags: the note is off where this is included.
+#if defined(__GNUC__) && !defined(__clang__)
+#pragma GCC diagnostic ignored "-Wpsabi"
+#endif
 inline lanes load_lanes(const double* p) {
     lanes x;
     std::memcpy(&x, p, sizeof x);
