@@ -1,8 +1,9 @@
 #!/usr/bin/env python3
 """The learning-rule identification study's results (examples/identify_rules.sh): reads the
 eisim identify reports OUT/results/*.json and writes OUT/results.md (the tables quoted in
-examples/README.md) and OUT/identify_curves.png (held-out accuracy against noise, fraction observed
-and time points, per observable class).
+examples/README.md: the rate arm, the spiking arm, the rate arm under measurement realism) and
+OUT/identify_curves.png (the rate arm's held-out accuracy against noise, fraction observed and time
+points, per observable class).
 
     python3 examples/identify_report.py OUT
 """
@@ -49,13 +50,13 @@ def curve_point(results, prefix, cls, label, full_class):
     return acc(load(results, prefix + "__" + cls), label, "rf")
 
 
-def main(out):
-    results = os.path.join(out, "results")
-    lines = []
-    full_seed, full_task = load(results, "full_seed"), load(results, "full_task")
-    full_raw, performance = load(results, "full_seed_raw"), load(results, "performance")
-    full_joint = load(results, "full_seed_joint")
-    full_class = {c: load(results, "class_" + c) for c in CLASSES}
+def arm_table(results, prefix, lines):
+    """The table of one arm of the study: its results named `prefix` + full_seed, full_task, ...
+    Returns the number of runs (or "?"), the full_seed report and the reports per observable class."""
+    full_seed, full_task = load(results, prefix + "full_seed"), load(results, prefix + "full_task")
+    full_raw, performance = load(results, prefix + "full_seed_raw"), load(results, prefix + "performance")
+    full_joint = load(results, prefix + "full_seed_joint")
+    full_class = {c: load(results, prefix + "class_" + c) for c in CLASSES}
     n_runs = full_seed["results"]["credit"]["n_runs"] if full_seed else "?"
     lines.append("Runs: %s. Held-out accuracy, mean ± sd over the splits (by seed: 5 splits, a quarter of the "
                  "seeds held out; by task: leave one task out). Features: `changes` = each feature minus its value "
@@ -83,6 +84,17 @@ def main(out):
             lines.append("| geometry | %s | ΔCDF test, first 5 steps (no training; all runs: %.3f) | | | %.3f |"
                          % (hold, gt["accuracy_all"], report["results"]["geometry"]["chance"]))
             lines[-1] = lines[-1].replace("| | |", "| ΔCDF: %s | |" % fmt((gt["accuracy_mean"], gt["accuracy_sd"])), 1)
+    return n_runs, full_seed, full_class
+
+
+def main(out):
+    results = os.path.join(out, "results")
+    lines = ["## Rate circuits: exact, feedback alignment, RFLO, node perturbation\n"]
+    n_runs, full_seed, full_class = arm_table(results, "", lines)
+    if load(results, "spiking_full_seed"):
+        lines.append("")
+        lines.append("## Spiking circuits: e-prop and surrogate-gradient BPTT\n")
+        arm_table(results, "spiking_", lines)
     lines.append("")
     lines.append("Random forest (quick grid, 3 seed splits; full observation: 5), changes, under measurement realism, "
                  "per observable class:\n")

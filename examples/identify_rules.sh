@@ -1,8 +1,10 @@
 #!/usr/bin/env bash
 # Which learning rule? The virtual experiment of docs/identify.md end to end: a sweep of 480 E/I
 # rate circuits (examples/sweeps/identify_rules.toml: 4 credit rules x 3 geometries x 2 tasks x 20
-# seeds, 100 cells, node perturbation with 4 samples per step), their observables under measurement
-# realism, and the classifiers. Results: OUT/results.md (the table in examples/README.md) and
+# seeds, 100 cells, node perturbation with 4 samples per step) and one of 240 spiking circuits
+# (examples/sweeps/identify_rules_spiking.toml: e-prop and surrogate BPTT x 3 geometries x 2 tasks x
+# 20 seeds, 100 LIF/ALIF cells), their observables (the rate arm's also under measurement realism),
+# and the classifiers. Results: OUT/results.md (the table in examples/README.md) and
 # OUT/identify_curves.png. About 50 minutes on 2 cores; every step is skipped when its output exists,
 # so a stopped study continues where it was.
 #   bash examples/identify_rules.sh [OUT]            (default OUT: identify-rules)
@@ -15,16 +17,20 @@ jobs=${JOBS:-2}
 mkdir -p "$out/tables" "$out/results"
 [ -x "$eisim" ] || { echo "no eisim at $eisim: build it first (bash scripts/build.sh) or set EISIM" >&2; exit 2; }
 
-echo "== sweep ($(date +%T))"
+echo "== sweeps ($(date +%T))"
 "$eisim" sweep run "$here/sweeps/identify_rules.toml" --out "$out/sweep" --jobs "$jobs" --quiet
+"$eisim" sweep run "$here/sweeps/identify_rules_spiking.toml" --out "$out/sweep_spiking" --jobs "$jobs" --quiet
 
-# Observables: full observation (with the geometry test), then the degraded measurements.
+# Observables: full observation (with the geometry test), then the degraded measurements (rate arm).
 observe() { # name, options...
     local name=$1; shift
-    [ -f "$out/tables/$name.h5" ] || "$eisim" observe "$out/sweep" --out "$out/tables/$name.h5" --quiet "$@" > "$out/tables/$name.log"
+    local sweep=$out/sweep
+    case $name in spiking_*) sweep=$out/sweep_spiking;; esac
+    [ -f "$out/tables/$name.h5" ] || "$eisim" observe "$sweep" --out "$out/tables/$name.h5" --quiet "$@" > "$out/tables/$name.log"
 }
 echo "== observe ($(date +%T))"
 observe full
+observe spiking_full
 export -f observe; export eisim out
 printf '%s\n' "noise_0.1 --noise 0.1" "noise_0.5 --noise 0.5" "noise_2 --noise 2" \
     "units_0.3 --observe-neurons 0.3" "units_0.1 --observe-neurons 0.1" "units_0.01 --observe-neurons 0.01" \
@@ -50,6 +56,14 @@ jobs_list=(
     "performance full --label credit --label geometry --hold-out seed --features performance --quick")
 rf="--label credit --label geometry --hold-out seed --classifiers rf --changes --quick"
 for cls in weights activations activity_change; do jobs_list+=("class_$cls full --features $cls --splits 5 $rf"); done
+# The spiking arm (e-prop against surrogate BPTT): the same classifications at full observation.
+jobs_list+=(
+    "spiking_full_seed spiking_full --label credit --label geometry --hold-out seed --changes --quick --figures $out/figures_spiking"
+    "spiking_full_seed_joint spiking_full --label joint --hold-out seed --changes --quick --classifiers rf --figures $out/figures_spiking"
+    "spiking_full_seed_raw spiking_full --label credit --label geometry --hold-out seed --quick --figures $out/figures_spiking"
+    "spiking_full_task spiking_full --label credit --label geometry --hold-out task --changes --quick --figures $out/figures_spiking"
+    "spiking_performance spiking_full --label credit --label geometry --hold-out seed --features performance --quick")
+for cls in weights activations activity_change; do jobs_list+=("spiking_class_$cls spiking_full --features $cls --splits 5 $rf"); done
 for t in noise_0.1 noise_0.5 noise_2 units_0.3 units_0.1 units_0.01 synapses_0.3 synapses_0.1 synapses_0.01; do
     for cls in weights activations activity_change; do
         case $t-$cls in synapses_*-activ*) continue;; esac # synapse sampling degrades the weights only

@@ -224,3 +224,41 @@ TEST_CASE("a start under mpirun or srun is told from the environment", "[sweep][
     CHECK(sweep::launched_ranks() == 1);
     ::unsetenv("SLURM_NTASKS");
 }
+
+TEST_CASE("the identification study's sweeps make what examples/README.md says they make", "[sweep][plan][study]") {
+    const auto eta = [](const config& c) { return optimizer(c.plasticity, 1).learning_rate(0); };
+    // The rate arm: 4 credit rules x 20 seeds x 3 geometries x 2 tasks; feedback alignment with a
+    // random recurrent feedback too (Lillicrap et al.'s, every transposed weight replaced); EG at 0.1.
+    const auto rate = sweep::read_sweep(examples + "/sweeps/identify_rules.toml");
+    REQUIRE(rate.points.size() == 480);
+    std::map<std::string, int> per_credit;
+    for (const auto& p: rate.points) {
+        const config& c = p.resolved;
+        ++per_credit[c.plasticity.credit];
+        CHECK(c.training.steps == 100);
+        CHECK(c.training.record_every == 5);
+        CHECK(eta(c) == (c.plasticity.geometry == "eg"? 0.1: 0.02));
+        if (c.plasticity.credit == "feedback_alignment") CHECK(c.plasticity.keys.flag("feedback_recurrent"));
+        if (c.plasticity.credit == "node_perturbation") CHECK(c.plasticity.keys.integer("perturbation_samples") == 4);
+    }
+    CHECK(per_credit == std::map<std::string, int>{{"exact", 120}, {"feedback_alignment", 120}, {"node_perturbation", 120}, {"rflo", 120}});
+    // The spiking arm: e-prop (random feedback) and surrogate BPTT x 20 seeds x 3 geometries x 2 tasks.
+    const auto spiking = sweep::read_sweep(examples + "/sweeps/identify_rules_spiking.toml");
+    REQUIRE(spiking.points.size() == 240);
+    std::map<std::string, int> per_rule, per_task;
+    for (const auto& p: spiking.points) {
+        const config& c = p.resolved;
+        CHECK(c.circuit.spiking());
+        ++per_rule[c.plasticity.credit];
+        ++per_task[c.task.kind];
+        CHECK(c.training.steps == 100);
+        CHECK(c.training.record_every == 5);
+        if (c.plasticity.credit == "eprop") CHECK(c.plasticity.keys.text("eprop_feedback") == "random");
+        CHECK(eta(c) == std::map<std::string, double>{{"eg", 2.0}, {"euclidean", 0.03}, {"pnorm", 0.0003}}.at(c.plasticity.geometry));
+    }
+    CHECK(per_rule == std::map<std::string, int>{{"eprop", 120}, {"surrogate_bptt", 120}});
+    CHECK(per_task == std::map<std::string, int>{{"perceptual_decision", 120}, {"working_memory", 120}});
+    // Every example sweep plans (its combinations resolve and validate).
+    for (const auto& e: std::filesystem::directory_iterator(examples + "/sweeps"))
+        if (e.path().extension() == ".toml") CHECK_NOTHROW(sweep::read_sweep(e.path().string()));
+}
