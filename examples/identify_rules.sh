@@ -3,9 +3,10 @@
 # rate circuits (examples/sweeps/identify_rules.toml: 4 credit rules x 3 geometries x 2 tasks x 20
 # seeds, 100 cells, node perturbation with 4 samples per step) and one of 240 spiking circuits
 # (examples/sweeps/identify_rules_spiking.toml: e-prop and surrogate BPTT x 3 geometries x 2 tasks x
-# 20 seeds, 100 LIF/ALIF cells), their observables (the rate arm's also under measurement realism),
+# 20 seeds, 50 LIF/ALIF cells), their observables (the rate arm's also under measurement realism),
 # and the classifiers. Results: OUT/results.md (the table in examples/README.md) and
-# OUT/identify_curves.png. About 50 minutes on 2 cores; every step is skipped when its output exists,
+# OUT/identify_curves.png. 106 CPU-minutes (examples/README.md: 103 min measured on 2 cores that
+# other jobs kept busy, about 53 on 2 idle ones); every step is skipped when its output exists,
 # so a stopped study continues where it was.
 #   bash examples/identify_rules.sh [OUT]            (default OUT: identify-rules)
 set -euo pipefail
