@@ -53,10 +53,11 @@ void run_file::fail(const std::string& what) const { throw file_error("'" + path
 
 run_file::run_file(const std::string& path): path_(path) {
     file_ = h5::open_file(path); // not HDF5, unreadable or truncated: file_error
+    strings_ = h5::file_strings(file_);
     try {
         if (!h5::has_attr(file_, "format"))
             fail("not an eisim run file (no 'format' attribute at the root; expected format=\"eisim.run\")");
-        const std::string format = h5::read_attr_string(file_, "format");
+        const std::string format = strings_.attr(file_, "format");
         if (format != "eisim.run") fail("not an eisim run file (format=\"" + format + "\", expected \"eisim.run\")");
         if (!h5::has_attr(file_, "format_version")) fail("no 'format_version' attribute at the root");
         format_version_ = h5::read_attr_int(file_, "format_version");
@@ -100,7 +101,7 @@ run_file::run_file(const std::string& path): path_(path) {
                 ordered.push_back(n);
         };
         if (h5::has_attr(net, "projections")) {
-            std::istringstream list(h5::read_attr_string(net, "projections"));
+            std::istringstream list(strings_.attr(net, "projections"));
             for (std::string n; std::getline(list, n, ',');) add(n);
         }
         for (auto& k: known) add(k.name);
@@ -132,7 +133,7 @@ run_file::run_file(const std::string& path): path_(path) {
             for (auto& k: known) if (name == k.name) kp = &k;
             for (auto [attr, field, fallback]: {std::tuple{"pre_population", &p.pre_population, kp? kp->pre: nullptr},
                                                 std::tuple{"post_population", &p.post_population, kp? kp->post: nullptr}}) {
-                if (h5::has_attr(g, attr)) *field = h5::read_attr_string(g, attr);
+                if (h5::has_attr(g, attr)) *field = strings_.attr(g, attr);
                 else if (fallback) *field = fallback;
                 else fail("/network/" + name + ": missing attribute '" + attr + "'");
                 if (*field != "network" && *field != "input" && *field != "output")
@@ -162,7 +163,7 @@ run_file::run_file(const std::string& path): path_(path) {
                     fail("/network/" + name + "/sign[" + std::to_string(k) + "] = " + std::to_string(sg) + " contradicts the sign of its "
                          "presynaptic cell " + std::to_string(p.pre[k]) + " in /network/cell_sign (Dale's law)");
             }
-            if (h5::has_attr(g, "connectivity")) p.connectivity = h5::read_attr_string(g, "connectivity");
+            if (h5::has_attr(g, "connectivity")) p.connectivity = strings_.attr(g, "connectivity");
             if (h5::has_attr(g, "delay")) p.delay = static_cast<long>(h5::read_attr_int(g, "delay"));
             if (format_version_ >= 2) read_projection_populations(g, p);
             const std::string wpath = name + "/weight";
@@ -195,9 +196,9 @@ void run_file::read_populations(hid_t net) {
         if (!h5::exists(g, field)) fail("missing dataset " + where + "/" + field);
         return std::string(field);
     };
-    const auto names = h5::read_strings(g, dataset("name"));
-    const auto models = h5::read_strings(g, dataset("model"));
-    const auto sides = h5::read_strings(g, dataset("side"));
+    const auto names = strings_.dataset(g, dataset("name"));
+    const auto models = strings_.dataset(g, dataset("model"));
+    const auto sides = strings_.dataset(g, dataset("side"));
     const auto firsts = h5::read_int(g, dataset("first"));
     const auto sizes = h5::read_int(g, dataset("size"));
     const auto signs = h5::read_int(g, dataset("sign"));
@@ -209,7 +210,7 @@ void run_file::read_populations(hid_t net) {
         return v;
     };
     const auto tau = optional_doubles("tau_ms"), bias = optional_doubles("bias");
-    const auto transfers = h5::exists(g, "transfer")? h5::read_strings(g, "transfer"): std::vector<std::string>(P);
+    const auto transfers = h5::exists(g, "transfer")? strings_.dataset(g, "transfer"): std::vector<std::string>(P);
     if (transfers.size() != P) fail(where + "/transfer has " + std::to_string(transfers.size()) + " entries for " + std::to_string(P) + " populations");
     if (models.size() != P || sides.size() != P || firsts.size() != P || sizes.size() != P || signs.size() != P)
         fail(where + ": name, model, side, first, size and sign differ in length");
@@ -246,7 +247,7 @@ void run_file::read_projection_populations(hid_t group, projection_info& p) cons
                                        std::tuple{"post", &p.post_populations, &p.post_population, &p.post}}) {
         const std::string field = std::string(end) + "_populations";
         if (!h5::exists(group, field)) fail("missing dataset " + where + "/" + field);
-        *list = h5::read_strings(group, field);
+        *list = strings_.dataset(group, field);
         if (list->empty()) fail(where + "/" + field + " is empty");
         std::vector<bool> listed(populations_.size(), false);
         for (auto& name: *list) {
@@ -348,7 +349,7 @@ void run_file::read_config() {
 std::string run_file::attr_text(const std::string& name) const {
     if (!h5::has_attr(file_, name)) return "";
     try {
-        return h5::read_attr_string(file_, name);
+        return strings_.attr(file_, name);
     } catch (const file_error&) {
         return ""; // present but not a string (e.g. the integer seed): the caller asks for text only
     }

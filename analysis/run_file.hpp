@@ -130,6 +130,7 @@ public:
 private:
     std::string path_;
     h5::handle file_;
+    h5::file_strings strings_; // the file's strings, read at once
     std::int64_t format_version_ = 0;
     long n_e_ = 0, n_i_ = 0, n_in_ = 0, n_out_ = 0;
     std::vector<population_info> populations_;

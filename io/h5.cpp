@@ -332,7 +332,11 @@ namespace {
 // damaged run files of formats 2 to 4, and flipped bytes in a heap crash h5py 63 times in 200).
 // Every variable-length string (run files of format 6 and before 4, h5py's, SONATA's) is read in a
 // child process, so that a damaged heap ends as a named error (exit 2) and never kills the command.
+// Set in the child: the strings it reads are read there, not in a grandchild (file_strings).
+bool in_reading_child = false;
+
 std::vector<std::string> read_in_child(const std::function<std::vector<std::string>()>& read, const std::string& what) {
+    if (in_reading_child) return read();
     int fd[2];
     if (::pipe(fd) != 0) return read(); // no pipe: read here, as before
     std::fflush(nullptr);
@@ -343,6 +347,7 @@ std::vector<std::string> read_in_child(const std::function<std::vector<std::stri
     }
     if (pid == 0) { // the child: read, send [status]([length][bytes])... or [status][message]
         ::close(fd[0]);
+        in_reading_child = true;
         // A crash here must end the child, as the parent expects: no handler of the parent's
         // (a test framework's, Python's faulthandler) reports it, and no core is dumped.
         for (int sig: {SIGSEGV, SIGBUS, SIGILL, SIGFPE, SIGABRT}) ::signal(sig, SIG_DFL);
@@ -417,6 +422,9 @@ std::string read_attr_string(hid_t obj, const std::string& name) {
     auto a = open_attr(obj, name);
     handle type(H5Aget_type(a), H5Tclose);
     if (H5Tget_class(type) != H5T_STRING) fail("attribute '" + name + "' is not a string");
+    handle space(check(H5Aget_space(a), "dataspace of attribute " + name), H5Sclose);
+    if (const hssize_t n = H5Sget_simple_extent_npoints(space); n != 1)
+        fail("attribute '" + name + "' holds " + std::to_string(n) + " strings, not one");
     if (H5Tis_variable_str(type) > 0) {
         const auto read = [&] {
             const handle mem = vlen_memory_type(type);
@@ -533,6 +541,94 @@ std::vector<std::string> read_strings(hid_t loc, const std::string& name) {
         }
     }
     return out;
+}
+
+namespace {
+
+// The path by which `obj` was opened ("/" for the root); "" when HDF5 cannot tell.
+std::string path_of(hid_t obj) {
+    const ssize_t n = H5Iget_name(obj, nullptr, 0);
+    if (n <= 0) return "";
+    std::string out(static_cast<std::size_t>(n) + 1, '\0');
+    H5Iget_name(obj, out.data(), out.size());
+    out.resize(static_cast<std::size_t>(n));
+    return out;
+}
+
+// The key of `name` relative to the object at `path`.
+std::string key_of(const std::string& path, const std::string& name) {
+    if (!name.empty() && name[0] == '/') return name;
+    return path == "/"? "/" + name: path + "/" + name;
+}
+
+// What the child sends: for each entry its key, its number of strings, then the strings.
+std::vector<std::string> every_string(hid_t file) {
+    std::vector<std::string> out;
+    const auto add = [&](const std::string& key, std::vector<std::string> values) {
+        out.push_back(key);
+        out.push_back(std::to_string(values.size()));
+        for (auto& v: values) out.push_back(std::move(v));
+    };
+    const auto visit = [](hid_t root, const char* name, const H5O_info_t* info, void* data) -> herr_t {
+        auto& add_entry = *static_cast<std::function<void(hid_t, const std::string&, const H5O_info_t&)>*>(data);
+        add_entry(root, name, *info);
+        return 0;
+    };
+    std::function<void(hid_t, const std::string&, const H5O_info_t&)> add_entry =
+        [&](hid_t root, const std::string& name, const H5O_info_t& info) {
+            const std::string path = name == "."? "/": "/" + name;
+            handle obj(check(H5Oopen(root, name.c_str(), H5P_DEFAULT), "cannot open object '" + path + "'"), H5Oclose);
+            std::vector<std::string> attrs;
+            hsize_t idx = 0;
+            check(H5Aiterate2(obj, H5_INDEX_NAME, H5_ITER_INC, &idx,
+                              [](hid_t, const char* a, const H5A_info_t*, void* d) -> herr_t {
+                                  static_cast<std::vector<std::string>*>(d)->push_back(a);
+                                  return 0;
+                              }, &attrs), "listing the attributes of", path);
+            for (auto& a: attrs) {
+                handle at(check(H5Aopen(obj, a.c_str(), H5P_DEFAULT), "cannot open attribute '" + a + "'"), H5Aclose);
+                handle type(H5Aget_type(at), H5Tclose);
+                handle space(H5Aget_space(at), H5Sclose);
+                // One string, as read_attr_string reads (a list of them is left to be read when asked for).
+                if (H5Tget_class(type) == H5T_STRING && H5Sget_simple_extent_npoints(space) == 1)
+                    add(path + "@" + a, {read_attr_string(obj, a)});
+            }
+            if (info.type == H5O_TYPE_DATASET && path != "/") {
+                handle type(H5Dget_type(obj), H5Tclose);
+                if (H5Tget_class(type) == H5T_STRING) add(path, read_strings(root, name));
+            }
+        };
+    check(H5Ovisit2(file, H5_INDEX_NAME, H5_ITER_INC, visit, &add_entry, H5O_INFO_BASIC), "visiting the objects of the file", "");
+    return out;
+}
+
+} // namespace
+
+file_strings::file_strings(hid_t file) {
+    std::vector<std::string> sent;
+    try {
+        sent = read_in_child([&] { return every_string(file); }, "the file's strings");
+    } catch (const file_error&) {
+        return; // read each when asked for: its own damage is named then
+    }
+    for (std::size_t at = 0; at + 1 < sent.size();) {
+        const std::string& key = sent[at];
+        const std::size_t n = std::stoul(sent[at + 1]);
+        at += 2;
+        if (sent.size() - at < n) { strings_.clear(); return; }
+        strings_[key].assign(sent.begin() + static_cast<long>(at), sent.begin() + static_cast<long>(at + n));
+        at += n;
+    }
+}
+
+std::string file_strings::attr(hid_t obj, const std::string& name) const {
+    const auto it = strings_.find(path_of(obj) + "@" + name);
+    return it != strings_.end() && it->second.size() == 1? it->second[0]: read_attr_string(obj, name);
+}
+
+std::vector<std::string> file_strings::dataset(hid_t loc, const std::string& name) const {
+    const auto it = strings_.find(key_of(path_of(loc), name));
+    return it != strings_.end()? it->second: read_strings(loc, name);
 }
 
 handle open_dataset(hid_t loc, const std::string& name) {

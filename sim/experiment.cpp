@@ -132,9 +132,10 @@ void simulate(const config& c, const run_options& opt) {
 
 config config_of_run(const std::string& path) {
     auto f = h5::open_file(path);
-    if (!h5::has_attr(f, "format") || h5::read_attr_string(f, "format") != "eisim.run")
+    const h5::file_strings strings(f);
+    if (!h5::has_attr(f, "format") || strings.attr(f, "format") != "eisim.run")
         throw file_error("'" + path + "' is not an eisim run file");
-    const std::string text = h5::read_attr_string(f, "config");
+    const std::string text = strings.attr(f, "config");
     if (h5::has_attr(f, "format_version") && h5::read_attr_int(f, "format_version") == 1)
         return parse_format1_config(text, path + ":/config");
     return parse_stored_config(text, path + ":/config");

@@ -9,6 +9,7 @@
 #include <filesystem>
 #include <fstream>
 #include <functional>
+#include <optional>
 #include <random>
 #include <sstream>
 #include <string>
@@ -366,12 +367,15 @@ TEST_CASE("variable-length strings over a damaged global heap (files before form
         auto f = h5::open_file(clean);
         CHECK(h5::read_strings(f, "names") == std::vector<std::string>{"E", "I", "in", "out"});
         CHECK(h5::read_attr_string(f, "config") == std::string(3000, 'x'));
+        const h5::file_strings strings(f);
+        CHECK(strings.dataset(f, "names") == std::vector<std::string>{"E", "I", "in", "out"});
+        CHECK(strings.attr(f, "config") == std::string(3000, 'x'));
     }
     const std::string bytes = bytes_of(clean);
     const auto heap = bytes.find("GCOL");
     REQUIRE(heap != std::string::npos);
     std::mt19937 g(19);
-    int named = 0, read = 0;
+    int named = 0, read = 0, named_together = 0, read_together = 0, same = 0;
     for (int trial = 0; trial < 60; ++trial) {
         std::string damaged = bytes;
         const int flips = 1 + static_cast<int>(g() % 4);
@@ -379,20 +383,91 @@ TEST_CASE("variable-length strings over a damaged global heap (files before form
         const auto path = test::temp_path(".h5");
         { std::ofstream(path, std::ios::binary) << damaged; }
         for (int what = 0; what < 2; ++what) {
+            // Read on its own, then with the file's other strings (file_strings): both end here.
+            // (Their answers may differ: a string HDF5 reads out of bounds is whatever lies there.)
+            std::optional<std::vector<std::string>> alone, together;
             try {
                 auto f = h5::open_file(path);
-                if (what == 0) h5::read_strings(f, "names");
-                else h5::read_attr_string(f, "config");
+                alone = what == 0? h5::read_strings(f, "names"): std::vector<std::string>{h5::read_attr_string(f, "config")};
                 ++read;
             } catch (const file_error& e) {
                 ++named;
                 CHECK(std::string(e.what()).size() > 0);
             }
+            try {
+                auto f = h5::open_file(path);
+                const h5::file_strings strings(f);
+                together = what == 0? strings.dataset(f, "names"): std::vector<std::string>{strings.attr(f, "config")};
+                ++read_together;
+            } catch (const file_error&) {
+                ++named_together;
+            }
+            if (alone && together) same += *alone == *together;
         }
         std::remove(path.c_str());
     }
-    INFO(named << " reads refused, " << read << " read");
+    INFO(named << " reads refused, " << read << " read; with the file's other strings " << named_together << " refused, " <<
+         read_together << " read, " << same << " the same");
     CHECK(named > 0); // the damage is found ...
     CHECK(named + read == 120); // ... and every read ended, in this process
+    CHECK(named_together > 0);
+    CHECK(named_together + read_together == 120);
     std::remove(clean.c_str());
+}
+
+TEST_CASE("a file's strings read at once are the strings read one by one", "[faults][text][heap]") {
+    // Every kind of string a run file, h5py or SONATA holds: variable-length and fixed-length,
+    // attributes of the root, of groups and of datasets, string datasets at depth, next to
+    // attributes and datasets of numbers and a list-valued string attribute (left to be read when
+    // asked for).
+    const auto path = test::temp_path(".h5");
+    {
+        h5::handle f(H5Fcreate(path.c_str(), H5F_ACC_TRUNC, H5P_DEFAULT, H5P_DEFAULT), H5Fclose);
+        h5::write_attr_vlen(f, "format", "eisim.run");
+        h5::write_attr(f, "fixed", std::string("fixed width"));
+        h5::write_attr(f, "seed", std::int64_t(7));
+        h5::write_attr_vlen(f, "unicode", "\u03c4 = 20 ms");
+        auto net = h5::create_group(f, "network");
+        h5::write_attr_vlen(net, "projections", "recurrent,input,readout");
+        auto pops = h5::create_group(net, "populations");
+        h5::write(pops, "name", std::vector<std::string>{"E", "I", "in", "out"});
+        h5::write_fixed_strings(pops, "side", {"network", "network", "input", "output"});
+        h5::write(pops, "empty", std::vector<std::string>{});
+        h5::write(pops, "size", std::vector<std::int64_t>{80, 20, 3, 2});
+        auto rec = h5::create_group(net, "recurrent");
+        h5::write(rec, "pre_populations", std::vector<std::string>{"E", "I"});
+        h5::write_attr_vlen(rec, "connectivity", "fixed_probability");
+        auto d = h5::open_dataset(rec, "pre_populations");
+        h5::write_attr_vlen(d, "units", "population names");
+        h5::handle type(H5Tcopy(H5T_C_S1), H5Tclose);
+        H5Tset_size(type, H5T_VARIABLE);
+        const hsize_t two = 2;
+        h5::handle space(H5Screate_simple(1, &two, nullptr), H5Sclose);
+        h5::handle a(H5Acreate2(rec, "list", type, space, H5P_DEFAULT, H5P_DEFAULT), H5Aclose);
+        const char* list[] = {"a", "b"};
+        REQUIRE(H5Awrite(a, type, list) >= 0);
+    }
+    auto f = h5::open_file(path);
+    const h5::file_strings strings(f);
+    for (auto name: {"format", "fixed", "unicode"}) CHECK(strings.attr(f, name) == h5::read_attr_string(f, name));
+    CHECK(strings.attr(f, "unicode") == "\u03c4 = 20 ms");
+    auto net = h5::open_group(f, "network");
+    CHECK(strings.attr(net, "projections") == "recurrent,input,readout");
+    auto pops = h5::open_group(net, "populations");
+    for (auto name: {"name", "side", "empty"}) CHECK(strings.dataset(pops, name) == h5::read_strings(pops, name));
+    CHECK(strings.dataset(pops, "side") == std::vector<std::string>{"network", "network", "input", "output"});
+    CHECK(strings.dataset(f, "network/populations/name") == std::vector<std::string>{"E", "I", "in", "out"});
+    CHECK(strings.dataset(f, "/network/populations/name") == std::vector<std::string>{"E", "I", "in", "out"});
+    auto rec = h5::open_group(f, "network/recurrent");
+    CHECK(strings.attr(rec, "connectivity") == "fixed_probability");
+    CHECK(strings.dataset(rec, "pre_populations") == std::vector<std::string>{"E", "I"});
+    CHECK(strings.attr(h5::open_dataset(rec, "pre_populations"), "units") == "population names");
+    // What is not a single string is refused, as the direct reads refuse it.
+    CHECK_THROWS_AS(strings.attr(f, "seed"), file_error);
+    CHECK_THROWS_AS(strings.dataset(pops, "size"), file_error);
+    CHECK_THROWS_AS(strings.attr(f, "absent"), file_error);
+    CHECK_THROWS_WITH(strings.attr(rec, "list"), Catch::Contains("holds 2 strings, not one"));
+    // Made with none read (the default), each is read when asked for.
+    CHECK(h5::file_strings().attr(net, "projections") == "recurrent,input,readout");
+    std::remove(path.c_str());
 }
