@@ -30,13 +30,14 @@ observe() { # name, options...
     [ -f "$out/tables/$name.h5" ] || "$eisim" observe "$sweep" --out "$out/tables/$name.h5" --quiet "$@" > "$out/tables/$name.log"
 }
 echo "== observe ($(date +%T))"
-observe full
-observe spiking_full
 export -f observe; export eisim out
-printf '%s\n' "noise_0.1 --noise 0.1" "noise_0.5 --noise 0.5" "noise_2 --noise 2" \
-    "units_0.3 --observe-neurons 0.3" "units_0.1 --observe-neurons 0.1" "units_0.01 --observe-neurons 0.01" \
-    "synapses_0.3 --observe-synapses 0.3" "synapses_0.1 --observe-synapses 0.1" "synapses_0.01 --observe-synapses 0.01" |
-    xargs -P "$jobs" -L 1 bash -c 'observe "$@" --no-geometry-test' _
+# One queue for both cores, the two tables with the geometry test (the longest) first.
+printf '%s\n' "full" "spiking_full" "noise_0.1 --noise 0.1 --no-geometry-test" "noise_0.5 --noise 0.5 --no-geometry-test" \
+    "noise_2 --noise 2 --no-geometry-test" "units_0.3 --observe-neurons 0.3 --no-geometry-test" \
+    "units_0.1 --observe-neurons 0.1 --no-geometry-test" "units_0.01 --observe-neurons 0.01 --no-geometry-test" \
+    "synapses_0.3 --observe-synapses 0.3 --no-geometry-test" "synapses_0.1 --observe-synapses 0.1 --no-geometry-test" \
+    "synapses_0.01 --observe-synapses 0.01 --no-geometry-test" |
+    xargs -P "$jobs" -L 1 bash -c 'observe "$@"' _
 
 identify() { # result name, table, options...
     local name=$1 table=$2; shift 2
