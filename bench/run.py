@@ -382,13 +382,14 @@ def write_report(args, rows, rec, growth, crossover, elapsed, duration, fixed_mb
         w("")
     # The sections other scripts measure are kept from the file being replaced: the before/after
     # section (bench/ab.sh), the spiking ones (bench/spiking.py, bench/spiking_learning.py) and the
-    # Python binding's (bench/python_binding.py) and the held-out set's (bench/heldout.py).
+    # Python binding's (bench/python_binding.py), the held-out set's (bench/heldout.py) and the
+    # page faults' (bench/observe_ab.py).
     kept = ""
     if os.path.exists(args.out):
         with open(args.out) as f:
             old = f.read()
         for section in old.split("\n## ")[1:]:
-            if section.startswith(("Before and after", "Spiking", "Python binding", "Held-out set")):
+            if section.startswith(("Before and after", "Spiking", "Python binding", "Held-out set", "Observe and run")):
                 kept += "## " + section.rstrip() + "\n\n"
     with open(args.out, "w") as f:
         f.write("\n".join(L).rstrip() + "\n" + ("\n" + kept.rstrip() + "\n" if kept else ""))
