@@ -5,9 +5,9 @@
 # (examples/sweeps/identify_rules_spiking.toml: e-prop and surrogate BPTT x 3 geometries x 2 tasks x
 # 20 seeds, 50 LIF/ALIF cells), their observables (the rate arm's also under measurement realism),
 # and the classifiers. Results: OUT/results.md (the table in examples/README.md) and
-# OUT/identify_curves.png. 106 CPU-minutes (examples/README.md: 103 min measured on 2 cores that
-# other jobs kept busy, about 53 on 2 idle ones); every step is skipped when its output exists,
-# so a stopped study continues where it was.
+# OUT/identify_curves.png. 29 minutes on 2 otherwise idle cores (examples/README.md: sweeps 7.5,
+# tables 9.7, classifications 11.4); every step is skipped when its output exists, so a stopped
+# study continues where it was.
 #   bash examples/identify_rules.sh [OUT]            (default OUT: identify-rules)
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
