@@ -14,6 +14,7 @@
 #include <pybind11/pybind11.h>
 #include <pybind11/stl.h>
 
+#include <algorithm>
 #include <chrono>
 #include <cmath>
 #include <csignal>
@@ -450,7 +451,12 @@ PYBIND11_MODULE(_eisim, m) {
             for (auto& p: self.c.circuit.projections) l.append(p.name);
             return l;
         })
-        .def_property_readonly("notes", [](const py_config& self) { return self.c.notes; })
+        .def_property_readonly("notes", [](const py_config& self) {
+            std::vector<std::string> notes = self.c.notes; // what reading it noted, then the settings that have no effect
+            for (auto& n: inert_settings(self.c))
+                if (std::find(notes.begin(), notes.end(), n) == notes.end()) notes.push_back(n);
+            return notes;
+        })
         .def("copy", [](const py_config& self) { return self; })
         .def("__copy__", [](const py_config& self) { return self; })
         .def("__deepcopy__", [](const py_config& self, py::dict) { return self; })
@@ -561,6 +567,9 @@ PYBIND11_MODULE(_eisim, m) {
     }, py::arg("config"), py::arg("out"), py::arg("overwrite") = false);
 
     m.def("train", [](const py_config& c, const std::string& out, py::object callback, bool overwrite, bool quiet, std::optional<int> threads) {
+        // A setting that has no effect (the CLI's note): a UserWarning, whether quiet or not.
+        for (auto& n: inert_settings(c.c))
+            if (PyErr_WarnEx(PyExc_UserWarning, ("eisim: " + n).c_str(), 1) != 0) throw py::error_already_set();
         run_options opt;
         opt.out = out, opt.overwrite = overwrite, opt.quiet = quiet;
         return learn_from_python(c.c, opt, std::move(callback), threads);

@@ -124,6 +124,21 @@ def test_learning_rates_per_geometry_are_a_dict():
     assert cfg["plasticity.learning_rates"]["eg"] == 0.2  # the refused value changed nothing
 
 
+def test_a_setting_without_effect_is_the_clis_note_and_trains_with_a_warning(tmp_path):
+    # learning_rate beside the chosen geometry's (EG's) entry of learning_rates: the entry wins.
+    cfg = small()
+    cfg["plasticity.learning_rates"] = {"eg": 0.2}
+    cfg["plasticity.learning_rate"] = 0.05
+    p = cli("config", "--set", "plasticity.learning_rates={ eg = 0.2 }", "--set", "plasticity.learning_rate=0.05")
+    printed = [line.removeprefix("eisim: note: ") for line in p.stderr.splitlines() if line.startswith("eisim: note: ")]
+    assert len(printed) == 1 and "has no effect" in printed[0]
+    assert cfg.notes == printed
+    with pytest.warns(UserWarning, match="plasticity.learning_rate = 0.05 has no effect"):
+        eisim.train(cfg, str(tmp_path / "run.h5"))
+    cfg["plasticity.geometry"] = "pnorm"  # no entry for pnorm: learning_rate is its rate, nothing to note
+    assert cfg.notes == []
+
+
 def test_update_validates_together():
     cfg = eisim.Config.default()
     with pytest.raises(eisim.ConfigError):
