@@ -31,6 +31,7 @@
 #include "models/random.hpp"
 #include "sim/config.hpp"
 #include "sim/experiment.hpp"
+#include "sim/memory.hpp"
 #include "models/integrate.hpp"
 
 namespace {
@@ -158,6 +159,7 @@ int floor_cmd(const config& c, int reps) {
 } // namespace
 
 int main(int argc, char** argv) {
+    eisim::keep_freed_memory(); // as the eisim executable does (sim/memory.hpp)
     CLI::App app{"eisim_bench: one benchmark measurement as JSON (bench/run.py runs them all)"};
     app.require_subcommand(1);
     std::vector<std::string> sets;

@@ -2,8 +2,9 @@
 """Before and after for the identification study's two commands, side by side in one run.
 
 `eisim run` of one of the study's rate circuits (examples/perceptual_decision.toml with the study's
-keys: 100 cells, 100 learning steps, 21 snapshots) and `eisim observe` of eight such runs (four
-credit rules x two seeds, the ΔCDF test included, as the study's full table), from two eisim
+keys: 100 cells, 100 learning steps, 21 snapshots), `eisim observe` of eight such runs (four
+credit rules x two seeds, the ΔCDF test included, as the study's full table) and `eisim run` of a
+large network (the default problem at N = 4000, 2 steps of 100 ms), from two eisim
 programs in alternating pairs, so that both see the same load. Each child's wall, user and system
 seconds, minor page faults and peak RSS come from wait4. The run files observed are made by the
 `after` program; both programs' tables must be equal (h5diff, when installed).
@@ -28,6 +29,9 @@ STUDY_KEYS = ["training.steps=100", "training.record_every=5", "training.activit
               "plasticity.geometry=euclidean", "plasticity.perturbation_samples=4",
               "plasticity.perturbation_sigma=0.05"]
 CREDITS = ["exact", "feedback_alignment", "rflo", "node_perturbation"]
+# A large network (the default problem at N = 4000): its state matrices (N x B doubles, 512 KB)
+# are above glibc's initial mmap threshold.
+LARGE_KEYS = ["populations.E.size=3200", "populations.I.size=800", "training.steps=2", "task.duration_ms=100"]
 
 
 def timed(cmd):
@@ -61,11 +65,13 @@ def main():
                                 "--set", f"training.seed={seed}"] + [x for k in STUDY_KEYS for x in ("--set", k)],
                                check=True, stdout=subprocess.DEVNULL)
                 runs.append(out)
-        got = {(job, v): [] for job in ("run", "observe") for v in exe}
+        got = {(job, v): [] for job in ("run", "observe", "large") for v in exe}
         for k in range(a.pairs):
             for v in (("before", "after") if k % 2 == 0 else ("after", "before")):
                 got["run", v].append(timed([exe[v], "run", CONFIG, "--quiet", "--overwrite", "--out", os.path.join(work, f"run_{v}.h5")] +
                                            [x for key in STUDY_KEYS for x in ("--set", key)]))
+                got["large", v].append(timed([exe[v], "run", "--quiet", "--overwrite", "--out", os.path.join(work, f"large_{v}.h5")] +
+                                             [x for key in LARGE_KEYS for x in ("--set", key)]))
                 table = os.path.join(work, f"table_{v}.h5")
                 got["observe", v].append(timed([exe[v], "observe", *runs, "--quiet", "--overwrite", "--out", table]))
         same = "not compared (no h5diff)"
@@ -84,11 +90,12 @@ def main():
           f"{os.getloadavg()[0]:.2f}. Medians over {a.pairs} alternating pairs:\n")
     print("| command | program | wall (s) | user (s) | system (s) | minor faults | peak RSS (MB) |")
     print("|---|---|---|---|---|---|---|")
-    for job, what in (("run", "`eisim run`, one study circuit (100 steps)"), ("observe", "`eisim observe`, 8 runs (ΔCDF test included)")):
+    for job, what in (("run", "`eisim run`, one study circuit (100 steps)"), ("observe", "`eisim observe`, 8 runs (ΔCDF test included)"),
+                      ("large", "`eisim run`, the default problem at N = 4000 (2 steps of 100 ms)")):
         for v in exe:
             print(f"| {what} | {v} | {med(job, v, 'wall'):.3f} | {med(job, v, 'user'):.3f} | {med(job, v, 'sys'):.3f} | "
                   f"{med(job, v, 'faults'):.0f} | {med(job, v, 'rss'):.0f} |")
-    for job in ("run", "observe"):
+    for job in ("run", "observe", "large"):
         ratios = [b["wall"]/f["wall"] for b, f in zip(got[job, "before"], got[job, "after"])]
         print(f"\n{job}: before / after wall time per pair {', '.join(f'{x:.2f}' for x in ratios)}; median "
               f"{statistics.median(ratios):.2f}.", end="")

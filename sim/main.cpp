@@ -9,7 +9,6 @@
 #include <cstdlib>
 #include <unistd.h>
 #include <filesystem>
-#include <malloc.h>
 #include <iostream>
 #include <optional>
 
@@ -26,6 +25,7 @@
 #include "observe/observe.hpp"
 #include "sim/config.hpp"
 #include "sim/experiment.hpp"
+#include "sim/memory.hpp"
 #include "sim/recorder.hpp"
 #include "sim/signals.hpp"
 #include "sweep/engine.hpp"
@@ -233,13 +233,7 @@ int main(int argc, char** argv) {
     // A file-size limit (ulimit -f) makes a write fail with EFBIG, which is reported (exit 4),
     // instead of killing the process with SIGXFSZ and no word.
     std::signal(SIGXFSZ, SIG_IGN);
-#ifdef __GLIBC__
-    // Every forward pass allocates its trajectory and frees it after. glibc would hand the top of
-    // the heap back to the system each time (above 128 KiB free) and fault it in again page by page
-    // on the next pass: half of eisim observe's time and a fifth of a small run's went to those
-    // faults (BENCHMARKS.md, "Observe and run: fewer page faults"). 16 MiB kept at the top of the heap stay.
-    mallopt(M_TOP_PAD, 16 << 20);
-#endif
+    keep_freed_memory(); // sim/memory.hpp: no page faults for each pass's trajectory
     sweep::follow_sweep_parent(); // a run started by `eisim sweep run` dies with it
     wait_briefly(argv);
     // identify is a python tool with its own options (observe/identify.py): everything after the
