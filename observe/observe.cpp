@@ -150,7 +150,10 @@ run_rows observe_run(const run_ref& ref, const observe_options& options) {
     observe_options o = options;
     o.measure = run_realism(options.measure, ref.name);
     const analysis::run_file f(ref.path);
-    const config c = config_of_run(ref.path);
+    // Its config, from the file read above (run_file has checked that it is a run file).
+    const std::string config_text = f.attr_text("config");
+    if (config_text.empty()) throw file_error("'" + ref.path + "': missing attribute 'config'");
+    const config c = config_of_run_text(config_text, f.format_version(), ref.path);
     run_rows out;
     out.name = ref.name;
     out.label = labels_of(c);

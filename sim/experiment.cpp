@@ -136,9 +136,12 @@ config config_of_run(const std::string& path) {
     if (!h5::has_attr(f, "format") || strings.attr(f, "format") != "eisim.run")
         throw file_error("'" + path + "' is not an eisim run file");
     const std::string text = strings.attr(f, "config");
-    if (h5::has_attr(f, "format_version") && h5::read_attr_int(f, "format_version") == 1)
-        return parse_format1_config(text, path + ":/config");
-    return parse_stored_config(text, path + ":/config");
+    return config_of_run_text(text, h5::has_attr(f, "format_version")? h5::read_attr_int(f, "format_version"): 0, path);
+}
+
+config config_of_run_text(const std::string& text, std::int64_t format_version, const std::string& where) {
+    if (format_version == 1) return parse_format1_config(text, where + ":/config");
+    return parse_stored_config(text, where + ":/config");
 }
 
 run_summary learn(const config& c, const run_options& opt, const std::vector<sink*>& extra) {

@@ -69,6 +69,9 @@ run_summary learn(const config& c, const run_options& opt, const std::vector<sin
 
 /// The configuration a run file was written with.
 config config_of_run(const std::string& path);
+/// The same from the text of its /config attribute and its format_version, for a reader that has
+/// the file open already (`where`: the file, named in errors).
+config config_of_run_text(const std::string& text, std::int64_t format_version, const std::string& where);
 
 /// ln|w| statistics of every projection.
 std::vector<projection_summary> summarize(const network& net);
